@@ -1,0 +1,81 @@
+import type { PullAuth } from '../hooks.js';
+import type { ContainerCreateBody } from '../spec/types.js';
+
+/** One line of the pull progress stream, as the daemon sends it. */
+export interface PullProgress {
+  id?: string;
+  status?: string;
+  progress?: string;
+  error?: string;
+}
+
+export interface PathStat {
+  name: string;
+  size: number;
+  /** Go's os.FileMode bits, as the archive API reports them. */
+  mode: number;
+  linkTarget: string;
+}
+
+export interface ContainerState {
+  id: string;
+  running: boolean;
+  exitCode: number;
+  oomKilled: boolean;
+  pid: number;
+  /** What the daemon reports for Config and HostConfig, as is. */
+  config: Record<string, unknown>;
+  hostConfig: Record<string, unknown>;
+  name: string;
+  image: string;
+}
+
+export interface ExecOptions {
+  cmd: string[];
+  user?: string;
+  env?: string[];
+  workingDir?: string;
+  /** Written to the process's stdin, which is then closed. */
+  stdin?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  output: string;
+}
+
+export interface StreamingExec {
+  id: string;
+  /** Output (stdout and stderr) line by line, until the process ends. */
+  lines: AsyncIterable<string>;
+  /** The exit code, once the process has ended. */
+  exited: Promise<number>;
+}
+
+/**
+ * The Docker calls envbox makes, as testcontainers splits them: an interface the core depends on,
+ * one dockerode implementation, and a fake for unit tests of the core.
+ */
+export interface DockerClient {
+  ping(): Promise<void>;
+  /** Follows the progress stream to its end; an `error` line in a 200 stream rejects. */
+  pullImage(image: string, auth: PullAuth | null, onProgress: (line: PullProgress) => void): Promise<void>;
+  imageExists(image: string): Promise<boolean>;
+  createContainer(name: string, body: ContainerCreateBody): Promise<string>;
+  /** Removes it if it exists; a missing container is not an error. */
+  removeContainer(idOrName: string): Promise<void>;
+  startContainer(id: string): Promise<void>;
+  stopContainer(id: string, timeoutSeconds: number): Promise<void>;
+  inspectContainer(idOrName: string): Promise<ContainerState | null>;
+  /** Resolves with the exit code when the container stops. */
+  waitContainer(id: string): Promise<number>;
+  /** A file's bytes via the archive API, without starting the container; null when absent. */
+  readFile(id: string, path: string): Promise<Buffer | null>;
+  /** HEAD on the archive API; null when the path does not exist. */
+  statPath(id: string, path: string): Promise<PathStat | null>;
+  pruneImages(): Promise<void>;
+  exec(id: string, options: ExecOptions): Promise<ExecResult>;
+  execStreaming(id: string, options: ExecOptions): Promise<StreamingExec>;
+  /** The exec's process id on the host, or 0 once it has ended. */
+  execPid(execId: string): Promise<number>;
+}

@@ -1,0 +1,36 @@
+/**
+ * What plugins may read about the outer container: env, files, the mount table and links.
+ * Reads only; writes are declared as actions. Tests inject a fake tree instead of the real one.
+ */
+export type FileKind = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'other';
+
+export interface FileStat {
+  kind: FileKind;
+  /** Permission bits, including setgid and sticky. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** For device nodes. */
+  major?: number;
+  minor?: number;
+}
+
+export interface MountEntry {
+  /** Where it is mounted. */
+  target: string;
+  source: string;
+  fstype: string;
+  options: string[];
+}
+
+export interface HostView {
+  readonly env: Readonly<Record<string, string>>;
+  lstat(path: string): Promise<FileStat | null>;
+  stat(path: string): Promise<FileStat | null>;
+  readdir(path: string): Promise<string[]>;
+  readlink(path: string): Promise<string | null>;
+  readFile(path: string): Promise<string | null>;
+  mounts(): Promise<MountEntry[]>;
+  /** The MTU of a network link, or null when the link does not exist. */
+  linkMtu(name: string): Promise<number | null>;
+}

@@ -1,0 +1,67 @@
+import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import type { FileKind, FileStat, HostView, MountEntry } from './host.js';
+
+function kindOf(s: Stats): FileKind {
+  if (s.isSymbolicLink()) return 'symlink';
+  if (s.isDirectory()) return 'dir';
+  if (s.isFile()) return 'file';
+  if (s.isCharacterDevice()) return 'char';
+  if (s.isBlockDevice()) return 'block';
+  return 'other';
+}
+
+function toStat(s: Stats): FileStat {
+  const out: FileStat = { kind: kindOf(s), mode: s.mode & 0o7777, uid: s.uid, gid: s.gid };
+  if (out.kind === 'char' || out.kind === 'block') {
+    // Linux dev_t encoding, as glibc's major()/minor() decode it.
+    out.major = Number((BigInt(s.rdev) >> 8n) & 0xfffn);
+    out.minor = Number((BigInt(s.rdev) & 0xffn) | ((BigInt(s.rdev) >> 12n) & 0xfff00n));
+  }
+  return out;
+}
+
+async function orNull<T>(work: Promise<T>): Promise<T | null> {
+  try {
+    return await work;
+  } catch {
+    return null;
+  }
+}
+
+/** /proc/self/mountinfo escapes space, tab, newline and backslash as octal. */
+function unescapeMountPath(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+export function parseMountinfo(text: string): MountEntry[] {
+  const entries: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const [left = '', right = ''] = line.split(' - ');
+    const fields = left.split(' ');
+    const [fstype = '', source = ''] = right.split(' ');
+    entries.push({
+      target: unescapeMountPath(fields[4] ?? ''),
+      source: unescapeMountPath(source),
+      fstype,
+      options: (fields[5] ?? '').split(','),
+    });
+  }
+  return entries;
+}
+
+export class NodeHost implements HostView {
+  constructor(readonly env: Readonly<Record<string, string>> = process.env as Record<string, string>) {}
+  async lstat(path: string) { return orNull(lstat(path).then(toStat)); }
+  async stat(path: string) { return orNull(stat(path).then(toStat)); }
+  async readdir(path: string) { return (await orNull(readdir(path))) ?? []; }
+  async readlink(path: string) { return orNull(readlink(path)); }
+  async readFile(path: string) { return orNull(readFile(path, 'utf8')); }
+  async mounts() { return parseMountinfo((await this.readFile('/proc/self/mountinfo')) ?? ''); }
+  async linkMtu(name: string) {
+    const text = await this.readFile(`/sys/class/net/${name}/mtu`);
+    const mtu = text === null ? NaN : Number(text.trim());
+    return Number.isInteger(mtu) && mtu > 0 ? mtu : null;
+  }
+}

@@ -1,0 +1,40 @@
+import type { z } from 'zod';
+
+/**
+ * One user input, reachable as an env var, a flag and a config-file key. The schema parses the
+ * raw value (text from env and flags; text, number or boolean from a config file).
+ */
+export interface InputDef<T = unknown> {
+  /** Config-file key, camelCase: `addFuse`. */
+  key: string;
+  /** Env var: `CODER_ADD_FUSE`. */
+  env: string;
+  /** Flag without dashes: `add-fuse`. */
+  flag: string;
+  schema: z.ZodType<T>;
+  default?: T;
+  required?: boolean;
+  /** The value never appears in logs, errors or plan output. */
+  secret?: boolean;
+  /** A boolean flag may be given bare (`--add-fuse`). */
+  boolean?: boolean;
+  description: string;
+  /** A valid value, shown in errors and in the README. */
+  example: string;
+  /** The plugin or core module that owns it; set when the core collects inputs. */
+  owner?: string;
+}
+
+type WithDefault<T> = InputDef<T> & { default: T };
+
+export function defineInput<T>(def: WithDefault<T>): InputDef<T>;
+export function defineInput<T>(def: InputDef<T> & { required: true }): InputDef<T>;
+export function defineInput<T>(def: InputDef<T>): InputDef<T | undefined>;
+export function defineInput<T>(def: InputDef<T>): InputDef<T> {
+  return Object.freeze({ ...def });
+}
+
+/** The env var's name turned into a flag: CODER_ADD_FUSE -> add-fuse, ENVBOX_DOCKER_HOST -> docker-host. */
+export function flagFromEnv(env: string): string {
+  return env.replace(/^(CODER_|ENVBOX_)/, '').toLowerCase().replace(/_/g, '-');
+}

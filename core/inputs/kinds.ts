@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import { parseImageRef, type ImageRef } from '../image-ref.js';
+
+/**
+ * Schemas for each kind of input. Env vars and flags arrive as text; a config file may also give
+ * numbers and booleans, so everything is turned into text first and parsed one way.
+ * Each parser returns the value, or a `Problem` whose text completes "VARIABLE: ...".
+ */
+export class Problem {
+  constructor(readonly text: string) {}
+}
+
+function toText(value: unknown): unknown {
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+}
+
+export function textInput<T>(parse: (text: string) => T | Problem): z.ZodType<T> {
+  return z.preprocess(
+    toText,
+    z.string({ error: 'must be text' }).transform((text, ctx) => {
+      const result = parse(text);
+      if (result instanceof Problem) {
+        ctx.addIssue({ code: 'custom', message: result.text });
+        return z.NEVER;
+      }
+      return result;
+    }),
+  ) as unknown as z.ZodType<T>;
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
+}
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+export const booleanInput = textInput((text) => {
+  const t = text.trim().toLowerCase();
+  if (TRUE.has(t)) return true;
+  if (FALSE.has(t)) return false;
+  return new Problem(`${quote(text)} is not a boolean (use true or false)`);
+});
+
+export const stringInput = textInput((text) => (text.length > 0 ? text : new Problem('must not be empty')));
+
+export const absolutePathInput = textInput((text) =>
+  text.startsWith('/') ? text.replace(/(.)\/+$/, '$1') : new Problem(`${quote(text)} is not an absolute path`),
+);
+
+/** A positive decimal number of CPUs, like Kubernetes' `1.5`; we keep millicpu precision. */
+export const cpusInput = textInput((text) => {
+  if (!/^\d+(\.\d{1,3})?$/.test(text.trim())) return new Problem(`${quote(text)} is not a number of CPUs (a positive number, at most 3 decimals)`);
+  const cpus = Number(text);
+  return cpus > 0 ? cpus : new Problem('must be greater than 0');
+});
+
+const BYTE_UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
+  ki: 2 ** 10, kib: 2 ** 10, mi: 2 ** 20, mib: 2 ** 20, gi: 2 ** 30, gib: 2 ** 30, ti: 2 ** 40, tib: 2 ** 40,
+};
+
+/** Bytes, plain (`1073741824`) or with a unit as Kubernetes and Docker write them (`1Gi`, `512M`). */
+export const byteSizeInput = textInput((text) => {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+  const unit = match ? BYTE_UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined) return new Problem(`${quote(text)} is not a byte size (a number of bytes, or with a unit: Ki, Mi, Gi, K, M, G)`);
+  const bytes = Math.round(Number(match[1]) * unit);
+  if (!Number.isSafeInteger(bytes)) return new Problem(`${quote(text)} is too large`);
+  if (bytes < 6 * 2 ** 20) return new Problem(`${quote(text)} is below Docker's minimum memory limit of 6 MiB`);
+  return bytes;
+});
+
+export interface Cidr {
+  /** The CIDR as written. */
+  cidr: string;
+  /** First usable host, which dockerd's `--bip` takes: `172.19.0.1`. */
+  firstHost: string;
+  prefix: number;
+}
+
+export const ipv4CidrInput = textInput((text) => {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text.trim());
+  if (!match) return new Problem(`${quote(text)} is not an IPv4 CIDR`);
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((o) => o > 255)) return new Problem(`${quote(text)} has an octet over 255`);
+  if (prefix < 8 || prefix > 30) return new Problem(`the prefix /${prefix} must be between /8 and /30, so that the bridge has a host address`);
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const size = 2 ** (32 - prefix);
+  const network = address - (address % size);
+  const first = network + 1;
+  const firstHost = [24, 16, 8, 0].map((shift) => Math.floor(first / 2 ** shift) % 256).join('.');
+  return { cidr: text.trim(), firstHost, prefix } satisfies Cidr;
+});
+
+export const imageRefInput = textInput<ImageRef>((text) => {
+  const ref = parseImageRef(text);
+  return typeof ref === 'string' ? new Problem(`${quote(text)} is not an image reference: ${ref}`) : ref;
+});
+
+export interface MountSpec {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** `src:dst[:ro|rw]`, comma-separated; both paths absolute. */
+export const mountListInput = textInput((text) => {
+  const mounts: MountSpec[] = [];
+  for (const [index, item] of text.split(',').entries()) {
+    const entry = item.trim();
+    if (entry === '') return new Problem(`entry ${index + 1} is empty (remove the extra comma)`);
+    const parts = entry.split(':');
+    if (parts.length < 2 || parts.length > 3) return new Problem(`entry ${quote(entry)} is not src:dst or src:dst:ro`);
+    const [source = '', target = '', mode] = parts;
+    if (!source.startsWith('/')) return new Problem(`entry ${quote(entry)} has a source that is not an absolute path`);
+    if (!target.startsWith('/')) return new Problem(`entry ${quote(entry)} has a target that is not an absolute path`);
+    if (mode !== undefined && mode !== 'ro' && mode !== 'rw') return new Problem(`entry ${quote(entry)} has the option ${quote(mode)}; only ro and rw are allowed`);
+    mounts.push({ source, target, readOnly: mode === 'ro' });
+  }
+  return mounts;
+});
+
+/** Names (`FOO`) or prefixes (`KUBERNETES_*`), comma-separated. */
+export const envFilterInput = textInput((text) => {
+  const filters = text.split(',').map((f) => f.trim()).filter((f) => f !== '');
+  const bad = filters.find((f) => !/^[A-Za-z_][A-Za-z0-9_]*\*?$|^\*$/.test(f));
+  return bad === undefined ? filters : new Problem(`${quote(bad)} is not a variable name or a NAME_PREFIX* pattern`);
+});
+
+/** RFC 1123 host name, as Docker's Hostname field accepts it. */
+export const hostnameInput = textInput((text) => {
+  const label = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+  if (text.length > 253 || !text.split('.').every((l) => label.test(l))) {
+    return new Problem(`${quote(text)} is not a host name (letters, digits and "-", labels of at most 63 characters)`);
+  }
+  return text;
+});
+
+export const httpUrlInput = textInput((text) => {
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return text.replace(/\/+$/, '');
+  } catch { /* fall through to the problem */ }
+  return new Problem(`${quote(text)} is not an http(s) URL`);
+});
+
+/** A daemon address as DOCKER_HOST takes it. */
+export const dockerHostInput = textInput((text) => {
+  if (/^unix:\/\/\/.+/.test(text) || /^tcp:\/\/[^/]+:\d+\/?$/.test(text)) return text;
+  if (text.startsWith('/')) return `unix://${text}`;
+  return new Problem(`${quote(text)} is not unix:///path/to/docker.sock or tcp://host:port`);
+});
+
+export const nameInput = textInput((text) =>
+  /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(text) ? text : new Problem(`${quote(text)} may hold only letters, digits, "_", "." and "-"`),
+);
+
+export const linkNameInput = textInput((text) =>
+  /^[^\s/]{1,15}$/.test(text) ? text : new Problem(`${quote(text)} is not a network interface name (at most 15 characters, no "/" or spaces)`),
+);
+
+/** Parses JSON text, then checks it against `schema`; problems never quote a secret value. */
+export function jsonInput<T>(schema: z.ZodType<T>, what: string, secret: boolean): z.ZodType<T> {
+  return textInput((text) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      const detail = secret ? '' : `: ${(error as Error).message}`;
+      return new Problem(`is not valid JSON${detail}${secret ? ' (the value is hidden because it is secret)' : ''}`);
+    }
+    const result = schema.safeParse(parsed);
+    if (result.success) return result.data;
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+    return new Problem(`is not ${what}${where}: ${issue?.message ?? 'invalid'}`);
+  });
+}

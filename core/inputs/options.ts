@@ -1,0 +1,45 @@
+import type { InputDef } from './define.js';
+
+export const REDACTED = '[redacted]';
+
+/** The resolved value of every input. Immutable; `with` returns a changed copy. */
+export class OptionValues {
+  constructor(
+    private readonly values: ReadonlyMap<string, unknown>,
+    private readonly defs: ReadonlyMap<string, InputDef>,
+  ) {}
+
+  get<T>(def: InputDef<T>): T {
+    if (!this.defs.has(def.key)) throw new Error(`input "${def.key}" (${def.env}) is not registered: add it to its plugin's inputs`);
+    return this.values.get(def.key) as T;
+  }
+
+  with<T>(def: InputDef<T>, value: T): OptionValues {
+    const values = new Map(this.values);
+    values.set(def.key, value);
+    return new OptionValues(values, this.defs);
+  }
+
+  definitions(): InputDef[] {
+    return [...this.defs.values()];
+  }
+
+  /** Every secret value that is set, so that loggers can scrub them from any text. */
+  secretValues(): string[] {
+    return this.definitions()
+      .filter((d) => d.secret)
+      .map((d) => this.values.get(d.key))
+      .filter((v): v is string => typeof v === 'string' && v.length > 0);
+  }
+
+  /** Plain object for logs and plan output, with secrets replaced by `[redacted]`. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const def of this.defs.values()) {
+      const value = this.values.get(def.key);
+      if (value === undefined) continue;
+      out[def.key] = def.secret ? REDACTED : value;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,40 @@
+import type { InputDef } from './inputs/define.js';
+import { STAGE, type PluginHooks } from './hooks.js';
+
+export interface PluginApi {
+  /** The tap side of every hook; taps carry this plugin's name automatically. */
+  readonly hooks: PluginHooks;
+  readonly stages: typeof STAGE;
+}
+
+/** A plugin is a plain object with a name. Built-ins and site plugins have the same shape. */
+export interface EnvboxPlugin {
+  name: string;
+  /** The inputs this plugin owns; they become env vars, flags and config keys. */
+  inputs?: readonly InputDef<any>[];
+  apply(api: PluginApi): void;
+}
+
+/** Identity with types, for plugin authors. */
+export function definePlugin(plugin: EnvboxPlugin): EnvboxPlugin {
+  return plugin;
+}
+
+/** A plugin object, a module path (resolved from the config file's folder), or [path, options]. */
+export type PluginEntry = EnvboxPlugin | string | readonly [string, unknown];
+
+export interface EnvboxConfig {
+  /** Site plugins, applied after the built-ins in this order. */
+  plugins?: PluginEntry[];
+  /** Option defaults by config key (`cpus`, `addFuse`, ...); env vars and flags override them. */
+  options?: Record<string, unknown>;
+  /** Names of built-in plugins to leave out, e.g. `['gpu']`. */
+  disable?: string[];
+}
+
+/** Identity with types, so that `// @ts-check` gives a plain envbox.config.js completion. */
+export function defineConfig(config: EnvboxConfig): EnvboxConfig {
+  return config;
+}
+
+export { STAGE };

@@ -1,0 +1,58 @@
+import type { ContainerCreateBody, DeviceMapping } from './types.js';
+
+/**
+ * Pure, idempotent edits of a ContainerCreate body. Each returns a new body and never
+ * mutates its input, so a tap that applies the same edit twice changes nothing the second time.
+ */
+
+export interface Bind {
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+export function formatBind(bind: Bind): string {
+  return `${bind.source}:${bind.target}${bind.readOnly ? ':ro' : ''}`;
+}
+
+export function parseBind(raw: string): Bind {
+  const [source = '', target = '', mode] = raw.split(':');
+  return { source, target, readOnly: mode?.split(',').includes('ro') ?? false };
+}
+
+/** Adds a bind keyed by its target: a later bind for the same target replaces the earlier one. */
+export function withBind(body: ContainerCreateBody, bind: Bind): ContainerCreateBody {
+  const others = (body.HostConfig.Binds ?? []).filter((b) => parseBind(b).target !== bind.target);
+  return { ...body, HostConfig: { ...body.HostConfig, Binds: [...others, formatBind(bind)] } };
+}
+
+/** Adds a device keyed by its path in the container; the later mapping wins. */
+export function withDevice(body: ContainerCreateBody, device: DeviceMapping): ContainerCreateBody {
+  const others = (body.HostConfig.Devices ?? []).filter((d) => d.PathInContainer !== device.PathInContainer);
+  return { ...body, HostConfig: { ...body.HostConfig, Devices: [...others, { ...device }] } };
+}
+
+/** Adds a device cgroup rule such as `c 10:229 rwm`, once. */
+export function withDeviceCgroupRule(body: ContainerCreateBody, rule: string): ContainerCreateBody {
+  const rules = body.HostConfig.DeviceCgroupRules ?? [];
+  if (rules.includes(rule)) return body;
+  return { ...body, HostConfig: { ...body.HostConfig, DeviceCgroupRules: [...rules, rule] } };
+}
+
+/** Sets `NAME=value`; a later value for the same name replaces the earlier one in place. */
+export function withEnv(body: ContainerCreateBody, name: string, value: string): ContainerCreateBody {
+  const env = body.Env ?? [];
+  const entry = `${name}=${value}`;
+  const index = env.findIndex((e) => envName(e) === name);
+  const next = index === -1 ? [...env, entry] : env.map((e, i) => (i === index ? entry : e));
+  return { ...body, Env: next };
+}
+
+export function envName(entry: string): string {
+  const eq = entry.indexOf('=');
+  return eq === -1 ? entry : entry.slice(0, eq);
+}
+
+export function withHostConfig(body: ContainerCreateBody, fields: Partial<ContainerCreateBody['HostConfig']>): ContainerCreateBody {
+  return { ...body, HostConfig: { ...body.HostConfig, ...fields } };
+}

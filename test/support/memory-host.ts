@@ -1,0 +1,116 @@
+import { posix } from 'node:path';
+import type { FileStat, HostView, MountEntry } from '../../core/host/host.js';
+
+type Node =
+  | { kind: 'file'; content: string; mode: number }
+  | { kind: 'dir'; mode: number }
+  | { kind: 'symlink'; target: string }
+  | { kind: 'char'; major: number; minor: number; mode: number };
+
+/**
+ * An in-memory outer container for plugin unit tests: files, dirs, symlinks and device nodes,
+ * a mount table, env vars and network links. Parent dirs are created implicitly.
+ */
+export class MemoryHost implements HostView {
+  private readonly nodes = new Map<string, Node>([['/', { kind: 'dir', mode: 0o755 }]]);
+  private mountTable: MountEntry[] = [];
+  private links = new Map<string, number>();
+
+  constructor(public env: Record<string, string> = {}) {}
+
+  file(path: string, content = '', mode = 0o644): this {
+    this.parents(path);
+    this.nodes.set(path, { kind: 'file', content, mode });
+    return this;
+  }
+
+  dir(path: string, mode = 0o755): this {
+    this.parents(path);
+    this.nodes.set(path, { kind: 'dir', mode });
+    return this;
+  }
+
+  symlink(path: string, target: string): this {
+    this.parents(path);
+    this.nodes.set(path, { kind: 'symlink', target });
+    return this;
+  }
+
+  charDevice(path: string, major: number, minor: number, mode = 0o666): this {
+    this.parents(path);
+    this.nodes.set(path, { kind: 'char', major, minor, mode });
+    return this;
+  }
+
+  mount(target: string, options: Partial<Omit<MountEntry, 'target'>> = {}): this {
+    this.mountTable.push({ target, source: options.source ?? 'none', fstype: options.fstype ?? 'bind', options: options.options ?? ['ro'] });
+    return this;
+  }
+
+  link(name: string, mtu: number): this {
+    this.links.set(name, mtu);
+    return this;
+  }
+
+  private parents(path: string): void {
+    let dir = posix.dirname(path);
+    const missing: string[] = [];
+    while (!this.nodes.has(dir)) {
+      missing.push(dir);
+      dir = posix.dirname(dir);
+    }
+    for (const d of missing) this.nodes.set(d, { kind: 'dir', mode: 0o755 });
+  }
+
+  private resolve(path: string, depth = 0): string | null {
+    const node = this.nodes.get(path);
+    if (!node) return null;
+    if (node.kind !== 'symlink') return path;
+    if (depth > 40) return null;
+    const next = node.target.startsWith('/') ? node.target : posix.join(posix.dirname(path), node.target);
+    return this.resolve(next, depth + 1);
+  }
+
+  private toStat(node: Node): FileStat {
+    if (node.kind === 'symlink') return { kind: 'symlink', mode: 0o777, uid: 0, gid: 0 };
+    if (node.kind === 'char') return { kind: 'char', mode: node.mode, uid: 0, gid: 0, major: node.major, minor: node.minor };
+    return { kind: node.kind, mode: node.mode, uid: 0, gid: 0 };
+  }
+
+  async lstat(path: string) {
+    const node = this.nodes.get(path);
+    return node ? this.toStat(node) : null;
+  }
+
+  async stat(path: string) {
+    const real = this.resolve(path);
+    return real ? this.toStat(this.nodes.get(real)!) : null;
+  }
+
+  async readdir(path: string) {
+    const prefix = path.endsWith('/') ? path : `${path}/`;
+    return [...this.nodes.keys()]
+      .filter((p) => p !== path && p.startsWith(prefix) && !p.slice(prefix.length).includes('/'))
+      .map((p) => p.slice(prefix.length))
+      .sort();
+  }
+
+  async readlink(path: string) {
+    const node = this.nodes.get(path);
+    return node?.kind === 'symlink' ? node.target : null;
+  }
+
+  async readFile(path: string) {
+    const real = this.resolve(path);
+    const node = real ? this.nodes.get(real) : undefined;
+    return node?.kind === 'file' ? node.content : null;
+  }
+
+  async mounts() {
+    return [...this.mountTable];
+  }
+
+  async linkMtu(name: string) {
+    return this.links.get(name) ?? null;
+  }
+}
