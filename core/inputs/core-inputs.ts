@@ -129,10 +129,15 @@ export const bootstrapLogLimit = defineInput({
   description: 'How many bytes of bootstrap output go to the build log (the original kept 1 KiB).', example: '1048576',
 });
 
+export const deviceDir = defineInput({
+  key: 'deviceDir', env: 'ENVBOX_DEVICE_DIR', flag: 'device-dir', schema: absolutePathInput, default: '/tmp',
+  description: 'Where envbox makes the FUSE and TUN nodes it passes to the workspace (coder-fuse, coder-tun).', example: '/tmp',
+});
+
 export const CORE_INPUTS = [
   innerImage, innerUsername, agentToken, agentUrl, innerEnvs, innerWorkDir, innerHostname, bootstrapScript,
   bridgeCidr, disableIdmappedMount, debug, dockerHost, runtime, ethlink, containerName, idOffset, usernsUser,
   dockerSocket, dockerDataRoot, dockerFallbackDataRoot, dockerExecRoot, dockerPidfile, dockerdLog, daemonTimeout,
-  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit,
+  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, deviceDir,
 ] as const;
 

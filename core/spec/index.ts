@@ -1,2 +1,3 @@
 export * from './types.js';
 export * from './edits.js';
+export * from './device.js';

@@ -1,0 +1,29 @@
+import type { ActionSink } from '../actions.js';
+import type { ContainerCreateBody } from './types.js';
+import { withBind, withDevice, withDeviceCgroupRule } from './edits.js';
+
+export interface DeviceNode {
+  hostPath: string;
+  containerPath: string;
+  major: number;
+  minor: number;
+}
+
+/**
+ * Passes a character device to the workspace in the form its runtime honours. sysbox-runc maps
+ * `Devices` itself. runc under userns-remap ignores PathOnHost and bind-mounts an unopenable node,
+ * so there we bind the node and allow it with a device cgroup rule instead.
+ */
+export function withDeviceNode(body: ContainerCreateBody, runtime: string, node: DeviceNode): ContainerCreateBody {
+  if (runtime === 'sysbox-runc') {
+    return withDevice(body, { PathOnHost: node.hostPath, PathInContainer: node.containerPath, CgroupPermissions: 'rwm' });
+  }
+  const bound = withBind(body, { source: node.hostPath, target: node.containerPath });
+  return withDeviceCgroupRule(bound, `c ${node.major}:${node.minor} rwm`);
+}
+
+/** Declares making the node and giving it to the workspace's root (host id `idOffset`). */
+export function declareDeviceNode(sink: ActionSink, node: DeviceNode, idOffset: number): void {
+  sink.act({ kind: 'mknod', path: node.hostPath, major: node.major, minor: node.minor, mode: '0666' });
+  sink.act({ kind: 'chown', path: node.hostPath, uid: idOffset, gid: idOffset });
+}
