@@ -1,0 +1,38 @@
+import { agentToken, innerEnvs } from '../../core/inputs/core-inputs.js';
+import type { EnvboxPlugin } from '../../core/plugin.js';
+import { envName, withEnv } from '../../core/spec/edits.js';
+
+const SUBSYSTEM = 'CODER_AGENT_SUBSYSTEM';
+
+/** Merges the outer CODER_AGENT_SUBSYSTEM with `envbox`: de-duplicated and sorted, as the agent reports it. */
+export function mergeSubsystems(outer: string | undefined): string {
+  const parts = (outer ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return [...new Set([...parts, 'envbox'])].sort().join(',');
+}
+
+/** Outer env entries whose name equals a filter or starts with a `PREFIX*` filter's prefix. */
+export function filterEnv(env: Readonly<Record<string, string>>, filters: readonly string[]): [string, string][] {
+  const matches = (name: string) => filters.some((f) => (f.endsWith('*') ? name.startsWith(f.slice(0, -1)) : name === f));
+  return Object.entries(env).filter(([name]) => matches(name));
+}
+
+/** The agent token, the subsystem, and the outer env that CODER_INNER_ENVS selects. */
+export function envPlugin(): EnvboxPlugin {
+  return {
+    name: 'env',
+    apply({ hooks }) {
+      hooks.containerSpec.tap((body, ctx) => {
+        let next = withEnv(body, 'CODER_AGENT_TOKEN', ctx.options.get(agentToken) ?? '');
+        next = withEnv(next, SUBSYSTEM, mergeSubsystems(ctx.host.env[SUBSYSTEM]));
+        for (const [name, value] of filterEnv(ctx.host.env, ctx.options.get(innerEnvs))) {
+          // The merged subsystem and the token are owned above; a filter must not undo them.
+          if (name === SUBSYSTEM || name === 'CODER_AGENT_TOKEN') continue;
+          next = withEnv(next, name, value);
+        }
+        return next;
+      });
+    },
+  };
+}
+
+export { envName };
