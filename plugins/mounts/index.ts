@@ -1,0 +1,49 @@
+import { InputError } from '../../core/errors.js';
+import { idOffset } from '../../core/inputs/core-inputs.js';
+import type { MountSpec } from '../../core/inputs/kinds.js';
+import type { SpecContext } from '../../core/hooks.js';
+import type { EnvboxPlugin } from '../../core/plugin.js';
+import { withBind } from '../../core/spec/edits.js';
+import { mounts } from './inputs.js';
+import { effectiveMounts, isHomeDir, isPrivateTarget, mountListProblem } from './policy.js';
+
+/**
+ * CODER_MOUNTS plus the default docker/podman storage mounts. Sources the workspace owns are
+ * id-shifted on the host, because under userns-remap the workspace's root is host id `idOffset`.
+ */
+export function mountsPlugin(): EnvboxPlugin {
+  return {
+    name: 'mounts',
+    inputs: [mounts],
+    apply({ hooks }) {
+      hooks.configure.tap((options) => {
+        const problem = mountListProblem(options.get(mounts));
+        if (problem !== null) throw new InputError([{ variable: mounts.env, problem, example: `${mounts.env}=${mounts.example}` }]);
+        return options;
+      });
+
+      hooks.containerSpec.tap(async (body, ctx) => {
+        let next = body;
+        for (const mount of effectiveMounts(ctx.options.get(mounts))) {
+          await declareMountActions(ctx, mount);
+          next = withBind(next, { source: mount.source, target: mount.target, readOnly: mount.readOnly });
+        }
+        return next;
+      });
+    },
+  };
+}
+
+async function declareMountActions(ctx: SpecContext, mount: MountSpec): Promise<void> {
+  // dockerd would create a missing source itself, owned by the host's root, which the workspace
+  // cannot write. An existing file (say /etc/hosts) is left alone: mkdir -p would fail on it.
+  const existing = await ctx.host.stat(mount.source);
+  if (existing === null || existing.kind === 'dir') ctx.act({ kind: 'mkdir', path: mount.source, mode: '0755' });
+  if (isPrivateTarget(mount.target)) return;
+  // A read-only source cannot be chowned; the bind itself stays read-only in the workspace.
+  if (mount.readOnly) ctx.act({ kind: 'remount', path: mount.source, options: 'rw' });
+  ctx.act({ kind: 'chmod', path: mount.source, mode: '02755' });
+  const offset = ctx.options.get(idOffset);
+  const [uid, gid] = isHomeDir(mount.source) ? [offset + ctx.facts.uid, offset + ctx.facts.gid] : [offset, offset];
+  ctx.act({ kind: 'chown', path: mount.source, uid, gid });
+}

@@ -1,0 +1,10 @@
+import { defineInput } from '../../core/inputs/define.js';
+import { mountListInput, type MountSpec } from '../../core/inputs/kinds.js';
+
+export const mounts = defineInput({
+  key: 'mounts', env: 'CODER_MOUNTS', flag: 'mounts', schema: mountListInput, default: [] as MountSpec[],
+  description:
+    'Extra bind mounts for the workspace, `src:dst[:ro]`, comma-separated. Sources outside envbox\'s own dirs are made '
+    + 'setgid 02755 and chowned to the workspace (a home dir source like /home/coder to its user, anything else to its root).',
+  example: '/home/coder:/home/coder,/etc/ssl/certs:/etc/ssl/certs:ro',
+});

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Action } from '../../core/actions.js';
+import { InputError, PluginError } from '../../core/errors.js';
+import { createHooks, pluginHooks, STAGE } from '../../core/hooks.js';
+import { silentLogger } from '../../core/log/logger.js';
+import { MemoryHost } from '../../test/support/memory-host.js';
+import { baseBody, resolveFor, runContainerSpec, ubuntuFacts } from '../../test/support/harness.js';
+import { mountsPlugin } from './index.js';
+import { mounts } from './inputs.js';
+import { isHomeDir, isPrivateTarget } from './policy.js';
+
+const DEFAULT_BINDS = ['/var/lib/coder/docker:/var/lib/docker', '/var/lib/coder/containers:/var/lib/containers'];
+const strip = (actions: Action[]) => actions.map(({ plugin, hook, ...a }) => a);
+
+async function configure(env: Record<string, string>) {
+  const hooks = createHooks();
+  const plugin = mountsPlugin();
+  plugin.apply({ hooks: pluginHooks(hooks, plugin.name), stages: STAGE });
+  const options = resolveFor([plugin], env);
+  return hooks.configure.promise(options, { mode: 'plan', host: new MemoryHost(), log: silentLogger() });
+}
+
+describe('mounts plugin', () => {
+  it('always mounts the workspace\'s docker and podman storage, and only mkdirs them (they are private)', async () => {
+    const { body, actions } = await runContainerSpec([mountsPlugin()]);
+    assert.deepEqual(body.HostConfig.Binds, DEFAULT_BINDS);
+    assert.deepEqual(strip(actions), [
+      { kind: 'mkdir', path: '/var/lib/coder/docker', mode: '0755' },
+      { kind: 'mkdir', path: '/var/lib/coder/containers', mode: '0755' },
+    ]);
+  });
+
+  it('appends CODER_MOUNTS after the defaults in order, keeping :ro (the original\'s Mounts case)', async () => {
+    const user = ['/home/coder:/home/coder', '/etc/hosts:/etc/hosts:ro', '/etc/hostname:/idc/where:ro', '/usr/src:/a/b/c'];
+    const host = new MemoryHost().dir('/home/coder').file('/etc/hosts').file('/etc/hostname').dir('/usr/src');
+    const { body, actions } = await runContainerSpec([mountsPlugin()], {
+      env: { CODER_MOUNTS: user.join(',') }, host, facts: { ...ubuntuFacts, uid: 1001, gid: 1001 },
+    });
+    assert.deepEqual(body.HostConfig.Binds, [...DEFAULT_BINDS, ...user]);
+    assert.deepEqual(strip(actions).slice(2), [
+      { kind: 'mkdir', path: '/home/coder', mode: '0755' },
+      { kind: 'chmod', path: '/home/coder', mode: '02755' },
+      { kind: 'chown', path: '/home/coder', uid: 101001, gid: 101001 },
+      { kind: 'remount', path: '/etc/hosts', options: 'rw' },
+      { kind: 'chmod', path: '/etc/hosts', mode: '02755' },
+      { kind: 'chown', path: '/etc/hosts', uid: 100000, gid: 100000 },
+      { kind: 'remount', path: '/etc/hostname', options: 'rw' },
+      { kind: 'chmod', path: '/etc/hostname', mode: '02755' },
+      { kind: 'chown', path: '/etc/hostname', uid: 100000, gid: 100000 },
+      // privacy goes by target: /usr/src mounted elsewhere is the workspace's
+      { kind: 'mkdir', path: '/usr/src', mode: '0755' },
+      { kind: 'chmod', path: '/usr/src', mode: '02755' },
+      { kind: 'chown', path: '/usr/src', uid: 100000, gid: 100000 },
+    ]);
+  });
+
+  it('declares mkdir for a missing source so that dockerd does not create it owned by the host\'s root', async () => {
+    const { actions } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/data/cache:/cache' } });
+    assert.deepEqual(strip(actions).slice(2), [
+      { kind: 'mkdir', path: '/data/cache', mode: '0755' },
+      { kind: 'chmod', path: '/data/cache', mode: '02755' },
+      { kind: 'chown', path: '/data/cache', uid: 100000, gid: 100000 },
+    ]);
+  });
+
+  it('gives a home dir source (/root, /home/<name>) the image user\'s ids and anything else the workspace root', async () => {
+    const { actions } = await runContainerSpec([mountsPlugin()], {
+      env: { CODER_MOUNTS: '/root:/root,/home/dev/:/home/dev,/home/dev/src:/src,/homes/x:/x', ENVBOX_ID_OFFSET: '200000' },
+      facts: { ...ubuntuFacts, uid: 1000, gid: 1001 },
+    });
+    const chowns = actions.filter((a) => a.kind === 'chown').map((a) => a.kind === 'chown' && [a.path, a.uid, a.gid]);
+    assert.deepEqual(chowns, [
+      ['/root', 201000, 201001],
+      ['/home/dev', 201000, 201001],
+      ['/home/dev/src', 200000, 200000],
+      ['/homes/x', 200000, 200000],
+    ]);
+  });
+
+  it('touches no private target\'s source beyond mkdir, whatever its source', async () => {
+    const privates = ['/var/lib/containers', '/var/lib/docker', '/var/lib/sysbox', '/lib/modules', '/usr/src', '/var/lib/coder'];
+    const env = { CODER_MOUNTS: privates.map((t, i) => `/src${i}:${t}:ro`).join(',') };
+    const { body, actions } = await runContainerSpec([mountsPlugin()], { env });
+    assert.deepEqual(new Set(actions.map((a) => a.kind)), new Set(['mkdir']));
+    assert.deepEqual(body.HostConfig.Binds, privates.map((t, i) => `/src${i}:${t}:ro`));
+  });
+
+  it('lets a CODER_MOUNTS entry replace a default mount for the same target (later wins)', async () => {
+    const { body } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/mnt/disk/docker:/var/lib/docker/' } });
+    assert.deepEqual(body.HostConfig.Binds, ['/var/lib/coder/containers:/var/lib/containers', '/mnt/disk/docker:/var/lib/docker']);
+  });
+
+  it('replaces a bind that an earlier plugin made for the same target', async () => {
+    const earlier = { ...baseBody(), HostConfig: { Binds: ['/old:/data', '/keep:/keep'] } };
+    const { body } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/new:/data:ro' }, body: earlier });
+    assert.deepEqual(body.HostConfig.Binds, ['/keep:/keep', ...DEFAULT_BINDS, '/new:/data:ro']);
+  });
+
+  it('skips mkdir for a source that exists and is not a directory, since mkdir -p would fail on it', async () => {
+    const host = new MemoryHost().file('/etc/resolv.conf');
+    const { actions } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/etc/resolv.conf:/etc/resolv.conf' }, host });
+    assert.deepEqual(strip(actions).slice(2).map((a) => a.kind), ['chmod', 'chown']);
+  });
+
+  it('is idempotent: applying the plugin twice leaves one bind per target', async () => {
+    const { body } = await runContainerSpec([mountsPlugin(), mountsPlugin()], { env: { CODER_MOUNTS: '/a:/a' } });
+    assert.deepEqual(body.HostConfig.Binds, [...DEFAULT_BINDS, '/a:/a']);
+  });
+
+  it('accepts a valid list in configure and returns the options unchanged', async () => {
+    const options = await configure({ CODER_MOUNTS: '/a:/a,/b:/b:ro' });
+    assert.deepEqual(options.get(mounts), [
+      { source: '/a', target: '/a', readOnly: false },
+      { source: '/b', target: '/b', readOnly: true },
+    ]);
+  });
+
+  for (const [name, value, pattern] of [
+    ['the root target', '/a:/a,/data:/', /entry 2 \("\/data:\/"\) mounts over the workspace's root "\/"/],
+    ['a duplicate target', '/a:/x,/b:/y,/c:/x/:ro', /entry 3 \("\/c:\/x\/:ro"\) has the target "\/x" that entry 1 already uses/],
+  ] as const) {
+    it(`rejects ${name} in configure as an InputError naming CODER_MOUNTS and the entry`, async () => {
+      await assert.rejects(configure({ CODER_MOUNTS: value }), (error: unknown) => {
+        assert.ok(error instanceof PluginError);
+        assert.ok(error.cause instanceof InputError);
+        assert.match(error.cause.message, /^CODER_MOUNTS: .+\. Example: CODER_MOUNTS=\/home\/coder:\/home\/coder,.+$/);
+        assert.match(error.cause.message, pattern);
+        return true;
+      });
+    });
+  }
+
+  it('classifies home dirs and private targets like the original (isHomeDir, isPrivateMount)', () => {
+    assert.deepEqual(['/root', '/home/coder', '/home/coder/', '/home', '/home/', '/home/a/b', '/root/x', '/var/home/a'].map(isHomeDir),
+      [true, true, true, false, false, false, false, false]);
+    assert.deepEqual(['/var/lib/docker', '/var/lib/docker/', '/var/lib/docker/x', '/usr/src', '/lib/modules', '/var/lib/coder', '/home/coder'].map(isPrivateTarget),
+      [true, true, false, true, true, true, false]);
+  });
+});
