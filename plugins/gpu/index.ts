@@ -1,0 +1,53 @@
+import { InputError } from '../../core/errors.js';
+import type { EnvboxPlugin } from '../../core/plugin.js';
+import { procGpuMounts } from './mounts.js';
+import { addGpu, innerUsrLibDir, usrLibDir } from './inputs.js';
+import { resolveInnerLibDir, withGpus } from './spec.js';
+
+export { findGpuLibraries, symlinkChain } from './libraries.js';
+export { sameDirSymlinks } from './same-dir-symlinks.js';
+export { findGpuMounts, procGpuMounts, deviceNodesAt } from './mounts.js';
+export { innerLibDirFor } from './inner-lib-dir.js';
+export { remapToInnerLibDir, resolveInnerLibDir, withGpus } from './spec.js';
+export { addGpu, usrLibDir, innerUsrLibDir } from './inputs.js';
+
+function missingUsrLibDir(): InputError {
+  return new InputError([{
+    variable: usrLibDir.env,
+    problem: `is required when ${addGpu.env} is true (it is where the host's /usr/lib is mounted, to find the GPU driver libraries)`,
+    example: `${usrLibDir.env}=${usrLibDir.example}`,
+  }]);
+}
+
+/**
+ * CODER_ADD_GPU: passes the outer container's GPUs to the workspace. The NVIDIA device plugin or
+ * runtime gives the outer container /dev nodes, driver mounts and NVIDIA_* env vars; driver
+ * libraries come from the host's /usr/lib (CODER_USR_LIB_DIR) and are bound where the image's
+ * dynamic linker looks.
+ */
+export function gpuPlugin(): EnvboxPlugin {
+  return {
+    name: 'gpu',
+    inputs: [addGpu, usrLibDir, innerUsrLibDir],
+    apply({ hooks }) {
+      hooks.configure.tap((options) => {
+        if (options.get(addGpu) && options.get(usrLibDir) === undefined) throw missingUsrLibDir();
+        return options;
+      });
+
+      hooks.prePull.tap(async (pull, ctx) => {
+        if (!ctx.options.get(addGpu)) return pull;
+        for (const path of procGpuMounts(await ctx.host.mounts())) ctx.act({ kind: 'unmount', path, bestEffort: true });
+        return pull;
+      });
+
+      hooks.containerSpec.tap(async (body, ctx) => {
+        if (!ctx.options.get(addGpu)) return body;
+        const hostLibDir = ctx.options.get(usrLibDir);
+        if (hostLibDir === undefined) throw missingUsrLibDir();
+        const innerLibDir = resolveInnerLibDir(ctx.facts.osReleaseId, ctx.options.get(innerUsrLibDir));
+        return withGpus(body, ctx, { hostLibDir, innerLibDir });
+      });
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { posix } from 'node:path';
+import type { SpecContext } from '../../core/hooks.js';
+import { withDeviceNode } from '../../core/spec/device.js';
+import { parseBind, withBind, withEnv, type Bind } from '../../core/spec/edits.js';
+import type { ContainerCreateBody } from '../../core/spec/types.js';
+import { innerLibDirFor } from './inner-lib-dir.js';
+import { findGpuLibraries } from './libraries.js';
+import { deviceNodesAt, findGpuMounts } from './mounts.js';
+import { GPU_ENV, isInside } from './patterns.js';
+
+export interface GpuDirs {
+  /** The host's /usr/lib as mounted into the outer container. */
+  hostLibDir: string;
+  /** Where its libraries go in the workspace. */
+  innerLibDir: string;
+}
+
+/** The inner lib dir: the override when given, else the one the image's distribution uses. */
+export function resolveInnerLibDir(osReleaseId: string, override: string | undefined): string {
+  return override ?? innerLibDirFor(osReleaseId);
+}
+
+/** A bind from the host lib dir lands at the same relative path under the inner lib dir. */
+export function remapToInnerLibDir(bind: Bind, dirs: GpuDirs): Bind {
+  if (!isInside(dirs.hostLibDir, bind.source)) return bind;
+  return { ...bind, target: posix.join(dirs.innerLibDir, bind.source.slice(dirs.hostLibDir.length)) };
+}
+
+function hasBindTarget(body: ContainerCreateBody, target: string): boolean {
+  return (body.HostConfig.Binds ?? []).some((b) => parseBind(b).target === target);
+}
+
+function isDeviceMapped(body: ContainerCreateBody, containerPath: string): boolean {
+  return hasBindTarget(body, containerPath) || (body.HostConfig.Devices ?? []).some((d) => d.PathInContainer === containerPath);
+}
+
+/** Every GPU edit of the ContainerCreate body; reads the outer container only through ctx.host. */
+export async function withGpus(body: ContainerCreateBody, ctx: SpecContext, dirs: GpuDirs): Promise<ContainerCreateBody> {
+  let next = body;
+  const mounts = await findGpuMounts(ctx.host, await ctx.host.mounts());
+
+  for (const path of mounts.devicePaths) {
+    const nodes = await deviceNodesAt(ctx.host, path);
+    if (!Array.isArray(nodes)) {
+      ctx.log.warn({ path, reason: nodes.reason }, 'gpu: skipping a /dev mount that is not a device');
+      continue;
+    }
+    for (const node of nodes) {
+      // Mapping a node again would move it to the end of Binds under runc; once is enough.
+      if (isDeviceMapped(next, node.containerPath)) continue;
+      next = withDeviceNode(next, ctx.runtime, node);
+    }
+  }
+
+  const libraries = await findGpuLibraries(ctx.host, dirs.hostLibDir);
+  for (const { path, reason } of libraries.skipped) ctx.log.warn({ path, reason }, 'gpu: skipping a driver library');
+  const mounted = new Set(mounts.binds.map((b) => b.source));
+  const libraryBinds: Bind[] = libraries.paths
+    .filter((path) => !mounted.has(path))
+    .map((path) => ({ source: path, target: path, readOnly: true }));
+
+  for (const bind of [...mounts.binds, ...libraryBinds].map((b) => remapToInnerLibDir(b, dirs))) {
+    // withBind replaces by target; a bind already there (the user's own, or one from an earlier
+    // run of this plugin) wins, which also keeps this edit idempotent.
+    if (hasBindTarget(next, bind.target)) {
+      ctx.log.debug({ target: bind.target }, 'gpu: skipping a bind whose target is already mounted');
+      continue;
+    }
+    next = withBind(next, bind);
+  }
+
+  for (const [name, value] of Object.entries(ctx.host.env)) {
+    if (GPU_ENV.test(name)) next = withEnv(next, name, value);
+  }
+  return next;
+}
