@@ -1,7 +1,7 @@
 import { AsyncSeriesHook, AsyncSeriesWaterfallHook } from 'tapable';
 import type { Action, ActionSink } from './actions.js';
 import type { DockerClient } from './docker/client.js';
-import { PluginError, asError } from './errors.js';
+import { InputError, PluginError, asError } from './errors.js';
 import type { ImageFacts } from './facts.js';
 import type { HostView } from './host/host.js';
 import type { ImageRef } from './image-ref.js';
@@ -163,7 +163,8 @@ export function pluginHooks(hooks: Readonly<EnvboxHooks>, pluginName: string): P
           try {
             result = await fn(...pluginArgs);
           } catch (error) {
-            if (error instanceof PluginError) throw error;
+            // Bad input stays an InputError (exit 2): its message already names the variable.
+            if (error instanceof PluginError || error instanceof InputError) throw error;
             throw new PluginError(pluginName, name, asError(error));
           }
           if (WATERFALLS.has(name) && (result === undefined || result === null)) {

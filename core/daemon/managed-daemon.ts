@@ -1,0 +1,97 @@
+import { access } from 'node:fs/promises';
+import { EnvboxError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { ManagedProcess, onPath, type Exit } from './process.js';
+
+export const SYSBOX_MANAGER_SOCKET = '/run/sysbox/sysmgr.sock';
+export const SYSBOX_EXIT_MESSAGE = 'Sysbox exited, possibly because of an unsupported kernel version. Please contact an infrastructure administrator and request a node kernel with seccomp API level >= 5.';
+
+export interface DaemonSet {
+  /** Resolves with a reason when any daemon exits on its own. */
+  readonly unexpectedExit: Promise<string>;
+  readonly dockerd: ManagedProcess;
+  readonly pids: number[];
+  /** Restarts dockerd with new arguments (the full-disk fallback). */
+  restartDockerd(argv: string[]): Promise<void>;
+  stopAll(): Promise<void>;
+}
+
+export interface DaemonLauncher {
+  start(options: { dockerdArgv: string[]; sysbox: { enabled: boolean; disableIdmappedMount: boolean }; logFile?: string }): Promise<DaemonSet>;
+}
+
+function describeExit(name: string, exit: Exit, tail: string): string {
+  const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+  return `${name} exited with ${how}${tail ? `; its last output:\n${tail}` : ''}`;
+}
+
+async function waitForFile(path: string, timeoutMs: number, failed: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await access(path);
+      return;
+    } catch {
+      const reason = failed();
+      if (reason) throw new EnvboxError(reason, SYSBOX_EXIT_MESSAGE);
+      if (Date.now() > deadline) throw new EnvboxError(`sysbox-mgr did not create ${path} within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Starts sysbox-mgr and sysbox-fs (for sysbox-runc) and dockerd, and supervises them. */
+export function processLauncher(log: Logger, scrub: (text: string) => string): DaemonLauncher {
+  return {
+    async start({ dockerdArgv, sysbox, logFile }) {
+      const sysboxProcs: ManagedProcess[] = [];
+      if (sysbox.enabled) {
+        for (const program of ['sysbox-mgr', 'sysbox-fs']) {
+          if (!(await onPath(program))) {
+            throw new EnvboxError(
+              `${program} is not installed, and ENVBOX_RUNTIME=sysbox-runc needs it`,
+              'Use the envbox image that ships sysbox, or set ENVBOX_RUNTIME=runc (no nested dockerd or systemd in the workspace then).',
+            );
+          }
+        }
+        sysboxProcs.push(new ManagedProcess('sysbox-mgr', ['sysbox-mgr', ...(sysbox.disableIdmappedMount ? ['--disable-idmapped-mount'] : [])], { log, logFile, scrub }));
+        sysboxProcs.push(new ManagedProcess('sysbox-fs', ['sysbox-fs'], { log, logFile, scrub }));
+        let early: string | undefined;
+        for (const p of sysboxProcs) p.exited.then((exit) => { early ??= describeExit(p.name, exit, p.tail()); });
+        await waitForFile(SYSBOX_MANAGER_SOCKET, 60_000, () => early);
+      }
+      if (!(await onPath(dockerdArgv[0] ?? 'dockerd'))) {
+        throw new EnvboxError(`${dockerdArgv[0]} is not installed`, 'Install docker (dockerd), or point ENVBOX_DOCKER_HOST at a running daemon.');
+      }
+      let dockerd = new ManagedProcess('dockerd', dockerdArgv, { log, logFile, scrub });
+      let restarting = false;
+      let reportExit!: (reason: string) => void;
+      const unexpectedExit = new Promise<string>((resolve) => { reportExit = resolve; });
+      const watch = (proc: ManagedProcess, extra = '') => {
+        proc.exited.then((exit) => {
+          if (proc.isStopping || (proc === dockerd && restarting)) return;
+          reportExit(`${describeExit(proc.name, exit, proc.tail())}${extra}`);
+        });
+      };
+      sysboxProcs.forEach((p) => watch(p, `\n${SYSBOX_EXIT_MESSAGE}`));
+      watch(dockerd);
+      const set: DaemonSet = {
+        unexpectedExit,
+        get dockerd() { return dockerd; },
+        get pids() { return [...sysboxProcs, dockerd].map((p) => p.pid).filter((p): p is number => p !== undefined); },
+        async restartDockerd(argv) {
+          restarting = true;
+          await dockerd.stop();
+          dockerd = new ManagedProcess('dockerd', argv, { log, logFile, scrub });
+          restarting = false;
+          watch(dockerd);
+        },
+        async stopAll() {
+          await dockerd.stop();
+          await Promise.all(sysboxProcs.map((p) => p.stop()));
+        },
+      };
+      return set;
+    },
+  };
+}

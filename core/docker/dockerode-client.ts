@@ -1,0 +1,240 @@
+import { posix } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import Docker from 'dockerode';
+import type { PullAuth } from '../hooks.js';
+import type { Logger } from '../log/logger.js';
+import type { ContainerCreateBody } from '../spec/types.js';
+import type { ContainerState, DockerClient, ExecOptions, ExecResult, PathStat, PullProgress, StreamingExec } from './client.js';
+import { encodeRegistryAuth } from './registry-auth.js';
+import { firstTarEntry } from './tar.js';
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'statusCode' in error ? Number((error as { statusCode: unknown }).statusCode) : undefined;
+}
+
+/** dockerode puts the daemon's JSON reason in `json.message`; that is the text users need. */
+export function daemonMessage(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const json = (error as { json?: { message?: string } }).json;
+    if (json?.message) return json.message;
+    if (error instanceof Error) return error.message;
+  }
+  return String(error);
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks);
+}
+
+function connectionOptions(host: string): Docker.DockerOptions {
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  const url = new URL(host.replace(/^tcp:/, 'http:'));
+  return { host: url.hostname, port: Number(url.port), protocol: 'http' };
+}
+
+/**
+ * DockerClient over dockerode. Every call logs the same way, as testcontainers does:
+ * debug before, debug after with the id, and the daemon's own message on failure.
+ */
+export class DockerodeClient implements DockerClient {
+  private readonly docker: Docker;
+
+  constructor(host: string, private readonly log: Logger) {
+    this.docker = new Docker(connectionOptions(host));
+  }
+
+  private async call<T>(what: string, context: Record<string, unknown>, work: () => Promise<T>): Promise<T> {
+    this.log.debug({ ...context }, `docker: ${what}`);
+    try {
+      const result = await work();
+      this.log.debug({ ...context }, `docker: ${what} done`);
+      return result;
+    } catch (error) {
+      const message = daemonMessage(error);
+      this.log.debug({ ...context, error: message }, `docker: ${what} failed`);
+      throw new Error(`${what}: ${message}`, { cause: error });
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+
+  async pullImage(image: string, auth: PullAuth | null, onProgress: (line: PullProgress) => void): Promise<void> {
+    await this.call('pull image', { image }, async () => {
+      const options = auth ? { authconfig: { base64: encodeRegistryAuth(auth) } } : {};
+      const stream = (await this.docker.pull(image, options)) as Readable;
+      // The daemon answers 200 before the pull is done, and reports failures inside the stream.
+      const lines = createInterface({ input: stream, crlfDelay: Infinity });
+      let failure: string | undefined;
+      for await (const line of lines) {
+        if (line.trim() === '') continue;
+        let event: PullProgress & { errorDetail?: { message?: string } };
+        try {
+          event = JSON.parse(line) as typeof event;
+        } catch {
+          continue;
+        }
+        if (event.error || event.errorDetail?.message) failure ??= event.error ?? event.errorDetail?.message;
+        onProgress(event);
+      }
+      if (failure !== undefined) throw new Error(failure);
+    });
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw new Error(`inspect image: ${daemonMessage(error)}`, { cause: error });
+    }
+  }
+
+  async createContainer(name: string, body: ContainerCreateBody): Promise<string> {
+    return this.call('create container', { name }, async () => {
+      const container = await this.docker.createContainer({ ...(body as Docker.ContainerCreateOptions), name });
+      return container.id;
+    });
+  }
+
+  async removeContainer(idOrName: string): Promise<void> {
+    try {
+      await this.docker.getContainer(idOrName).remove({ force: true, v: true });
+    } catch (error) {
+      const status = statusOf(error);
+      // 404: already gone. 409: AutoRemove is already removing it.
+      if (status === 404 || status === 409) return;
+      throw new Error(`remove container ${idOrName}: ${daemonMessage(error)}`, { cause: error });
+    }
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.call('start container', { id }, () => this.docker.getContainer(id).start());
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: timeoutSeconds });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 304 || status === 404) return;
+      throw new Error(`stop container: ${daemonMessage(error)}`, { cause: error });
+    }
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerState | null> {
+    try {
+      const info = await this.docker.getContainer(idOrName).inspect();
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ''),
+        image: info.Config.Image,
+        running: info.State.Running,
+        exitCode: info.State.ExitCode,
+        oomKilled: info.State.OOMKilled,
+        pid: info.State.Pid,
+        config: info.Config as unknown as Record<string, unknown>,
+        hostConfig: info.HostConfig as unknown as Record<string, unknown>,
+      };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw new Error(`inspect container: ${daemonMessage(error)}`, { cause: error });
+    }
+  }
+
+  async waitContainer(id: string): Promise<number> {
+    const result = (await this.docker.getContainer(id).wait({ condition: 'not-running' })) as { StatusCode: number };
+    return result.StatusCode;
+  }
+
+  async readFile(id: string, path: string): Promise<Buffer | null> {
+    let current = path;
+    // Follow a few symlinks, since /etc/os-release is usually one.
+    for (let hop = 0; hop < 8; hop++) {
+      let archive: Buffer;
+      try {
+        archive = await readAll((await this.docker.getContainer(id).getArchive({ path: current })) as Readable);
+      } catch (error) {
+        if (statusOf(error) === 404) return null;
+        throw new Error(`read ${current} from the image: ${daemonMessage(error)}`, { cause: error });
+      }
+      const entry = firstTarEntry(archive);
+      if (!entry) return null;
+      if (entry.type !== 'symlink') return entry.type === 'file' ? entry.data : null;
+      current = entry.linkTarget.startsWith('/') ? entry.linkTarget : posix.join(posix.dirname(current), entry.linkTarget);
+    }
+    return null;
+  }
+
+  async statPath(id: string, path: string): Promise<PathStat | null> {
+    try {
+      const response = (await this.docker.getContainer(id).infoArchive({ path })) as Readable & { headers: Record<string, string> };
+      response.resume();
+      const header = response.headers['x-docker-container-path-stat'];
+      if (!header) return null;
+      return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw new Error(`stat ${path} in the image: ${daemonMessage(error)}`, { cause: error });
+    }
+  }
+
+  async pruneImages(): Promise<void> {
+    await this.call('prune images', {}, () => this.docker.pruneImages({ filters: { dangling: ['false'] } }));
+  }
+
+  private async startExec(id: string, options: ExecOptions) {
+    const exec = await this.docker.getContainer(id).exec({
+      Cmd: options.cmd,
+      User: options.user,
+      Env: options.env,
+      WorkingDir: options.workingDir,
+      AttachStdin: options.stdin !== undefined,
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = (await exec.start({ hijack: true, stdin: options.stdin !== undefined })) as NodeJS.ReadWriteStream & Readable;
+    const output = new PassThrough();
+    this.docker.modem.demuxStream(stream, output, output);
+    stream.on('end', () => output.end());
+    stream.on('error', (error: Error) => output.destroy(error));
+    if (options.stdin !== undefined) {
+      stream.write(options.stdin);
+      // Half-close so the process sees EOF on stdin while its output keeps flowing.
+      (stream as unknown as { end(): void }).end();
+    }
+    const exited = new Promise<number>((resolve, reject) => {
+      output.on('finish', () => {
+        exec.inspect().then((info) => resolve(info.ExitCode ?? -1), reject);
+      });
+      output.on('error', reject);
+    });
+    return { exec, output, exited };
+  }
+
+  async exec(id: string, options: ExecOptions): Promise<ExecResult> {
+    return this.call('exec', { id, cmd: options.cmd[0] }, async () => {
+      const { output, exited } = await this.startExec(id, options);
+      const bytes = await readAll(output);
+      return { exitCode: await exited, output: bytes.toString('utf8') };
+    });
+  }
+
+  async execStreaming(id: string, options: ExecOptions): Promise<StreamingExec> {
+    return this.call('exec (streaming)', { id, cmd: options.cmd[0] }, async () => {
+      const { exec, output, exited } = await this.startExec(id, options);
+      const lines = createInterface({ input: output, crlfDelay: Infinity });
+      return { id: exec.id, lines, exited };
+    });
+  }
+
+  async execPid(execId: string): Promise<number> {
+    const info = (await this.docker.getExec(execId).inspect()) as { Pid?: number; Running?: boolean };
+    return info.Running ? (info.Pid ?? 0) : 0;
+  }
+}

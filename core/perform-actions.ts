@@ -1,0 +1,82 @@
+import { chmod, chown, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { describeAction, type Action, type ActionBody } from './actions.js';
+import type { HostView } from './host/host.js';
+import type { BuildLog } from './log/buildlog.js';
+import type { Logger } from './log/logger.js';
+
+async function isCharDevice(path: string, major: number, minor: number, host: HostView): Promise<boolean> {
+  const stat = await host.lstat(path);
+  return stat?.kind === 'char' && stat.major === major && stat.minor === minor;
+}
+
+/** Carries out one action. Each is idempotent, so a restart over the same volumes is safe. */
+async function perform(action: ActionBody, host: HostView): Promise<'done' | 'skipped'> {
+  switch (action.kind) {
+    case 'mknod':
+      if (await isCharDevice(action.path, action.major, action.minor, host)) return 'skipped';
+      if (await host.lstat(action.path)) await rm(action.path, { force: true });
+      await execa('mknod', ['-m', action.mode, action.path, 'c', String(action.major), String(action.minor)]);
+      return 'done';
+    case 'chown':
+      await chown(action.path, action.uid, action.gid);
+      return 'done';
+    case 'chmod':
+      await chmod(action.path, parseInt(action.mode, 8));
+      return 'done';
+    case 'mkdir':
+      if (await host.stat(action.path)) return 'skipped';
+      await mkdir(action.path, { recursive: true, mode: parseInt(action.mode, 8) });
+      return 'done';
+    case 'remount': {
+      // Only a mount point can be remounted; a plain directory is already as writable as its filesystem.
+      const mounted = (await host.mounts()).some((m) => m.target === action.path);
+      if (!mounted) return 'skipped';
+      await execa('mount', ['-o', `remount,${action.options}`, action.path]);
+      return 'done';
+    }
+    case 'unmount':
+      await execa('umount', [action.path]);
+      return 'done';
+    case 'copyFile':
+      await copyFile(action.from, action.to);
+      await chmod(action.to, parseInt(action.mode, 8));
+      return 'done';
+    case 'writeFile':
+      await writeFile(action.path, action.content);
+      return 'done';
+  }
+}
+
+export interface ActionRunner {
+  run(actions: readonly Action[]): Promise<void>;
+  /** Every action handed to `run`, in order; what `plan` predicts. */
+  readonly performed: readonly Action[];
+}
+
+export function createActionRunner(host: HostView, log: Logger, buildLog: BuildLog): ActionRunner {
+  const performed: Action[] = [];
+  return {
+    performed,
+    async run(actions) {
+      for (const action of actions) {
+        performed.push(action);
+        const { plugin, hook, bestEffort, ...body } = action;
+        try {
+          const outcome = await perform(body, host);
+          log.debug({ action, outcome }, 'performed action');
+          buildLog.info(`Action: ${describeAction(body)}${outcome === 'skipped' ? ' (already so)' : ''}`);
+        } catch (error) {
+          const reason = error instanceof Error ? (error as Error & { stderr?: string }).stderr || error.message : String(error);
+          if (bestEffort) {
+            log.warn({ action, error: reason }, 'best-effort action failed');
+            buildLog.info(`Action skipped: ${describeAction(body)}: ${reason}`);
+            continue;
+          }
+          throw new Error(`${describeAction(body)} (declared by plugin "${plugin}" in ${hook}) failed: ${reason}`, { cause: error });
+        }
+      }
+    },
+  };
+}
+
