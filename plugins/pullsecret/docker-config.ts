@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import type { PullAuth } from '../../core/hooks.js';
+import { registryAuthKeys } from '../../core/image-ref.js';
+
+/**
+ * The parts of a docker config (~/.docker/config.json, or a Kubernetes `.dockerconfigjson`
+ * secret) that envbox reads: `auths`, keyed by registry. Other keys (credHelpers, credsStore,
+ * HttpHeaders) are allowed and ignored, because envbox runs no credential helpers.
+ */
+export interface AuthEntry {
+  auth?: string;
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+  [field: string]: unknown;
+}
+
+export interface DockerConfig {
+  auths: Record<string, AuthEntry>;
+  [field: string]: unknown;
+}
+
+const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+
+/** `auth` is base64 of `user:password`; the user is whatever precedes the first colon. */
+export function decodeBasicAuth(auth: string): { username: string; password: string } | null {
+  if (!STD_BASE64.test(auth)) return null;
+  const text = Buffer.from(auth, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon <= 0) return null;
+  // Some writers pad the decoded text with NULs; Docker's own decoder trims them too.
+  return { username: text.slice(0, colon), password: text.slice(colon + 1).replace(/\0+$/, '') };
+}
+
+const authEntrySchema = z.looseObject({
+  auth: z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  identitytoken: z.string().optional(),
+}).superRefine((entry, ctx) => {
+  // The messages never quote the value: it is a credential.
+  if (entry.auth && decodeBasicAuth(entry.auth) === null) {
+    ctx.addIssue({ code: 'custom', path: ['auth'], message: 'is not base64 of "user:password"' });
+  }
+});
+
+export const dockerConfigSchema: z.ZodType<DockerConfig> = z.looseObject({
+  auths: z.record(z.string(), authEntrySchema),
+}) as unknown as z.ZodType<DockerConfig>;
+
+/** The registry's host[:port] in an `auths` key, which may be a URL such as https://registry.test:5000/v1/. */
+export function authKeyHost(key: string): string {
+  return key.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]!.toLowerCase();
+}
+
+type Credentials = { username: string; password: string } | { identitytoken: string };
+
+/** Usable credentials of one entry, in the order Docker prefers them; null when it has none. */
+function credentialsOf(entry: unknown): Credentials | null {
+  if (typeof entry !== 'object' || entry === null) return null;
+  const { auth, username, password, identitytoken } = entry as Record<string, unknown>;
+  if (typeof identitytoken === 'string' && identitytoken !== '') return { identitytoken };
+  if (typeof username === 'string' && username !== '' && typeof password === 'string' && password !== '') return { username, password };
+  if (typeof auth === 'string' && auth !== '') {
+    const decoded = decodeBasicAuth(auth);
+    if (decoded && decoded.password !== '') return decoded;
+  }
+  return null;
+}
+
+export interface ChosenAuth {
+  auth: PullAuth;
+  /** The `auths` key the credentials came from. */
+  key: string;
+  /** True when no key named the registry and the first usable entry was taken instead. */
+  fallback: boolean;
+}
+
+/**
+ * Credentials for `registry`: an exact key first (most specific first), then a key that names
+ * the same host once scheme and path are dropped, then, as the original envbox did, the first
+ * usable entry, so that a secret with an unrelated or empty key still works.
+ */
+export function chooseAuth(auths: unknown, registry: string): ChosenAuth | null {
+  if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) return null;
+  const entries = Object.entries(auths as Record<string, unknown>);
+  const wanted = registryAuthKeys(registry);
+  const serveraddress = wanted[0]!;
+  const pick = (key: string, entry: unknown, fallback: boolean): ChosenAuth | null => {
+    const credentials = credentialsOf(entry);
+    return credentials ? { auth: { ...credentials, serveraddress }, key, fallback } : null;
+  };
+  for (const key of wanted) {
+    const match = entries.find(([k]) => k === key);
+    const chosen = match && pick(match[0], match[1], false);
+    if (chosen) return chosen;
+  }
+  const wantedHosts = new Set(wanted.map(authKeyHost));
+  for (const [key, entry] of entries) {
+    const chosen = wantedHosts.has(authKeyHost(key)) ? pick(key, entry, false) : null;
+    if (chosen) return chosen;
+  }
+  for (const [key, entry] of entries) {
+    const chosen = pick(key, entry, true);
+    if (chosen) return chosen;
+  }
+  return null;
+}

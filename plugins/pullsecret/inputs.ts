@@ -1,0 +1,18 @@
+import { defineInput } from '../../core/inputs/define.js';
+import { absolutePathInput, jsonInput } from '../../core/inputs/kinds.js';
+import { dockerConfigSchema } from './docker-config.js';
+
+export const imagePullSecret = defineInput({
+  key: 'imagePullSecret', env: 'CODER_IMAGE_PULL_SECRET', flag: 'image-secret', secret: true,
+  schema: jsonInput(dockerConfigSchema, 'a docker config JSON (like {"auths":{"registry.example.com":{"auth":"<base64 user:pass>"}}})', true),
+  description:
+    'Registry credentials for pulling the workspace image, as a docker config JSON (the content of a Kubernetes '
+    + '`kubernetes.io/dockerconfigjson` secret). Used when CODER_DOCKER_CONFIG does not exist. Never logged.',
+  example: '{"auths":{"registry.example.com":{"auth":"dXNlcjpwYXNzd29yZA=="}}}',
+});
+
+export const dockerConfigPath = defineInput({
+  key: 'dockerConfigPath', env: 'CODER_DOCKER_CONFIG', flag: 'docker-config', schema: absolutePathInput, default: '/root/.docker/config.json',
+  description: 'A docker config file to take registry credentials from; when it exists it is used instead of CODER_IMAGE_PULL_SECRET.',
+  example: '/root/.docker/config.json',
+});

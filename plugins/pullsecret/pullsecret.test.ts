@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import type { Action } from '../../core/actions.js';
+import { InputError, PluginError } from '../../core/errors.js';
+import { createHooks, pluginHooks, STAGE, type PhaseContext, type PullAuth } from '../../core/hooks.js';
+import { innerImage } from '../../core/inputs/core-inputs.js';
+import { BuildLog } from '../../core/log/buildlog.js';
+import type { EnvboxPlugin } from '../../core/plugin.js';
+import { resolveFor, runPrePull } from '../../test/support/harness.js';
+import { MemoryHost } from '../../test/support/memory-host.js';
+import { decodeBasicAuth } from './docker-config.js';
+import { dockerAuthHeader, pullSecretPlugin } from './index.js';
+import { imagePullSecret } from './inputs.js';
+
+/** The original's sample: a gcr.io JSON-key secret whose username/password and auth both exist. */
+const GCR_SECRET = String.raw`{"auths":{"us.gcr.io":{"username":"_json_key","password":"{\"type\": \"service_account\", \"project_id\": \"some-test\", \"private_key_id\": \"blahblah\", \"private_key\": \"-----BEGIN PRIVATE KEY-----mykey-----END PRIVATE KEY-----\", \"client_email\": \"test@test.iam.gserviceaccount.com\", \"client_id\": \"123\", \"auth_uri\": \"https://accounts.google.com/o/oauth2/auth\", \"token_uri\": \"https://oauth2.googleapis.com/token\", \"auth_provider_x509_cert_url\": \"https://www.googleapis.com/oauth2/v1/certs\", \"client_x509_cert_url\": \"https://www.googleapis.com/robot/v1/metadata/x509/test.iam.gserviceaccount.com\" }","email":"test@test.iam.gserviceaccount.com","auth":"X2pzb25fa2V5OnsKCgkidHlwZSI6ICJzZXJ2aWNlX2FjY291bnQiLAoJInByb2plY3RfaWQiOiAic29tZS10ZXN0IiwKCSJwcml2YXRlX2tleV9pZCI6ICJibGFoYmxhaCIsCgkicHJpdmF0ZV9rZXkiOiAiLS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCm15a2V5LS0tLS1FTkQgUFJJVkFURSBLRVktLS0tLQoiLAoJImNsaWVudF9lbWFpbCI6ICJ0ZXN0QHRlc3QuaWFtLmdzZXJ2aWNlYWNjb3VudC5jb20iLAoJImNsaWVudF9pZCI6ICIxMjMiLAoJImF1dGhfdXJpIjogImh0dHBzOi8vYWNjb3VudHMuZ29vZ2xlLmNvbS9vL29hdXRoMi9hdXRoIiwKCSJ0b2tlbl91cmkiOiAiaHR0cHM6Ly9vYXV0aDIuZ29vZ2xlYXBpcy5jb20vdG9rZW4iLAoJImF1dGhfcHJvdmlkZXJfeDUwOV9jZXJ0X3VybCI6ICJodHRwczovL3d3dy5nb29nbGVhcGlzLmNvbS9vYXV0aDIvdjEvY2VydHMiLAoJImNsaWVudF94NTA5X2NlcnRfdXJsIjogImh0dHBzOi8vd3d3Lmdvb2dsZWFwaXMuY29tL3JvYm90L3YxL21ldGFkYXRhL3g1MDkvdGVzdC5pYW0uZ3NlcnZpY2VhY2NvdW50LmNvbSIKfQo="}}}`;
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+const secret = (auths: Record<string, unknown>) => JSON.stringify({ auths });
+
+async function authFor(image: string, env: Record<string, string>, host = new MemoryHost()) {
+  const { pull } = await runPrePull([pullSecretPlugin()], { env: { CODER_INNER_IMAGE: image, ...env }, host });
+  return pull.auth;
+}
+
+describe('pullsecret plugin: choosing credentials', () => {
+  it('pulls anonymously when there is neither a docker config file nor a pull secret', async () => {
+    assert.equal(await authFor('ubuntu', {}), null);
+  });
+
+  it('decodes an auth field to username and password (the original\'s Auth case)', async () => {
+    const auth = await authFor('docker.registry.test/app', { CODER_IMAGE_PULL_SECRET: '{ "auths": { "docker.registry.test": { "auth": "Zm9vQGJhci5jb206YWJjMTIz" } } }' });
+    assert.deepEqual(auth, { username: 'foo@bar.com', password: 'abc123', serveraddress: 'docker.registry.test' });
+  });
+
+  it('takes username and password fields (the original\'s UsernamePassword case)', async () => {
+    const auth = await authFor('docker.registry.test/app', { CODER_IMAGE_PULL_SECRET: '{ "auths": { "docker.registry.test": { "username": "foobarbaz", "password": "123abc" } } }' });
+    assert.deepEqual(auth, { username: 'foobarbaz', password: '123abc', serveraddress: 'docker.registry.test' });
+  });
+
+  it('passes a gcr.io JSON key as username _json_key and the key as password (the original\'s DockerAuth case)', async () => {
+    const auth = await authFor('us.gcr.io/ubuntu', { CODER_IMAGE_PULL_SECRET: GCR_SECRET });
+    const entry = JSON.parse(GCR_SECRET).auths['us.gcr.io'];
+    assert.deepEqual(auth, { username: '_json_key', password: entry.password, serveraddress: 'us.gcr.io' });
+  });
+
+  it('splits a decoded auth on the first colon, so a password may hold colons', async () => {
+    const auth = await authFor('registry.test/app', { CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { auth: b64('bob:pa:ss:word') } }) });
+    assert.deepEqual(auth, { username: 'bob', password: 'pa:ss:word', serveraddress: 'registry.test' });
+  });
+
+  it('sends an identity token as identitytoken', async () => {
+    const auth = await authFor('myregistry.azurecr.io/app', {
+      CODER_IMAGE_PULL_SECRET: secret({ 'myregistry.azurecr.io': { auth: b64('00000000-0000-0000-0000-000000000000:'), identitytoken: 'refresh-token-value' } }),
+    });
+    assert.deepEqual(auth, { identitytoken: 'refresh-token-value', serveraddress: 'myregistry.azurecr.io' });
+  });
+
+  it('finds Docker Hub credentials under https://index.docker.io/v1/ for a bare image name', async () => {
+    const auth = await authFor('ubuntu:24.04', {
+      CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { auth: b64('other:x') }, 'https://index.docker.io/v1/': { auth: b64('hub:secret1') } }),
+    });
+    assert.deepEqual(auth, { username: 'hub', password: 'secret1', serveraddress: 'https://index.docker.io/v1/' });
+  });
+
+  it('matches a key written as a URL with scheme and path, such as https://registry.test:5000/v1/', async () => {
+    const auth = await authFor('registry.test:5000/ns/img:tag', {
+      CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { auth: b64('wrong-port:x') }, 'https://registry.test:5000/v1/': { auth: b64('alice:s3cret') } }),
+    });
+    assert.deepEqual(auth, { username: 'alice', password: 's3cret', serveraddress: 'registry.test:5000' });
+  });
+
+  it('prefers the key for the image\'s registry over an earlier unrelated one', async () => {
+    const auth = await authFor('registry.test/app', {
+      CODER_IMAGE_PULL_SECRET: secret({ 'other.example.com': { auth: b64('other:x') }, 'registry.test': { auth: b64('right:y') } }),
+    });
+    assert.equal(auth && 'username' in auth && auth.username, 'right');
+  });
+
+  for (const key of ['other.example.com', '']) {
+    it(`falls back to the first usable entry when no key names the registry (key ${JSON.stringify(key)}), as the original did`, async () => {
+      const auth = await authFor('registry.test/app', {
+        CODER_IMAGE_PULL_SECRET: secret({ 'empty.example.com': {}, [key]: { auth: b64('legacy:pw') } }),
+      });
+      assert.deepEqual(auth, { username: 'legacy', password: 'pw', serveraddress: 'registry.test' });
+    });
+  }
+
+  it('skips an entry for the registry that holds no usable credentials', async () => {
+    const auth = await authFor('registry.test/app', {
+      CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { username: 'only-user' }, 'backup.example.com': { username: 'u', password: 'p' } }),
+    });
+    assert.deepEqual(auth, { username: 'u', password: 'p', serveraddress: 'registry.test' });
+  });
+
+  it('leaves auth null when no entry has usable credentials', async () => {
+    assert.equal(await authFor('registry.test/app', { CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': {}, x: { username: 'u' } }) }), null);
+  });
+});
+
+describe('pullsecret plugin: CODER_DOCKER_CONFIG', () => {
+  const pullSecret = secret({ 'registry.test': { auth: b64('from-secret:pw') } });
+
+  it('reads the docker config file instead of the pull secret when the file exists', async () => {
+    const host = new MemoryHost().file('/root/.docker/config.json', secret({ 'registry.test': { username: 'from-file', password: 'pw2' } }));
+    const auth = await authFor('registry.test/app', { CODER_IMAGE_PULL_SECRET: pullSecret }, host);
+    assert.deepEqual(auth, { username: 'from-file', password: 'pw2', serveraddress: 'registry.test' });
+  });
+
+  it('follows CODER_DOCKER_CONFIG to another path, and uses the pull secret when that file is missing', async () => {
+    const host = new MemoryHost().file('/etc/envbox/docker.json', secret({ 'registry.test': { auth: b64('custom:pw3') } }));
+    assert.deepEqual(await authFor('registry.test/app', { CODER_DOCKER_CONFIG: '/etc/envbox/docker.json' }, host),
+      { username: 'custom', password: 'pw3', serveraddress: 'registry.test' });
+    assert.deepEqual(await authFor('registry.test/app', { CODER_DOCKER_CONFIG: '/nowhere.json', CODER_IMAGE_PULL_SECRET: pullSecret }, host),
+      { username: 'from-secret', password: 'pw', serveraddress: 'registry.test' });
+  });
+
+  it('pulls anonymously when the file exists without credentials, as the original did (the secret is not consulted)', async () => {
+    const host = new MemoryHost().file('/root/.docker/config.json', '{"credsStore":"desktop"}');
+    assert.equal(await authFor('registry.test/app', { CODER_IMAGE_PULL_SECRET: pullSecret }, host), null);
+  });
+
+  it('ignores an auths entry in the file whose auth is not base64, rather than failing', async () => {
+    const host = new MemoryHost().file('/root/.docker/config.json', secret({ 'registry.test': { auth: '%%%' }, other: { username: 'u', password: 'p' } }));
+    assert.deepEqual(await authFor('registry.test/app', {}, host), { username: 'u', password: 'p', serveraddress: 'registry.test' });
+  });
+
+  it('fails on malformed JSON in the file, naming the file and the variable but quoting none of it', async () => {
+    const host = new MemoryHost().file('/root/.docker/config.json', '{"auths":{"registry.test":{"password": hunter2-secret}}}');
+    await assert.rejects(authFor('registry.test/app', {}, host), (error: unknown) => {
+      assert.ok(error instanceof PluginError);
+      assert.match(error.message, /^plugin "pullsecret" failed in hook "prePull": the docker config \/root\/.docker\/config.json \(CODER_DOCKER_CONFIG\) is not valid JSON/);
+      assert.doesNotMatch(error.message, /hunter2/);
+      return true;
+    });
+  });
+
+  it('fails on a file that is JSON but not an object', async () => {
+    const host = new MemoryHost().file('/root/.docker/config.json', '["registry.test"]');
+    await assert.rejects(authFor('registry.test/app', {}, host), /\/root\/.docker\/config.json \(CODER_DOCKER_CONFIG\) is not a JSON object/);
+  });
+});
+
+describe('pullsecret plugin: secrecy and wiring', () => {
+  function capture() {
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
+    return { lines, logger: pino({ level: 'debug' }, stream) };
+  }
+
+  it('logs which source and key it used at debug level, and never the password', async () => {
+    const { lines, logger } = capture();
+    const buildLines: string[] = [];
+    const plugin = pullSecretPlugin();
+    const hooks = createHooks();
+    plugin.apply({ hooks: pluginHooks(hooks, plugin.name), stages: STAGE });
+    const options = resolveFor([plugin], { CODER_INNER_IMAGE: 'registry.test/app', CODER_IMAGE_PULL_SECRET: secret({ 'https://registry.test/v2/': { auth: b64('carol:Sup3rS3cret!') } }) });
+    const buildLog = new BuildLog({ write: (text: string) => buildLines.push(text) });
+    const ctx: PhaseContext & { actions: Action[] } = {
+      mode: 'plan', options, host: new MemoryHost(), log: logger, buildLog, actions: [], act() {},
+    };
+    const pull = await hooks.prePull.promise({ image: options.get(innerImage), auth: null }, ctx);
+    assert.deepEqual(pull.auth, { username: 'carol', password: 'Sup3rS3cret!', serveraddress: 'registry.test' });
+    const logged = lines.join('');
+    assert.match(logged, /"source":"CODER_IMAGE_PULL_SECRET"/);
+    assert.match(logged, /"authKey":"https:\/\/registry.test\/v2\/"/);
+    assert.doesNotMatch(logged, /Sup3rS3cret|Y2Fyb2w6U3VwM3JTM2NyZXQh/);
+    // the chosen password is scrubbed from the build log from now on, whatever echoes it
+    buildLog.info('daemon said: Sup3rS3cret! was rejected');
+    assert.doesNotMatch(buildLines.join(''), /Sup3rS3cret/);
+    assert.deepEqual(ctx.actions, []);
+  });
+
+  it('keeps credentials that an earlier tap already chose', async () => {
+    const earlier: EnvboxPlugin = {
+      name: 'site-auth',
+      apply({ hooks, stages }) {
+        hooks.prePull.tap({ stage: stages.BASE }, (pull) => ({ ...pull, auth: { identitytoken: 'site-token', serveraddress: 'registry.test' } }));
+      },
+    };
+    const { pull } = await runPrePull([earlier, pullSecretPlugin()], {
+      env: { CODER_INNER_IMAGE: 'registry.test/app', CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { auth: b64('x:y') } }) },
+    });
+    assert.deepEqual(pull.auth, { identitytoken: 'site-token', serveraddress: 'registry.test' });
+  });
+
+  it('redacts the pull secret in the resolved options', () => {
+    const options = resolveFor([pullSecretPlugin()], { CODER_IMAGE_PULL_SECRET: secret({ r: { auth: b64('u:p') } }) });
+    assert.equal(options.toJSON().imagePullSecret, '[redacted]');
+    assert.equal(options.toJSON().dockerConfigPath, '/root/.docker/config.json');
+  });
+
+  it('rejects an auth field that is not base64 of user:password at input time, without echoing it', () => {
+    for (const bad of ['not*base64', b64('no-colon-here'), b64(':no-user')]) {
+      assert.throws(() => resolveFor([pullSecretPlugin()], { CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { auth: bad } }) }), (error: unknown) => {
+        assert.ok(error instanceof InputError);
+        assert.match(error.message, /^CODER_IMAGE_PULL_SECRET: is not a docker config JSON .* at auths\.registry\.test\.auth: is not base64 of "user:password"\. Example: CODER_IMAGE_PULL_SECRET=\{"auths"/);
+        assert.ok(!error.message.includes(bad));
+        return true;
+      });
+    }
+  });
+
+  it('accepts a config with other keys and an empty auths map', () => {
+    const options = resolveFor([pullSecretPlugin()], { CODER_IMAGE_PULL_SECRET: '{"auths":{},"credsStore":"desktop"}' });
+    assert.deepEqual(options.get(imagePullSecret)?.auths, {});
+  });
+});
+
+describe('dockerAuthHeader', () => {
+  const decode = (header: string) => JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as unknown;
+
+  it('is base64url with padding of the JSON, which decodes back to the same credentials', () => {
+    // chosen so that standard base64 of the JSON holds "+", "/" and padding
+    const auth: PullAuth = { username: 'u', password: '??>>~~', serveraddress: 'r' };
+    const standard = Buffer.from(JSON.stringify(auth)).toString('base64');
+    assert.match(standard, /[+/]/);
+    assert.match(standard, /=$/);
+    const header = dockerAuthHeader(auth);
+    assert.match(header, /^[A-Za-z0-9_-]+=+$/);
+    assert.equal(header.length % 4, 0);
+    assert.deepEqual(decode(header), auth);
+  });
+
+  it('encodes an identity token the same way', () => {
+    const auth: PullAuth = { identitytoken: 'tok', serveraddress: 'registry.test:5000' };
+    assert.deepEqual(decode(dockerAuthHeader(auth)), auth);
+  });
+});
+
+describe('decodeBasicAuth', () => {
+  it('accepts padded and unpadded base64 and trims trailing NULs', () => {
+    assert.deepEqual(decodeBasicAuth('dXNlcjpwYXNz'), { username: 'user', password: 'pass' });
+    assert.deepEqual(decodeBasicAuth(b64('ab:c')), { username: 'ab', password: 'c' });
+    assert.deepEqual(decodeBasicAuth(b64('ab:c').replace(/=+$/, '')), { username: 'ab', password: 'c' });
+    assert.deepEqual(decodeBasicAuth(b64('ab:c\0\0')), { username: 'ab', password: 'c' });
+  });
+
+  it('rejects text that is not standard base64, or lacks a user before the colon', () => {
+    assert.equal(decodeBasicAuth('dXNlcjpw-XNz'), null);
+    assert.equal(decodeBasicAuth('dXNlc jpwYXNz'), null);
+    assert.equal(decodeBasicAuth(b64('userpass')), null);
+    assert.equal(decodeBasicAuth(b64(':pass')), null);
+    assert.equal(decodeBasicAuth('a'), null);
+  });
+});
