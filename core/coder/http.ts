@@ -1,0 +1,81 @@
+import { X509Certificate } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+
+/** The part of `fetch` the log sink uses, so tests can hand in a fake. */
+export type CoderFetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<{ status: number; text(): Promise<string> }>;
+
+export interface CoderHttp {
+  fetch: CoderFetch;
+  close(): Promise<void>;
+}
+
+export interface ExtraCertificates {
+  certificates: string[];
+  problems: string[];
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * Reads CA certificates from a PEM file or from every PEM file in a directory. Entries that are
+ * directories (Kubernetes' `..data` links in a mounted secret) are skipped; an unreadable or
+ * invalid file is reported, not thrown, so one bad file costs only itself.
+ */
+export function loadExtraCertificates(path: string): ExtraCertificates {
+  const result: ExtraCertificates = { certificates: [], problems: [] };
+  let files: string[];
+  try {
+    files = statSync(path).isDirectory() ? readdirSync(path).sort().map((name) => join(path, name)) : [path];
+  } catch (error) {
+    result.problems.push(`${path}: ${messageOf(error)}`);
+    return result;
+  }
+  for (const file of files) {
+    try {
+      if (statSync(file).isDirectory()) continue;
+      const blocks = readFileSync(file, 'utf8').match(PEM_CERTIFICATE) ?? [];
+      if (blocks.length === 0) result.problems.push(`${file}: no PEM certificate in it`);
+      for (const block of blocks) {
+        new X509Certificate(block);
+        result.certificates.push(block);
+      }
+    } catch (error) {
+      result.problems.push(`${file}: ${messageOf(error)}`);
+    }
+  }
+  return result;
+}
+
+/**
+ * fetch through undici's EnvHttpProxyAgent, which honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY.
+ * Extra CAs are added to the system ones: Node's `ca` option replaces the trusted set, so the
+ * bundled roots (and NODE_EXTRA_CA_CERTS, which that replacement would lose) go in first.
+ */
+export function createCoderHttp(options: { extraCertsPath?: string; logger: Logger }): CoderHttp {
+  const extra: string[] = [];
+  if (options.extraCertsPath) {
+    const loaded = loadExtraCertificates(options.extraCertsPath);
+    for (const problem of loaded.problems) options.logger.warn({ problem }, 'coder logs: skipped an extra CA certificate');
+    options.logger.debug({ path: options.extraCertsPath, count: loaded.certificates.length }, 'coder logs: extra CA certificates loaded');
+    extra.push(...loaded.certificates);
+  }
+  const nodeExtra = process.env.NODE_EXTRA_CA_CERTS;
+  if (extra.length > 0 && nodeExtra) extra.push(...loadExtraCertificates(nodeExtra).certificates);
+  const ca = extra.length > 0 ? [...rootCertificates, ...extra] : undefined;
+  const dispatcher = new EnvHttpProxyAgent(ca ? { connect: { ca }, requestTls: { ca }, proxyTls: { ca } } : {});
+  return {
+    fetch: (url, init) => undiciFetch(url, { ...init, dispatcher }),
+    close: async () => {
+      // destroy, not close: close waits for requests that may hang on an unreachable coderd.
+      await dispatcher.destroy().catch(() => undefined);
+    },
+  };
+}
