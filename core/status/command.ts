@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import { EnvboxError, messageOf } from '../errors.js';
+import { DEFAULT_STATUS_FILE, readStatus, seconds, summarizeStatus, type StatusFile } from './tracker.js';
+
+export const STATUS_USAGE = `Usage: envbox status [--json] [--file PATH]
+
+Prints where the workspace start stands. Exits 0 only when the workspace is ready,
+so it can serve as a Kubernetes readinessProbe (exec: ["/envbox", "status"]).
+
+  --json        print the status file as JSON
+  --file PATH   the status file (default: $ENVBOX_STATUS_FILE, else ${DEFAULT_STATUS_FILE})
+  --help        print this text
+`;
+
+export interface StatusCommandIo {
+  out(text: string): void;
+  err(text: string): void;
+  now(): number;
+}
+
+const processIo: StatusCommandIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  now: () => Date.now(),
+};
+
+/** `envbox status`: 0 when ready, 1 when not (or no readable status), 2 for a bad flag. */
+export async function runStatusCommand(argv: string[], env: NodeJS.ProcessEnv, io: StatusCommandIo = processIo): Promise<number> {
+  let values: { json?: boolean; file?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { json: { type: 'boolean' }, file: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    io.err(`envbox status: ${messageOf(error)}\n\n${STATUS_USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(STATUS_USAGE);
+    return 0;
+  }
+  const path = values.file || env.ENVBOX_STATUS_FILE || DEFAULT_STATUS_FILE;
+  let status: StatusFile;
+  try {
+    status = readStatus(path);
+  } catch (error) {
+    const hint = error instanceof EnvboxError && error.hint ? ` ${error.hint}` : '';
+    io.err(`envbox status: ${messageOf(error)}.${hint}\n`);
+    return 1;
+  }
+  io.out(values.json ? `${JSON.stringify(status, null, 2)}\n` : describeStatus(status, io.now()));
+  return status.phase === 'ready' ? 0 : 1;
+}
+
+/** The human-readable form: the phase first, since a probe's output is read in a hurry. */
+export function describeStatus(status: StatusFile, nowMs: number): string {
+  const inPhase = seconds(nowMs - Date.parse(status.phaseStartedAt));
+  const rows: Array<[string, string]> = [
+    ['timings', summarizeStatus(status, nowMs)],
+    ['container', status.containerId ?? '(not created yet)'],
+    ['started', status.startedAt],
+    ['updated', status.updatedAt],
+    ['pid', String(status.pid)],
+  ];
+  if (status.lastError) rows.push(['last error', status.lastError]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return [`envbox: ${status.phase} (for ${inPhase})`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)].join('\n') + '\n';
+}

@@ -1,0 +1,4 @@
+export * from './tracker.js';
+export * from './command.js';
+export * from './termination.js';
+export * from './hints.js';

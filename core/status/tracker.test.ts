@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { readStatus, StatusTracker } from './tracker.js';
+
+const root = mkdtempSync(join(tmpdir(), 'envbox-status-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** A clock the test moves by hand. */
+function clock(startMs = Date.parse('2026-11-28T10:00:00.000Z')) {
+  let nowMs = startMs;
+  return { now: () => nowMs, advance: (ms: number) => { nowMs += ms; } };
+}
+
+function startedTracker(path: string | null) {
+  const time = clock();
+  const tracker = new StatusTracker(path, time.now);
+  tracker.enter('starting-daemon');
+  time.advance(700);
+  tracker.enter('pulling');
+  time.advance(1100);
+  tracker.enter('creating');
+  tracker.setContainerId('3f2a1b');
+  time.advance(400);
+  tracker.enter('bootstrapping');
+  time.advance(1000);
+  return { tracker, time };
+}
+
+describe('StatusTracker', () => {
+  it('writes each phase to the status file, creating its directory, with per-phase timings', () => {
+    const path = join(root, 'run', 'envbox', 'status.json');
+    const { tracker } = startedTracker(path);
+    tracker.enter('ready');
+
+    const status = readStatus(path);
+    assert.equal(status.phase, 'ready');
+    assert.equal(status.containerId, '3f2a1b');
+    assert.deepEqual(status.durationsMs, { 'starting-daemon': 700, pulling: 1100, creating: 400, bootstrapping: 1000 });
+    assert.equal(status.startedAt, '2026-11-28T10:00:00.000Z');
+    assert.equal(status.readyAt, '2026-11-28T10:00:03.200Z');
+    assert.equal(status.lastError, null);
+    assert.equal(status.pid, process.pid);
+    assert.deepEqual(readdirSync(join(root, 'run', 'envbox')), ['status.json'], 'no temporary file is left behind');
+  });
+
+  it('summarises the start in one line', () => {
+    const { tracker, time } = startedTracker(null);
+    tracker.enter('ready');
+    time.advance(60_000);
+    assert.equal(tracker.summary(), 'ready in 3.2 s: daemon 0.7 s, pull 1.1 s, create 0.4 s, bootstrap 1.0 s');
+    tracker.enter('stopping');
+    assert.equal(tracker.summary(), 'ready in 3.2 s: daemon 0.7 s, pull 1.1 s, create 0.4 s, bootstrap 1.0 s');
+  });
+
+  it('summarises a start that failed half way, counting the phase it failed in', () => {
+    const time = clock();
+    const tracker = new StatusTracker(null, time.now);
+    tracker.enter('starting-daemon');
+    time.advance(700);
+    tracker.enter('pulling');
+    time.advance(3300);
+    tracker.fail('manifest unknown');
+    assert.equal(tracker.summary(), 'failed after 4.0 s: daemon 0.7 s, pull 3.3 s');
+    assert.equal(tracker.snapshot().lastError, 'manifest unknown');
+    assert.equal(tracker.snapshot().phase, 'failed');
+  });
+
+  it('adds up a phase entered twice', () => {
+    const time = clock();
+    const tracker = new StatusTracker(null, time.now);
+    tracker.enter('starting-daemon');
+    time.advance(500);
+    tracker.enter('pulling');
+    time.advance(100);
+    tracker.enter('starting-daemon');
+    time.advance(250);
+    tracker.enter('pulling');
+    assert.equal(tracker.snapshot().durationsMs['starting-daemon'], 750);
+  });
+
+  it('never throws when the file cannot be written, and logs that once at debug', () => {
+    const blocker = join(root, 'a-file');
+    writeFileSync(blocker, '');
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(line); } });
+    const tracker = new StatusTracker(join(blocker, 'status.json'), Date.now, logger);
+    assert.doesNotThrow(() => {
+      tracker.enter('starting-daemon');
+      tracker.enter('pulling');
+      tracker.fail('boom');
+    });
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /could not write the status file/);
+  });
+});
+
+describe('readStatus', () => {
+  it('says which file is missing', () => {
+    assert.throws(() => readStatus(join(root, 'nope.json')), /no status file at .*nope\.json/);
+  });
+
+  it('refuses a file that is not JSON, or JSON of another shape', () => {
+    const dir = join(root, 'bad');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'text.json'), 'ready');
+    writeFileSync(join(dir, 'shape.json'), JSON.stringify({ phase: 'dancing' }));
+    assert.throws(() => readStatus(join(dir, 'text.json')), /is not JSON/);
+    assert.throws(() => readStatus(join(dir, 'shape.json')), /is not an envbox status: phase/);
+  });
+
+  it('reports an unreadable file', { skip: process.getuid?.() === 0 ? 'root reads any file' : false }, () => {
+    const path = join(root, 'locked.json');
+    writeFileSync(path, '{}');
+    chmodSync(path, 0o000);
+    assert.throws(() => readStatus(path), /cannot read the status file/);
+  });
+});
