@@ -134,10 +134,19 @@ export const deviceDir = defineInput({
   description: 'Where envbox makes the FUSE and TUN nodes it passes to the workspace (coder-fuse, coder-tun).', example: '/tmp',
 });
 
+export const statusFile = defineInput({
+  key: 'statusFile', env: 'ENVBOX_STATUS_FILE', flag: 'status-file', schema: absolutePathInput, default: '/run/envbox/status.json',
+  description: 'Where envbox keeps its phase for `envbox status` (the readiness probe).', example: '/run/envbox/status.json',
+});
+export const terminationLog = defineInput({
+  key: 'terminationLog', env: 'ENVBOX_TERMINATION_LOG', flag: 'termination-log', schema: absolutePathInput, default: '/dev/termination-log',
+  description: 'Where the reason for a fatal error is written, for Kubernetes to show.', example: '/dev/termination-log',
+});
+
 export const CORE_INPUTS = [
   innerImage, innerUsername, agentToken, agentUrl, innerEnvs, innerWorkDir, innerHostname, bootstrapScript,
   bridgeCidr, disableIdmappedMount, debug, dockerHost, runtime, ethlink, containerName, idOffset, usernsUser,
   dockerSocket, dockerDataRoot, dockerFallbackDataRoot, dockerExecRoot, dockerPidfile, dockerdLog, daemonTimeout,
-  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, deviceDir,
+  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, deviceDir, statusFile, terminationLog,
 ] as const;
 

@@ -1,0 +1,43 @@
+import type { DockerClient, StreamingExec } from '../docker/client.js';
+import type { ImageFacts } from '../facts.js';
+import type { BuildLog } from '../log/buildlog.js';
+import type { Logger } from '../log/logger.js';
+
+/**
+ * Runs the bootstrap script with `/bin/sh -s` as the image user, the script on stdin, and copies
+ * its output line by line into the build log, up to `limitBytes`.
+ */
+export async function startBootstrap(
+  docker: DockerClient, containerId: string, facts: ImageFacts, script: string, buildLog: BuildLog, log: Logger, limitBytes: number,
+): Promise<StreamingExec> {
+  buildLog.info('Bootstrapping workspace...');
+  const exec = await docker.execStreaming(containerId, {
+    cmd: ['/bin/sh', '-s'],
+    user: String(facts.uid),
+    env: [`BINARY_DIR=${facts.home.replace(/\/$/, '')}/.coder`],
+    stdin: script,
+  });
+  void (async () => {
+    let used = 0;
+    let truncated = false;
+    try {
+      for await (const line of exec.lines) {
+        if (truncated) continue;
+        used += Buffer.byteLength(line) + 1;
+        if (used > limitBytes) {
+          truncated = true;
+          buildLog.info(`Bootstrap output after ${limitBytes} bytes is not shown (ENVBOX_BOOTSTRAP_LOG_LIMIT).`);
+          continue;
+        }
+        buildLog.info(line);
+      }
+    } catch (error) {
+      log.debug({ error: (error as Error).message }, 'bootstrap output ended');
+    }
+  })();
+  exec.exited.then(
+    (code) => log.debug({ code }, 'bootstrap exited'),
+    (error: Error) => log.debug({ error: error.message }, 'bootstrap exit unknown'),
+  );
+  return exec;
+}

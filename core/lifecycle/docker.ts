@@ -1,0 +1,206 @@
+import type { App } from '../app.js';
+import type { DockerClient, StreamingExec } from '../docker/client.js';
+import type { DaemonLauncher, DaemonSet } from '../daemon/managed-daemon.js';
+import { waitForPing } from '../daemon/wait.js';
+import { EnvboxError, messageOf } from '../errors.js';
+import type { StartedContext } from '../hooks.js';
+import { resolveImageFacts } from '../image-facts.js';
+import {
+  bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerHost, dockerSocket, dockerdLog,
+  innerImage, innerUsername, runtime, shutdownTimeout,
+} from '../inputs/core-inputs.js';
+import type { ActionRunner } from '../perform-actions.js';
+import { StopRequested, abortable } from './abort.js';
+import { startBootstrap } from './bootstrap.js';
+import { planContainer, planDaemon, planPull, startActions } from './phases.js';
+import { NoSpaceError, pullWithRetry } from './pull.js';
+import type { StatusReporter } from './status-reporter.js';
+
+export interface DockerDeps {
+  connect(host: string): DockerClient;
+  launcher: DaemonLauncher;
+  actions: ActionRunner;
+  status: StatusReporter;
+  /** Aborted with a StopRequested on SIGTERM/SIGINT. */
+  signal: AbortSignal;
+  /** Writes the failure paragraph for Kubernetes and returns it. */
+  reportFailure(error: unknown): string;
+  /** Sends a signal to a host pid (the bootstrap process). */
+  kill(pid: number, signal: NodeJS.Signals): void;
+}
+
+const EXTERNAL_PING_TIMEOUT_MS = 30_000;
+const CONTAINER_STOP_SECONDS = 10;
+
+interface Started {
+  daemons: DaemonSet | null;
+  docker: DockerClient | null;
+  containerId: string | null;
+  bootstrap: StreamingExec | null;
+}
+
+/** `envbox docker`: the main job, in order. Resolves with the process exit code. */
+export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
+  const { options: o, buildLog, log, hooks } = app;
+  const started: Started = { daemons: null, docker: null, containerId: null, bootstrap: null };
+  const signal = deps.signal;
+  const managed = o.get(dockerHost) === undefined;
+
+  const startDaemon = async (fallback: boolean): Promise<void> => {
+    const plan = await planDaemon(app, { fallback });
+    await deps.actions.run(plan.actions);
+    if (fallback && started.daemons) await started.daemons.restartDockerd(plan.spawnArgv);
+    else {
+      if (o.get(runtime) === 'sysbox-runc') buildLog.info('Waiting for sysbox processes to start up...');
+      started.daemons = await abortable(deps.launcher.start({
+        dockerdArgv: plan.spawnArgv,
+        sysbox: { enabled: o.get(runtime) === 'sysbox-runc', disableIdmappedMount: o.get(disableIdmappedMount) },
+        logFile: o.get(dockerdLog),
+      }), signal);
+    }
+    buildLog.info('Waiting for dockerd to start up...');
+    const daemons = started.daemons!;
+    const docker = started.docker ?? deps.connect(`unix://${o.get(dockerSocket)}`);
+    started.docker = docker;
+    try {
+      await waitForPing(() => docker.ping(), { timeoutMs: o.get(daemonTimeout) * 1000, exited: daemons.unexpectedExit, signal });
+    } catch (error) {
+      if (!fallback && daemons.dockerd.noSpace) throw new NoSpaceError(`dockerd could not start: no space left on device`, undefined, { cause: error });
+      throw error;
+    }
+  };
+
+  const pullImage = async (): Promise<void> => {
+    const { pull, actions } = await planPull(app);
+    await deps.actions.run(actions);
+    await abortable(pullWithRetry(started.docker!, pull, buildLog, log), signal);
+  };
+
+  try {
+    await deps.actions.run(startActions(app));
+    deps.status.enter('starting-daemon');
+    if (managed) {
+      try {
+        await startDaemon(false);
+      } catch (error) {
+        if (!(error instanceof NoSpaceError)) throw error;
+        buildLog.info('Insufficient space to start dockerd. Restarting it with the vfs driver on the fallback data root; performance will be degraded.');
+        await startDaemon(true);
+      }
+    } else {
+      buildLog.info(`Using the existing Docker daemon at ${o.get(dockerHost)} (ENVBOX_DOCKER_HOST); starting no daemon.`);
+      const docker = deps.connect(o.get(dockerHost)!);
+      started.docker = docker;
+      await waitForPing(() => docker.ping(), { timeoutMs: EXTERNAL_PING_TIMEOUT_MS, signal });
+    }
+    const docker = started.docker!;
+
+    deps.status.enter('pulling');
+    try {
+      await pullImage();
+    } catch (error) {
+      if (!(error instanceof NoSpaceError) || !managed) throw error;
+      buildLog.info('Insufficient space to start inner container. Restarting dockerd using the vfs driver. Your performance will be degraded. Clean up your home volume and then restart the workspace to improve performance.');
+      await startDaemon(true);
+      await pullImage();
+    }
+
+    buildLog.info('Getting image metadata...');
+    const facts = await abortable(resolveImageFacts(docker, o.get(innerImage).raw, o.get(innerUsername), o.get(runtime)), signal);
+    buildLog.info(`Detected entrypoint user '${facts.uid}:${facts.gid}' with home directory "${facts.home}"`);
+
+    deps.status.enter('creating');
+    buildLog.info('Creating workspace...');
+    const container = await planContainer(app, facts);
+    await deps.actions.run(container.actions);
+    await docker.removeContainer(container.name);
+    const containerId = await docker.createContainer(container.name, container.body);
+    started.containerId = containerId;
+    deps.status.setContainerId(containerId);
+    buildLog.info('Pruning images to free up disk...');
+    await docker.pruneImages().catch((error: unknown) => buildLog.info(`Pruning images failed (not fatal): ${messageOf(error)}`));
+    buildLog.info('Starting up workspace...');
+    await docker.startContainer(containerId);
+    const containerExit = docker.waitContainer(containerId);
+
+    const startedCtx: StartedContext = { mode: 'docker', options: o, host: app.host, log, buildLog, containerId, containerName: container.name, facts, docker, signal };
+    await abortable(hooks.postStart.promise(startedCtx), signal);
+
+    const script = o.get(bootstrapScript);
+    if (script) {
+      deps.status.enter('bootstrapping');
+      started.bootstrap = await startBootstrap(docker, containerId, facts, script, buildLog, log, o.get(bootstrapLogLimit));
+    }
+    deps.status.enter('ready');
+    buildLog.info('Envbox startup complete!');
+    buildLog.done(deps.status.summary());
+
+    const stopped = new Promise<'signal'>((resolve) => {
+      if (signal.aborted) resolve('signal');
+      signal.addEventListener('abort', () => resolve('signal'), { once: true });
+    });
+    const outcome = await Promise.race([
+      stopped,
+      containerExit.then((code) => ({ exited: code }), (error: unknown) => ({ exited: -1, error: messageOf(error) })),
+      started.daemons ? started.daemons.unexpectedExit.then((reason) => ({ daemon: reason })) : new Promise<never>(() => undefined),
+    ]);
+    if (outcome === 'signal') {
+      await shutdown(app, deps, started, (signal.reason as StopRequested).signalName);
+      return 0;
+    }
+    started.containerId = null;
+    if ('daemon' in outcome) throw new EnvboxError(`the Docker daemon stopped while the workspace was running: ${outcome.daemon}`);
+    throw new EnvboxError(`the workspace container exited with code ${outcome.exited}${describeExitCode(outcome.exited)}`,
+      'The workspace stops when its main process ends: check the image entrypoint (/sbin/init) and the workspace logs, or whether something stopped the container.');
+  } catch (error) {
+    if (error instanceof StopRequested) {
+      buildLog.info(`Stopping (${error.signalName}) before the workspace was ready...`);
+      await shutdown(app, deps, started, error.signalName);
+      return 0;
+    }
+    const paragraph = deps.reportFailure(error);
+    buildLog.error(paragraph);
+    deps.status.fail(paragraph);
+    await cleanup(app, started);
+    return 1;
+  }
+}
+
+function describeExitCode(code: number): string {
+  if (code === 137) return ' (killed: SIGKILL, e.g. docker kill or the OOM killer)';
+  if (code === 143) return ' (terminated: SIGTERM)';
+  if (code > 128 && code < 160) return ` (killed by signal ${code - 128})`;
+  return '';
+}
+
+/** SIGTERM to the bootstrap process, wait, stop the container, stop the daemons. */
+async function shutdown(app: App, deps: DockerDeps, started: Started, signalName: string): Promise<void> {
+  const { buildLog, log, options: o } = app;
+  deps.status.enter('stopping');
+  buildLog.info(`Received ${signalName}; shutting down the workspace...`);
+  await app.hooks.shutdown.promise({ mode: 'docker', options: o, host: app.host, log, buildLog, reason: signalName, containerId: started.containerId })
+    .catch((error: unknown) => log.warn({ error: messageOf(error) }, 'shutdown hook failed'));
+  if (started.bootstrap && started.docker) {
+    try {
+      const pid = await started.docker.execPid(started.bootstrap.id);
+      if (pid > 0) {
+        deps.kill(pid, 'SIGTERM');
+        const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), o.get(shutdownTimeout) * 1000).unref());
+        const result = await Promise.race([started.bootstrap.exited.catch(() => -1), timeout]);
+        log.debug({ result }, 'bootstrap after SIGTERM');
+      }
+    } catch (error) {
+      log.warn({ error: messageOf(error) }, 'could not signal the bootstrap process');
+    }
+  }
+  await cleanup(app, started);
+}
+
+async function cleanup(app: App, started: Started): Promise<void> {
+  if (started.containerId && started.docker) {
+    await started.docker.stopContainer(started.containerId, CONTAINER_STOP_SECONDS)
+      .catch((error: unknown) => app.log.warn({ error: messageOf(error) }, 'stop container failed'));
+  }
+  if (started.daemons) await started.daemons.stopAll();
+}
+

@@ -1,0 +1,53 @@
+import type { App } from '../app.js';
+import type { DockerClient } from '../docker/client.js';
+import { EnvboxError, messageOf } from '../errors.js';
+import type { ImageFacts } from '../facts.js';
+import type { PullAuth } from '../hooks.js';
+import { resolveImageFacts } from '../image-facts.js';
+import { dockerHost, dockerSocket, imageFacts, innerUsername, runtime } from '../inputs/core-inputs.js';
+import { REDACTED } from '../inputs/options.js';
+import { planContainer, planDaemon, planPull, startActions } from './phases.js';
+import { pullWithRetry } from './pull.js';
+
+function redactAuth(auth: PullAuth | null) {
+  if (!auth) return null;
+  if ('identitytoken' in auth) return { identitytoken: REDACTED, serveraddress: auth.serveraddress };
+  return { username: auth.username, password: REDACTED, serveraddress: auth.serveraddress };
+}
+
+/**
+ * `envbox plan`: the same hooks as `docker`, with no side effects performed. Image facts come from
+ * ENVBOX_IMAGE_FACTS, or from the image itself through a daemon that is already running.
+ */
+export async function runPlan(app: App, connect: (host: string) => DockerClient): Promise<string> {
+  const o = app.options;
+  const host = o.get(dockerHost);
+  const daemonPlan = host === undefined ? await planDaemon(app) : null;
+  const { pull, actions: pullActions } = await planPull(app);
+  let facts: ImageFacts | undefined = o.get(imageFacts);
+  if (!facts) {
+    const address = host ?? `unix://${o.get(dockerSocket)}`;
+    try {
+      const docker = connect(address);
+      await docker.ping();
+      if (!(await docker.imageExists(pull.image.raw))) await pullWithRetry(docker, pull, app.buildLog, app.log, { attempts: 1 });
+      facts = await resolveImageFacts(docker, pull.image.raw, o.get(innerUsername), o.get(runtime));
+    } catch (error) {
+      throw new EnvboxError(
+        `plan needs the image facts and could not get them from the daemon at ${address}: ${messageOf(error)}`,
+        `Pass them instead: --image-facts='{"uid":1000,"gid":1000,"home":"/home/coder","hasInit":false,"osReleaseId":"ubuntu"}' (or ENVBOX_IMAGE_FACTS), or point ENVBOX_DOCKER_HOST at a running daemon.`,
+        { cause: error },
+      );
+    }
+  }
+  const container = await planContainer(app, facts);
+  const document = {
+    daemon: daemonPlan ? { managed: true, argv: daemonPlan.spawnArgv } : { managed: false, host },
+    pull: { image: pull.image.raw, registry: pull.image.registry, auth: redactAuth(pull.auth) },
+    facts,
+    container: { name: container.name, create: container.body },
+    actions: [...startActions(app), ...(daemonPlan?.actions ?? []), ...pullActions, ...container.actions],
+  };
+  // Secrets (the agent token in Env, for one) never leave in plan output.
+  return app.buildLog.scrub(JSON.stringify(document, null, 2));
+}

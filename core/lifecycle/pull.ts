@@ -1,0 +1,55 @@
+import type { DockerClient, PullProgress } from '../docker/client.js';
+import { EnvboxError, messageOf } from '../errors.js';
+import type { PullSpec } from '../hooks.js';
+import type { BuildLog } from '../log/buildlog.js';
+import type { Logger } from '../log/logger.js';
+
+/** Failures that another attempt cannot fix: trust, credentials, a missing image. */
+const PERMANENT = /x509|certificate|unauthorized|no basic auth credentials|denied|manifest unknown|not found|invalid reference|repository name must/i;
+export const NO_SPACE = /no space left on device/i;
+
+export class NoSpaceError extends EnvboxError {}
+
+/** Rate-limited progress: the first line, then at most one every `intervalMs`. */
+export function progressReporter(buildLog: BuildLog, intervalMs = 2000, now = () => Date.now()): (line: PullProgress) => void {
+  let last = -Infinity;
+  return (line) => {
+    if (line.error || !line.status) return;
+    if (now() - last < intervalMs) return;
+    last = now();
+    const id = line.id ? `${line.id}: ` : '';
+    buildLog.info(`${id}${line.status}${line.progress ? ` ${line.progress}` : ''}`);
+  };
+}
+
+export interface PullOptions {
+  attempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Pulls with a bounded number of attempts. Permanent failures fail at once, so a wrong CA or
+ * password is reported in a second rather than after minutes of retries.
+ */
+export async function pullWithRetry(docker: DockerClient, pull: PullSpec, buildLog: BuildLog, log: Logger, options: PullOptions = {}): Promise<void> {
+  const attempts = options.attempts ?? 3;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const registry = pull.image.registry;
+  buildLog.info(`Pulling image ${pull.image.raw} from ${registry}${pull.auth ? ' with credentials' : ''}...`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await docker.pullImage(pull.image.raw, pull.auth, progressReporter(buildLog));
+      buildLog.info(`Pulled image ${pull.image.raw}`);
+      return;
+    } catch (error) {
+      const message = messageOf(error);
+      log.debug({ attempt, error: message }, 'pull failed');
+      if (NO_SPACE.test(message)) throw new NoSpaceError(`pulling ${pull.image.raw} failed: ${message}`, undefined, { cause: error });
+      if (PERMANENT.test(message) || attempt >= attempts) {
+        throw new EnvboxError(`pulling ${pull.image.raw} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${message.replace(/^pull image: /, '')}`, undefined, { cause: error });
+      }
+      buildLog.info(`Pull attempt ${attempt} of ${attempts} failed (${message}); retrying...`);
+      await sleep(1000 * 2 ** (attempt - 1));
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import { posix } from 'node:path';
+import { cgroupRoot, innerHostname, innerWorkDir, runtime } from '../../core/inputs/core-inputs.js';
+import type { EnvboxPlugin } from '../../core/plugin.js';
+import { STAGE } from '../../core/hooks.js';
+import { copyCpuQuota, readOuterCpuQuota, selfCgroupPath } from './cpu-quota.js';
+
+/**
+ * The workspace container's base: who it runs as, what PID 1 is, its name on the network, and
+ * what is done in it right after it starts. Registered like any other plugin, at the BASE stage.
+ */
+export function workspacePlugin(): EnvboxPlugin {
+  return {
+    name: 'workspace',
+    apply({ hooks }) {
+      hooks.containerSpec.tap({ stage: STAGE.BASE }, (body, ctx) => {
+        const workDir = ctx.options.get(innerWorkDir);
+        return {
+          ...body,
+          User: 'root',
+          Hostname: ctx.options.get(innerHostname) ?? ctx.containerName,
+          ...(workDir ? { WorkingDir: workDir } : {}),
+          // /sbin/init when the image has one (systemd under sysbox); otherwise something that waits forever.
+          Entrypoint: ctx.facts.hasInit ? ['/sbin/init'] : ['sleep', 'infinity'],
+          Cmd: [],
+          Tty: false,
+          HostConfig: {
+            ...body.HostConfig,
+            Runtime: ctx.options.get(runtime),
+            AutoRemove: true,
+            ExtraHosts: ['host.docker.internal:host-gateway'],
+          },
+        };
+      });
+
+      hooks.postStart.tap(async (ctx) => {
+        // The agent downloads here rather than to /tmp, which systemd may remount under it.
+        const binaryDir = posix.join(ctx.facts.home, '.coder');
+        ctx.buildLog.info(`Creating "${binaryDir}" to hold Coder's files...`);
+        const made = await ctx.docker.exec(ctx.containerId, { cmd: ['mkdir', '-p', binaryDir], user: String(ctx.facts.uid) });
+        if (made.exitCode !== 0) throw new Error(`mkdir -p ${binaryDir} as uid ${ctx.facts.uid} failed (${made.exitCode}): ${made.output.trim()}`);
+      });
+
+      hooks.postStart.tap(async (ctx) => {
+        if (ctx.mode !== 'docker') return;
+        try {
+          const self = selfCgroupPath((await ctx.host.readFile('/proc/self/cgroup')) ?? '');
+          const quota = await readOuterCpuQuota(ctx.options.get(cgroupRoot), self);
+          const state = await ctx.docker.inspectContainer(ctx.containerId);
+          const ownQuota = Number(state?.hostConfig.CpuQuota ?? 0) > 0;
+          const outcome = await copyCpuQuota(quota, ctx.containerId, ownQuota);
+          ctx.log.debug({ quota, outcome }, 'cpu quota copy');
+        } catch (error) {
+          ctx.buildLog.info(`Unable to copy the CPU quota into the workspace: ${(error as Error).message}`);
+          ctx.buildLog.info('This is not fatal, but cgroup-aware programs in the workspace may misjudge their CPU share.');
+        }
+      });
+    },
+  };
+}
