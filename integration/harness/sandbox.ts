@@ -29,6 +29,8 @@ export interface SandboxPaths {
   varLib: string;
   run: string;
   tmp: string;
+  /** The host dir that the sandbox sees as /root (so the host's ~/.docker never leaks in). */
+  root: string;
   socket: string;
   dataRoot: string;
   fallbackDataRoot: string;
@@ -46,7 +48,7 @@ export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 /**
  * The outer container, without an image: a process tree inside its own network namespace (linked
  * to the world's, where the registry is) and its own private mount namespace, where per-sandbox
- * dirs are bind-mounted over /etc/docker, /etc/hosts, /var/lib, /run, /tmp and /home. The host's
+ * dirs are bind-mounted over /etc/docker, /etc/hosts, /var/lib, /run, /tmp, /home and /root. The host's
  * /var/lib/docker, /etc/docker and network are therefore never touched. Paths under `dir` are
  * the same inside and outside, so the harness reads sockets, logs and data roots directly.
  */
@@ -66,6 +68,7 @@ export class Sandbox {
       varLib: join(dir, 'var-lib'),
       run: join(dir, 'run'),
       tmp: join(dir, 'tmp'),
+      root: join(dir, 'root'),
       socket: join(dir, 'docker.sock'),
       dataRoot: join(dir, 'data'),
       fallbackDataRoot: join(dir, 'data.bak'),
@@ -91,10 +94,11 @@ export class Sandbox {
   private async build(): Promise<void> {
     const p = this.paths;
     await rm(p.dir, { recursive: true, force: true });
-    for (const d of [p.etcDocker, join(p.varLib, 'coder'), join(p.varLib, 'docker'), p.run, p.tmp, join(p.home, 'coder'), p.deviceDir, p.dockerCliConfig, join(p.dir, '.cgroup')]) {
+    for (const d of [p.etcDocker, join(p.varLib, 'coder'), join(p.varLib, 'docker'), p.run, p.tmp, join(p.home, 'coder'), p.root, p.deviceDir, p.dockerCliConfig, join(p.dir, '.cgroup')]) {
       await mkdir(d, { recursive: true });
     }
     await chmod(p.tmp, 0o1777);
+    for (const b of this.options.readOnlyBinds ?? []) await mkdir(b.hostDir, { recursive: true });
     await writeFile(p.hosts, `127.0.0.1 localhost\n::1 localhost\n${this.world.registry.ip} ${this.world.registry.name}\n`);
     if (this.options.trustRegistryCa) {
       const certs = join(p.etcDocker, 'certs.d', this.world.registry.host);
@@ -132,6 +136,7 @@ export class Sandbox {
       `mount --bind ${q(p.run)} /run`,
       `mount --bind ${q(p.tmp)} /tmp`,
       `mount --bind ${q(p.home)} /home`,
+      `mount --bind ${q(p.root)} /root`,
     ];
     for (const b of this.options.readOnlyBinds ?? []) {
       lines.push(`mkdir -p ${q(b.path)}`, `mount --bind ${q(b.hostDir)} ${q(b.path)}`, `mount -o remount,bind,ro ${q(b.path)}`);

@@ -19,10 +19,10 @@ export interface World {
   netns: string;
   runDir: string;
   registry: Registry;
-  /** Images pushed to the registry: with /sbin/init and without. */
-  images: { init: string; noinit: string };
+  /** Images pushed to the registry: with /sbin/init, without, and with init plus 24 MiB of data. */
+  images: { init: string; noinit: string; big: string };
   /** Rootfs tarballs for `docker import`. */
-  tarballs: { init: string; noinit: string };
+  tarballs: { init: string; noinit: string; big: string };
   allocateSandboxIndex(): number;
   keepLogs(label: string, sandboxDir: string, extra?: Record<string, string>): Promise<void>;
 }
@@ -55,8 +55,8 @@ export async function createWorld(): Promise<World> {
   let sandboxIndex = 0;
   const world: WorldState = {
     netns, runDir, registry,
-    images: { init: `${registry.host}/workspace:init`, noinit: `${registry.host}/workspace:noinit` },
-    tarballs: { init: join(assetsDir, 'images', 'init.tar'), noinit: join(assetsDir, 'images', 'noinit.tar') },
+    images: { init: `${registry.host}/workspace:init`, noinit: `${registry.host}/workspace:noinit`, big: `${registry.host}/workspace:big` },
+    tarballs: { init: join(assetsDir, 'images', 'init.tar'), noinit: join(assetsDir, 'images', 'noinit.tar'), big: join(assetsDir, 'images', 'big.tar') },
     allocateSandboxIndex: () => {
       sandboxIndex += 1;
       if (sandboxIndex > 250) throw new Error('more than 250 sandboxes in one world');
@@ -155,7 +155,7 @@ async function pushTestImages(world: World): Promise<void> {
   try {
     await sandbox.startDockerd();
     await sandbox.dockerOk(['login', '-u', world.registry.username, '--password-stdin', world.registry.host], { input: world.registry.password });
-    for (const variant of ['init', 'noinit'] as const) {
+    for (const variant of ['init', 'noinit', 'big'] as const) {
       await sandbox.dockerOk(['import', world.tarballs[variant], world.images[variant]], { timeoutMs: 60_000 });
       await sandbox.dockerOk(['push', world.images[variant]], { timeoutMs: 60_000 });
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the offline assets of the test world into $ENVBOX_WORLD_DIR (default /var/tmp/envbox-world):
 #   images/init.tar, images/noinit.tar  rootfs tarballs made from busybox-static, for `docker import`
+#   images/big.tar  the init rootfs plus 24 MiB of random data: it cannot fit a 20 MiB data root
 #   pki/ca.pem, pki/server.pem, pki/server.key  a CA and a cert for registry.test (and 10.99.0.1)
 #   auth/htpasswd, auth/username, auth/password  bcrypt basic auth for the registry
 # Cached: it rebuilds only when this script changes or a file is missing. Needs no network.
@@ -9,7 +10,7 @@ set -euo pipefail
 die() { echo "envbox world assets: $*" >&2; exit 1; }
 out="${ENVBOX_WORLD_DIR:-/var/tmp/envbox-world}"
 stamp="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
-wanted=(images/init.tar images/noinit.tar pki/ca.pem pki/server.pem pki/server.key auth/htpasswd auth/username auth/password)
+wanted=(images/init.tar images/noinit.tar images/big.tar pki/ca.pem pki/server.pem pki/server.key auth/htpasswd auth/username auth/password)
 
 complete=1
 for f in "${wanted[@]}"; do [ -s "$out/$f" ] || complete=0; done
@@ -65,6 +66,11 @@ while :; do sleep 3600 & wait $!; done
 I
 chmod 0755 "$work/init/sbin/init"
 tar --numeric-owner -C "$work/init" -cf "$out.tmp/images/init.tar" .
+
+# Random, so that neither the registry's gzip nor any filesystem can shrink it.
+mkdir -p "$work/init/opt"
+openssl rand -out "$work/init/opt/filler" $((24 * 1024 * 1024))
+tar --numeric-owner -C "$work/init" -cf "$out.tmp/images/big.tar" .
 
 # PKI: a CA and a server cert for the registry's name and address.
 pki="$out.tmp/pki"
