@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Action } from '../../core/actions.js';
-import { InputError, PluginError } from '../../core/errors.js';
+import { InputError } from '../../core/errors.js';
 import { createHooks, pluginHooks, STAGE } from '../../core/hooks.js';
 import { silentLogger } from '../../core/log/logger.js';
 import { MemoryHost } from '../../test/support/memory-host.js';
@@ -122,10 +122,11 @@ describe('mounts plugin', () => {
   ] as const) {
     it(`rejects ${name} in configure as an InputError naming CODER_MOUNTS and the entry`, async () => {
       await assert.rejects(configure({ CODER_MOUNTS: value }), (error: unknown) => {
-        assert.ok(error instanceof PluginError);
-        assert.ok(error.cause instanceof InputError);
-        assert.match(error.cause.message, /^CODER_MOUNTS: .+\. Example: CODER_MOUNTS=\/home\/coder:\/home\/coder,.+$/);
-        assert.match(error.cause.message, pattern);
+        // an InputError passes the hook facade unwrapped, so that envbox exits 2
+        assert.ok(error instanceof InputError);
+        assert.equal(error.problems.length, 1);
+        assert.match(error.message, /^CODER_MOUNTS: .+\. Example: CODER_MOUNTS=\/home\/coder:\/home\/coder,.+$/);
+        assert.match(error.message, pattern);
         return true;
       });
     });
