@@ -22,10 +22,10 @@ export function mountsPlugin(): EnvboxPlugin {
         return options;
       });
 
-      hooks.containerSpec.tap(async (body, ctx) => {
+      hooks.containerSpec.tap((body, ctx) => {
         let next = body;
         for (const mount of effectiveMounts(ctx.options.get(mounts))) {
-          await declareMountActions(ctx, mount);
+          declareMountActions(ctx, mount);
           next = withBind(next, { source: mount.source, target: mount.target, readOnly: mount.readOnly });
         }
         return next;
@@ -34,11 +34,10 @@ export function mountsPlugin(): EnvboxPlugin {
   };
 }
 
-async function declareMountActions(ctx: SpecContext, mount: MountSpec): Promise<void> {
+function declareMountActions(ctx: SpecContext, mount: MountSpec): void {
   // dockerd would create a missing source itself, owned by the host's root, which the workspace
-  // cannot write. An existing file (say /etc/hosts) is left alone: mkdir -p would fail on it.
-  const existing = await ctx.host.stat(mount.source);
-  if (existing === null || existing.kind === 'dir') ctx.act({ kind: 'mkdir', path: mount.source, mode: '0755' });
+  // cannot write. The executor skips a path that exists, so a file source (say /etc/hosts) is safe.
+  ctx.act({ kind: 'mkdir', path: mount.source, mode: '0755' });
   if (isPrivateTarget(mount.target)) return;
   // A read-only source cannot be chowned; the bind itself stays read-only in the workspace.
   if (mount.readOnly) ctx.act({ kind: 'remount', path: mount.source, options: 'rw' });

@@ -42,9 +42,11 @@ describe('mounts plugin', () => {
       { kind: 'mkdir', path: '/home/coder', mode: '0755' },
       { kind: 'chmod', path: '/home/coder', mode: '02755' },
       { kind: 'chown', path: '/home/coder', uid: 101001, gid: 101001 },
+      { kind: 'mkdir', path: '/etc/hosts', mode: '0755' },
       { kind: 'remount', path: '/etc/hosts', options: 'rw' },
       { kind: 'chmod', path: '/etc/hosts', mode: '02755' },
       { kind: 'chown', path: '/etc/hosts', uid: 100000, gid: 100000 },
+      { kind: 'mkdir', path: '/etc/hostname', mode: '0755' },
       { kind: 'remount', path: '/etc/hostname', options: 'rw' },
       { kind: 'chmod', path: '/etc/hostname', mode: '02755' },
       { kind: 'chown', path: '/etc/hostname', uid: 100000, gid: 100000 },
@@ -97,10 +99,12 @@ describe('mounts plugin', () => {
     assert.deepEqual(body.HostConfig.Binds, ['/keep:/keep', ...DEFAULT_BINDS, '/new:/data:ro']);
   });
 
-  it('skips mkdir for a source that exists and is not a directory, since mkdir -p would fail on it', async () => {
-    const host = new MemoryHost().file('/etc/resolv.conf');
-    const { actions } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/etc/resolv.conf:/etc/resolv.conf' }, host });
-    assert.deepEqual(strip(actions).slice(2).map((a) => a.kind), ['chmod', 'chown']);
+  it('declares the same actions whatever the host holds, so that plan and docker agree (the executor skips what exists)', async () => {
+    const env = { CODER_MOUNTS: '/etc/resolv.conf:/etc/resolv.conf:ro' };
+    const bare = await runContainerSpec([mountsPlugin()], { env });
+    const populated = await runContainerSpec([mountsPlugin()], { env, host: new MemoryHost().file('/etc/resolv.conf').mount('/etc/resolv.conf') });
+    assert.deepEqual(populated.actions, bare.actions);
+    assert.deepEqual(strip(bare.actions).slice(2).map((a) => a.kind), ['mkdir', 'remount', 'chmod', 'chown']);
   });
 
   it('is idempotent: applying the plugin twice leaves one bind per target', async () => {
