@@ -286,6 +286,21 @@ describe('createCoderLogSink: coderd answers', () => {
   });
 });
 
+describe('createCoderLogSink: TLS', () => {
+  it('warns once that CODER_EXTRA_CERTS_PATH is missing when coderd\'s certificate is not trusted', async () => {
+    const untrusted = () => new TypeError('fetch failed', { cause: Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }) });
+    const coderd = fakeCoderd([untrusted(), untrusted(), untrusted()]);
+    const log = captureLogger();
+    const s = sink({ fetch: coderd.fetch, logger: log.logger });
+    s.write(entry('a'));
+    await s.close(1000);
+    const warnings = log.lines.filter((l) => JSON.parse(l).level === 40);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /CODER_EXTRA_CERTS_PATH/);
+    assert.deepEqual(coderd.outputs(), ['a'], 'it kept retrying and got through');
+  });
+});
+
 describe('createCoderLogSink: secrets', () => {
   it('never logs the token, even when coderd echoes it back', async () => {
     const echo = { status: 401, body: `{"message":"bad token ${TOKEN}"}` };

@@ -17,6 +17,12 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** A 500 that repeats for the same batch is that batch's fault (coderd answers 500 to lines it cannot store). */
 export const MAX_SERVER_ERRORS_PER_BATCH = 6;
 
+/** TLS errors that mean: coderd's certificate chain is not trusted here (CODER_EXTRA_CERTS_PATH fixes them). */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_UNTRUSTED',
+]);
+
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
 export interface CoderLogSinkOptions {
@@ -104,6 +110,7 @@ class CoderLogStream implements CoderLogSink {
   private accepting = true;
   private sourceRegistered = false;
   private urgent = false;
+  private warnedUntrusted = false;
   private wakeUp: (() => void) | undefined;
   private usedBytes = 0;
   private sentLines = 0;
@@ -294,8 +301,17 @@ class CoderLogStream implements CoderLogSink {
       const text = await response.text().catch(() => '');
       return { status: response.status, detail: this.scrub(text.slice(0, 300)) };
     } catch (error) {
+      this.warnIfUntrusted(error);
       return { detail: this.scrub(describeNetworkError(error)) };
     }
+  }
+
+  /** Retrying goes on (a proxy may be to blame), but the likely fix is worth one warning. */
+  private warnIfUntrusted(error: unknown): void {
+    const code = error instanceof Error ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
+    if (this.warnedUntrusted || typeof code !== 'string' || !UNTRUSTED_CERTIFICATE.has(code)) return;
+    this.warnedUntrusted = true;
+    this.logger.warn({ code }, 'coder logs: coderd\'s TLS certificate is not trusted; set CODER_EXTRA_CERTS_PATH to its CA certificate. Retrying.');
   }
 
   /** Belt and braces: a server or an error that echoes the token must not put it in our log. */

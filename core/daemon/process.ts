@@ -81,8 +81,10 @@ export class ManagedProcess {
     return this.sawNoSpace;
   }
 
-  tail(count = 20): string {
-    return this.recent.all.slice(-count).join('\n');
+  /** The lines that say what went wrong (dockerd logs errors among many debug lines), else the last few. */
+  tail(count = 4): string {
+    const errors = this.recent.all.filter((l) => /level=(error|fatal)|failed to start|^Error|error:/i.test(l));
+    return (errors.length > 0 ? errors : this.recent.all).slice(-count).join('\n');
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process is gone. */

@@ -143,10 +143,16 @@ export const terminationLog = defineInput({
   description: 'Where the reason for a fatal error is written, for Kubernetes to show.', example: '/dev/termination-log',
 });
 
+export const pullPolicy = defineInput({
+  key: 'pullPolicy', env: 'ENVBOX_PULL_POLICY', flag: 'pull-policy', default: 'always' as 'always' | 'if-not-present' | 'never',
+  schema: textInput((t) => (t === 'always' || t === 'if-not-present' || t === 'never' ? t : new Problem(`"${t}" is not one of always, if-not-present, never`))),
+  description: 'When to pull the workspace image, as Kubernetes\' imagePullPolicy: always, if-not-present, or never.', example: 'if-not-present',
+});
+
 export const CORE_INPUTS = [
   innerImage, innerUsername, agentToken, agentUrl, innerEnvs, innerWorkDir, innerHostname, bootstrapScript,
   bridgeCidr, disableIdmappedMount, debug, dockerHost, runtime, ethlink, containerName, idOffset, usernsUser,
   dockerSocket, dockerDataRoot, dockerFallbackDataRoot, dockerExecRoot, dockerPidfile, dockerdLog, daemonTimeout,
-  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, deviceDir, statusFile, terminationLog,
+  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, deviceDir, statusFile, terminationLog, pullPolicy,
 ] as const;
 

@@ -7,7 +7,7 @@ import type { StartedContext } from '../hooks.js';
 import { resolveImageFacts } from '../image-facts.js';
 import {
   bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerHost, dockerSocket, dockerdLog,
-  innerImage, innerUsername, runtime, shutdownTimeout,
+  innerImage, innerUsername, pullPolicy, runtime, shutdownTimeout,
 } from '../inputs/core-inputs.js';
 import type { ActionRunner } from '../perform-actions.js';
 import { StopRequested, abortable } from './abort.js';
@@ -73,7 +73,7 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
   const pullImage = async (): Promise<void> => {
     const { pull, actions } = await planPull(app);
     await deps.actions.run(actions);
-    await abortable(pullWithRetry(started.docker!, pull, buildLog, log), signal);
+    await abortable(pullWithRetry(started.docker!, pull, buildLog, log, { policy: o.get(pullPolicy) }), signal);
   };
 
   try {

@@ -4,7 +4,7 @@ import { EnvboxError, messageOf } from '../errors.js';
 import type { ImageFacts } from '../facts.js';
 import type { PullAuth } from '../hooks.js';
 import { resolveImageFacts } from '../image-facts.js';
-import { dockerHost, dockerSocket, imageFacts, innerUsername, runtime } from '../inputs/core-inputs.js';
+import { dockerHost, dockerSocket, imageFacts, innerUsername, pullPolicy, runtime } from '../inputs/core-inputs.js';
 import { REDACTED } from '../inputs/options.js';
 import { planContainer, planDaemon, planPull, startActions } from './phases.js';
 import { pullWithRetry } from './pull.js';
@@ -30,7 +30,7 @@ export async function runPlan(app: App, connect: (host: string) => DockerClient)
     try {
       const docker = connect(address);
       await docker.ping();
-      if (!(await docker.imageExists(pull.image.raw))) await pullWithRetry(docker, pull, app.buildLog, app.log, { attempts: 1 });
+      await pullWithRetry(docker, pull, app.buildLog, app.log, { attempts: 1, policy: o.get(pullPolicy) === 'never' ? 'never' : 'if-not-present' });
       facts = await resolveImageFacts(docker, pull.image.raw, o.get(innerUsername), o.get(runtime));
     } catch (error) {
       throw new EnvboxError(

@@ -24,6 +24,7 @@ export function progressReporter(buildLog: BuildLog, intervalMs = 2000, now = ()
 
 export interface PullOptions {
   attempts?: number;
+  policy?: 'always' | 'if-not-present' | 'never';
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -35,6 +36,15 @@ export async function pullWithRetry(docker: DockerClient, pull: PullSpec, buildL
   const attempts = options.attempts ?? 3;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const registry = pull.image.registry;
+  const policy = options.policy ?? 'always';
+  if (policy !== 'always' && (await docker.imageExists(pull.image.raw))) {
+    buildLog.info(`Using image ${pull.image.raw}, already present (ENVBOX_PULL_POLICY=${policy})`);
+    return;
+  }
+  if (policy === 'never') {
+    throw new EnvboxError(`the image ${pull.image.raw} is not present and ENVBOX_PULL_POLICY=never forbids pulling it`,
+      'Load the image into the daemon first, or set ENVBOX_PULL_POLICY=if-not-present.');
+  }
   buildLog.info(`Pulling image ${pull.image.raw} from ${registry}${pull.auth ? ' with credentials' : ''}...`);
   for (let attempt = 1; ; attempt++) {
     try {
