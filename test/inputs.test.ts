@@ -73,9 +73,11 @@ const INVALID_ENV: Record<string, readonly Case[]> = {
     ['CODER_DISABLE_IDMAPPED_MOUNT', 'y', /is not a boolean/],
   ],
   integers: [
-    ['ENVBOX_ID_OFFSET', '-5', /^"-5" is not a positive integer$/],
-    ['ENVBOX_ID_OFFSET', '0', /is not a positive integer/],
-    ['ENVBOX_ID_OFFSET', '1.5', /is not a positive integer/],
+    ['ENVBOX_ID_OFFSET', '-5', /^"-5" is not a whole number of ids$/],
+    ['ENVBOX_ID_OFFSET', '0', /^0 is out of range \(1 to \d+ ids\)$/],
+    ['ENVBOX_ID_OFFSET', '1.5', /is not a whole number of ids/],
+    ['ENVBOX_ID_OFFSET', '99999999999999999999', /is out of range/],
+    ['ENVBOX_DAEMON_TIMEOUT', '2147484', /is out of range \(1 to 86400 seconds\)/],
     ['ENVBOX_DAEMON_TIMEOUT', '30s', /^"30s" is not a whole number of seconds$/],
     ['ENVBOX_SHUTDOWN_TIMEOUT', '-1', /is not a whole number of seconds/],
     ['ENVBOX_BOOTSTRAP_LOG_LIMIT', '1MiB', /is not a whole number of bytes/],
@@ -374,4 +376,24 @@ describe('the inputs themselves', () => {
       assert.doesNotThrow(() => resolve({ env: { [def.env]: def.example } }));
     });
   }
+});
+
+describe('byte-size units', () => {
+  it('reads Kubernetes units (M decimal, Mi binary) and Docker lowercase units (m binary)', async () => {
+    const { byteSizeInput } = await import('../core/inputs/kinds.js');
+    assert.equal(byteSizeInput.parse('512M'), 512e6);
+    assert.equal(byteSizeInput.parse('512Mi'), 512 * 2 ** 20);
+    assert.equal(byteSizeInput.parse('512m'), 512 * 2 ** 20);
+    assert.equal(byteSizeInput.parse('1g'), 2 ** 30);
+    assert.equal(byteSizeInput.parse('1073741824'), 2 ** 30);
+  });
+});
+
+describe('secret values for scrubbing', () => {
+  it('include every secret string leaf of a structured secret such as the parsed pull secret, not its username', async () => {
+    const { OptionValues } = await import('../core/inputs/options.js');
+    const def = { key: 'pull', env: 'X_PULL', flag: 'pull', schema: null as never, secret: true, description: '', example: '' };
+    const values = new OptionValues(new Map([['pull', { auths: { r: { username: 'u', password: 'hunter22', auth: 'dTpodW50ZXIyMg==' } } }]]), new Map([['pull', def]]));
+    assert.deepEqual(values.secretValues().sort(), ['dTpodW50ZXIyMg==', 'hunter22'].sort());
+  });
 });

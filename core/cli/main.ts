@@ -111,7 +111,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
 }
 
 main(process.argv.slice(2), process.env).then(
-  (code) => process.exit(code),
+  // Exit only once stdout has drained: a piped `plan` is larger than one pipe buffer.
+  (code) => process.stdout.write('', () => process.exit(code)),
   (error: unknown) => {
     process.stderr.write(`envbox: unexpected failure: ${messageOf(error)}\n`);
     process.exit(EXIT_FAILURE);

@@ -1,7 +1,7 @@
 import { imageFactsSchema } from '../facts.js';
 import { defineInput } from './define.js';
 import {
-  absolutePathInput, booleanInput, dockerHostInput, envFilterInput, hostnameInput, httpUrlInput,
+  absolutePathInput, booleanInput, boundedIntegerInput, dockerHostInput, envFilterInput, hostnameInput, httpUrlInput,
   imageRefInput, ipv4CidrInput, jsonInput, linkNameInput, nameInput, stringInput, textInput, Problem,
 } from './kinds.js';
 
@@ -69,7 +69,7 @@ export const containerName = defineInput({
 });
 export const idOffset = defineInput({
   key: 'idOffset', env: 'ENVBOX_ID_OFFSET', flag: 'id-offset', default: 100000,
-  schema: textInput((t) => (/^\d+$/.test(t) && Number(t) > 0 ? Number(t) : new Problem(`"${t}" is not a positive integer`))),
+  schema: boundedIntegerInput(1, 2 ** 32 - 65536 * 2, 'ids'),
   description: "The first host id of the userns-remap range (root inside is this id outside). Must match /etc/subuid.", example: '100000',
 });
 export const usernsUser = defineInput({
@@ -102,7 +102,7 @@ export const dockerdLog = defineInput({
 });
 export const daemonTimeout = defineInput({
   key: 'daemonTimeout', env: 'ENVBOX_DAEMON_TIMEOUT', flag: 'daemon-timeout', default: 300,
-  schema: textInput((t) => (/^\d+$/.test(t) && Number(t) > 0 ? Number(t) : new Problem(`"${t}" is not a whole number of seconds`))),
+  schema: boundedIntegerInput(1, 86_400, 'seconds'),
   description: 'Seconds to wait for dockerd to answer its ping.', example: '300',
 });
 export const oomScoreFile = defineInput({
@@ -120,12 +120,12 @@ export const imageFacts = defineInput({
 });
 export const shutdownTimeout = defineInput({
   key: 'shutdownTimeout', env: 'ENVBOX_SHUTDOWN_TIMEOUT', flag: 'shutdown-timeout', default: 90,
-  schema: textInput((t) => (/^\d+$/.test(t) ? Number(t) : new Problem(`"${t}" is not a whole number of seconds`))),
+  schema: boundedIntegerInput(0, 86_400, 'seconds'),
   description: 'Seconds the bootstrap process gets to exit after SIGTERM.', example: '90',
 });
 export const bootstrapLogLimit = defineInput({
   key: 'bootstrapLogLimit', env: 'ENVBOX_BOOTSTRAP_LOG_LIMIT', flag: 'bootstrap-log-limit', default: 1024 * 1024,
-  schema: textInput((t) => (/^\d+$/.test(t) ? Number(t) : new Problem(`"${t}" is not a whole number of bytes`))),
+  schema: boundedIntegerInput(0, 2 ** 40, 'bytes'),
   description: 'How many bytes of bootstrap output go to the build log (the original kept 1 KiB).', example: '1048576',
 });
 

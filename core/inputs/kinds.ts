@@ -42,6 +42,16 @@ export const booleanInput = textInput((text) => {
   return new Problem(`${quote(text)} is not a boolean (use true or false)`);
 });
 
+/** A whole number in [min, max]; the bound keeps values inside what ids and timers can hold. */
+export function boundedIntegerInput(min: number, max: number, unit: string): z.ZodType<number> {
+  return textInput((text) => {
+    const t = text.trim();
+    if (!/^\d+$/.test(t)) return new Problem(`${quote(text)} is not a whole number of ${unit}`);
+    const n = Number(t);
+    return n >= min && n <= max ? n : new Problem(`${t} is out of range (${min} to ${max} ${unit})`);
+  });
+}
+
 export const stringInput = textInput((text) => (text.length > 0 ? text : new Problem('must not be empty')));
 
 export const absolutePathInput = textInput((text) =>
@@ -55,17 +65,22 @@ export const cpusInput = textInput((text) => {
   return cpus > 0 ? cpus : new Problem('must be greater than 0');
 });
 
+/**
+ * Kubernetes spells decimal units uppercase (`512M`) and binary ones with `i` (`512Mi`); Docker's
+ * `-m 512m` means MiB, so lowercase single letters are binary, as Docker reads them.
+ */
 const BYTE_UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-  ki: 2 ** 10, kib: 2 ** 10, mi: 2 ** 20, mib: 2 ** 20, gi: 2 ** 30, gib: 2 ** 30, ti: 2 ** 40, tib: 2 ** 40,
+  '': 1, b: 1, B: 1,
+  K: 1e3, KB: 1e3, M: 1e6, MB: 1e6, G: 1e9, GB: 1e9, T: 1e12, TB: 1e12,
+  k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40,
+  Ki: 2 ** 10, KiB: 2 ** 10, Mi: 2 ** 20, MiB: 2 ** 20, Gi: 2 ** 30, GiB: 2 ** 30, Ti: 2 ** 40, TiB: 2 ** 40,
 };
 
 /** Bytes, plain (`1073741824`) or with a unit as Kubernetes and Docker write them (`1Gi`, `512M`). */
 export const byteSizeInput = textInput((text) => {
   const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
-  const unit = match ? BYTE_UNITS[match[2]!.toLowerCase()] : undefined;
-  if (!match || unit === undefined) return new Problem(`${quote(text)} is not a byte size (a number of bytes, or with a unit: Ki, Mi, Gi, K, M, G)`);
+  const unit = match ? BYTE_UNITS[match[2]!] : undefined;
+  if (!match || unit === undefined) return new Problem(`${quote(text)} is not a byte size (a number of bytes, or with a unit: Ki, Mi, Gi (binary), K, M, G (decimal), or Docker's k, m, g (binary))`);
   const bytes = Math.round(Number(match[1]) * unit);
   if (!Number.isSafeInteger(bytes)) return new Problem(`${quote(text)} is too large`);
   if (bytes < 6 * 2 ** 20) return new Problem(`${quote(text)} is below Docker's minimum memory limit of 6 MiB`);
@@ -164,7 +179,7 @@ export const linkNameInput = textInput((text) =>
 
 /** Parses JSON text, then checks it against `schema`; problems never quote a secret value. */
 export function jsonInput<T>(schema: z.ZodType<T>, what: string, secret: boolean): z.ZodType<T> {
-  return textInput((text) => {
+  const fromText = textInput((text) => {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -178,4 +193,6 @@ export function jsonInput<T>(schema: z.ZodType<T>, what: string, secret: boolean
     const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
     return new Problem(`is not ${what}${where}: ${issue?.message ?? 'invalid'}`);
   });
+  // A config file may give the object itself rather than its JSON text.
+  return z.preprocess((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : v), fromText) as unknown as z.ZodType<T>;
 }

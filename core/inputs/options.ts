@@ -26,10 +26,14 @@ export class OptionValues {
 
   /** Every secret value that is set, so that loggers can scrub them from any text. */
   secretValues(): string[] {
-    return this.definitions()
-      .filter((d) => d.secret)
-      .map((d) => this.values.get(d.key))
-      .filter((v): v is string => typeof v === 'string' && v.length > 0);
+    // A username such as "coder" is not secret, and scrubbing it would garble every log line.
+    const PUBLIC_FIELDS = new Set(['username', 'email', 'serveraddress']);
+    const leaves = (value: unknown): string[] => {
+      if (typeof value === 'string') return value.length > 0 ? [value] : [];
+      if (typeof value !== 'object' || value === null) return [];
+      return Object.entries(value).filter(([key]) => !PUBLIC_FIELDS.has(key)).flatMap(([, v]) => leaves(v));
+    };
+    return this.definitions().filter((d) => d.secret).flatMap((d) => leaves(this.values.get(d.key)));
   }
 
   /** Plain object for logs and plan output, with secrets replaced by `[redacted]`. */

@@ -4,13 +4,8 @@ import type { EnvboxPlugin } from '../../core/plugin.js';
 import { chooseAuth } from './docker-config.js';
 import { dockerConfigPath, imagePullSecret } from './inputs.js';
 
-/**
- * The X-Registry-Auth header value. dockerd wants base64url *with* padding of this JSON; other
- * encodings are silently treated as an anonymous pull ("no basic auth credentials").
- */
-export function dockerAuthHeader(auth: PullAuth): string {
-  return Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
-}
+/** The X-Registry-Auth header value; the core's encoder, under the name this plugin's users know. */
+export { encodeRegistryAuth as dockerAuthHeader } from '../../core/docker/registry-auth.js';
 
 /** CODER_DOCKER_CONFIG (when the file exists) or CODER_IMAGE_PULL_SECRET: credentials for the image's registry. */
 export function pullSecretPlugin(): EnvboxPlugin {
