@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EnvboxError } from '../core/errors.js';
+import type { EnvboxPlugin } from '../core/plugin.js';
+import { runPlan } from '../core/lifecycle/plan.js';
+import { FakeDocker } from './support/fake-docker.js';
+import { prepare, startLifecycle } from './support/lifecycle-run.js';
+
+const FULL = {
+  CODER_MOUNTS: '/home/coder:/home/coder,/secrets:/secrets:ro',
+  CODER_ADD_FUSE: 'true', CODER_ADD_TUN: 'true', CODER_CPUS: '1', CODER_MEMORY: '1073741824',
+  CODER_INNER_HOSTNAME: 'box', CODER_BOOTSTRAP_SCRIPT: 'echo hi', CODER_INNER_ENVS: 'FOO', FOO: 'bar',
+  CODER_IMAGE_PULL_SECRET: JSON.stringify({ auths: { 'registry.test:5000': { auth: Buffer.from('alice:s3cr3t-pass').toString('base64') } } }),
+};
+
+function failing(hook: 'prePull' | 'containerSpec' | 'postStart'): EnvboxPlugin {
+  return {
+    name: 'site-broken',
+    apply({ hooks }) {
+      if (hook === 'postStart') hooks.postStart.tap(() => { throw new Error('boom'); });
+      else hooks[hook].tap(() => { throw new Error('boom'); });
+    },
+  };
+}
+
+describe('envbox docker lifecycle (fake daemon and Docker)', () => {
+  it('runs every step in order, reports ready, and on SIGTERM stops bootstrap, container and daemons, exiting 0', async () => {
+    const run = await startLifecycle(FULL);
+    await run.untilLine((e) => e.type === 'done');
+    const order = run.docker.methods().filter((m) => !['readFile', 'statPath', 'imageExists', 'inspectContainer'].includes(m));
+    assert.deepEqual(order, ['ping', 'pullImage', 'createContainer', 'removeContainer', 'removeContainer', 'createContainer', 'pruneImages', 'startContainer', 'waitContainer', 'exec', 'execStreaming']);
+    assert.deepEqual(run.status.phases, ['starting-daemon', 'pulling', 'creating', 'bootstrapping', 'ready']);
+    const argv = run.launcher.starts[0]!;
+    assert.ok(argv.includes('--userns-remap=coder') && argv.includes('--bip=172.19.0.1/30') && argv.includes('--mtu=1400'), argv.join(' '));
+    const pullCall = run.docker.calls.find((c) => c.method === 'pullImage')!;
+    assert.deepEqual(pullCall.args[1], { username: 'alice', password: 's3cr3t-pass', serveraddress: 'registry.test:5000' });
+    const bootstrap = run.docker.calls.find((c) => c.method === 'execStreaming')!.args[1] as { cmd: string[]; user: string; env: string[]; stdin: string };
+    assert.deepEqual([bootstrap.cmd, bootstrap.user, bootstrap.env, bootstrap.stdin], [['/bin/sh', '-s'], '1000', ['BINARY_DIR=/home/coder/.coder'], 'echo hi']);
+    await run.untilLine(/^bootstrap says hi$/);
+
+    run.stop('SIGTERM');
+    assert.equal(await run.exit, 0);
+    assert.deepEqual(run.killed, [[4242, 'SIGTERM']]);
+    assert.ok(run.docker.methods().includes('stopContainer'));
+    assert.equal(run.launcher.stopped, 1);
+    assert.equal(run.status.phases.at(-1), 'stopping');
+    const everything = JSON.stringify(run.log);
+    assert.ok(!everything.includes('s3cr3t-pass') && !everything.includes('token-abc-123'), 'a secret reached the build log');
+  });
+
+  it('plan predicts exactly the container body and the actions that docker performed', async () => {
+    const run = await startLifecycle(FULL);
+    await run.untilLine((e) => e.type === 'done');
+    run.stop();
+    await run.exit;
+    const facts = { uid: 1000, gid: 1000, home: '/home/coder', hasInit: false, osReleaseId: 'ubuntu' };
+    const { app } = await prepare({ ...FULL, ENVBOX_IMAGE_FACTS: JSON.stringify(facts) }, { mode: 'plan' });
+    const plan = JSON.parse(await runPlan(app, () => { throw new Error('plan must not need a daemon when facts are given'); })) as {
+      container: { name: string; create: { Env: string[] } }; actions: unknown[]; daemon: { argv: string[] };
+    };
+    const created = run.docker.created.get('workspace_cvm')!;
+    const redactedEnv = created.Env!.map((e) => (e === 'CODER_AGENT_TOKEN=token-abc-123' ? 'CODER_AGENT_TOKEN=[redacted]' : e));
+    assert.deepEqual(plan.container.create, { ...created, Env: redactedEnv });
+    assert.deepEqual(plan.actions, JSON.parse(JSON.stringify(run.actions.performed)));
+    assert.deepEqual(plan.daemon.argv, run.launcher.starts[0]);
+  });
+
+  it('uses /sbin/init as PID 1 when the image has one, and sleep infinity otherwise', async () => {
+    const run = await startLifecycle({}, { before: (docker) => { docker.hasInit = true; } });
+    await run.untilLine((e) => e.type === 'done');
+    assert.deepEqual(run.docker.created.get('workspace_cvm')!.Entrypoint, ['/sbin/init']);
+    run.stop();
+    await run.exit;
+  });
+
+  it('starts no daemon with ENVBOX_DOCKER_HOST', async () => {
+    const run = await startLifecycle({ ENVBOX_DOCKER_HOST: 'unix:///run/other.sock' });
+    await run.untilLine((e) => e.type === 'done');
+    assert.equal(run.launcher.starts.length, 0);
+    run.stop();
+    assert.equal(await run.exit, 0);
+    assert.equal(run.launcher.stopped, 0);
+  });
+
+  it('restarts dockerd with vfs on the fallback data root when the pull hits a full disk, then comes up', async () => {
+    let pulls = 0;
+    const run = await startLifecycle({}, {
+      before: (docker) => docker.failures.set('pullImage', () => (++pulls === 1 ? new Error('write /var/lib/docker/tmp: no space left on device') : undefined)),
+    });
+    await run.untilLine((e) => e.type === 'done');
+    assert.equal(run.launcher.restarts.length, 1);
+    const argv = run.launcher.restarts[0]!;
+    assert.ok(argv.includes('--storage-driver=vfs') && argv.includes('--data-root=/var/lib/docker.bak'), argv.join(' '));
+    await run.untilLine(/Insufficient space/);
+    run.stop();
+    await run.exit;
+  });
+
+  it('exits 0 without creating anything when SIGTERM arrives during the pull', async () => {
+    let release!: () => void;
+    const run = await startLifecycle({}, { before: (docker) => { docker.pullImage = () => new Promise<void>((r) => { release = r; }); } });
+    await run.untilLine(/Pulling image/);
+    run.stop('SIGTERM');
+    assert.equal(await run.exit, 0);
+    release();
+    assert.ok(!run.docker.created.has('workspace_cvm'));
+    assert.equal(run.launcher.stopped, 1);
+  });
+
+  it('exits 1 and says why when the workspace container exits', async () => {
+    const run = await startLifecycle();
+    await run.untilLine((e) => e.type === 'done');
+    run.docker.exit(137);
+    assert.equal(await run.exit, 1);
+    const error = run.log.find((e) => e.type === 'error')!;
+    assert.match(error.output, /the workspace container exited with code 137 \(killed/);
+    assert.equal(run.launcher.stopped, 1);
+    assert.equal(run.status.phases.at(-1), 'failed');
+  });
+
+  it('exits 1 when the daemon dies while the workspace runs', async () => {
+    const run = await startLifecycle();
+    await run.untilLine((e) => e.type === 'done');
+    run.launcher.crash('dockerd exited with code 2');
+    assert.equal(await run.exit, 1);
+    assert.match(run.log.find((e) => e.type === 'error')!.output, /Docker daemon stopped while the workspace was running: dockerd exited with code 2/);
+  });
+
+  const phaseFailures: [string, (docker: FakeDocker, launcher: { failure: Error | undefined }) => void, RegExp][] = [
+    ['the daemon cannot start', (_d, l) => { l.failure = new EnvboxError('sysbox-mgr is not installed'); }, /sysbox-mgr is not installed/],
+    ['the daemon never answers', (d) => d.failures.set('ping', new Error('connect ECONNREFUSED')), /ECONNREFUSED/],
+    ['the registry refuses the credentials', (d) => d.failures.set('pullImage', new Error('unauthorized: authentication required')), /unauthorized: authentication required/],
+    ['the user is not in the image', (d) => { d.files['/etc/passwd'] = 'root:x:0:0:root:/root:/bin/sh\n'; }, /"coder" \(CODER_INNER_USERNAME\) is not in \/etc\/passwd/],
+    ['create fails', (d) => d.failures.set('createContainer', () => (d.calls.filter((c) => c.method === 'createContainer').length > 1 ? new Error('create container: Conflict') : undefined)), /Conflict/],
+    ['start fails', (d) => d.failures.set('startContainer', new Error('start container: OCI runtime create failed')), /OCI runtime create failed/],
+    ['bootstrap cannot start', (d) => d.failures.set('execStreaming', new Error('exec (streaming): container not running')), /container not running/],
+  ];
+  for (const [name, arrange, expected] of phaseFailures) {
+    it(`exits 1 with one error line and stops what it started when ${name}`, async () => {
+      const run = await startLifecycle({ ENVBOX_DAEMON_TIMEOUT: '1', CODER_BOOTSTRAP_SCRIPT: 'true' }, { before: arrange });
+      assert.equal(await run.exit, 1);
+      const errors = run.log.filter((e) => e.type === 'error');
+      assert.equal(errors.length, 1, JSON.stringify(run.log));
+      assert.match(errors[0]!.output, expected);
+      assert.ok(!run.log.some((e) => e.type === 'done'), 'no done line on failure');
+      assert.equal(run.launcher.stopped, run.launcher.failure ? 0 : 1);
+    });
+  }
+
+  it('fails fast on a permanent pull error instead of retrying', async () => {
+    const run = await startLifecycle({}, { before: (d) => d.failures.set('pullImage', new Error('x509: certificate signed by unknown authority')) });
+    assert.equal(await run.exit, 1);
+    assert.equal(run.docker.methods().filter((m) => m === 'pullImage').length, 1);
+    assert.match(run.log.find((e) => e.type === 'error')!.output, /CODER_EXTRA_CERTS_PATH/);
+  });
+
+  for (const hook of ['prePull', 'containerSpec', 'postStart'] as const) {
+    it(`names the plugin and the hook when a site plugin throws in ${hook}, and cleans up`, async () => {
+      const run = await startLifecycle({}, { plugins: [failing(hook)] });
+      assert.equal(await run.exit, 1);
+      assert.match(run.log.find((e) => e.type === 'error')!.output, new RegExp(`plugin "site-broken" failed in hook "${hook}": boom`));
+      assert.equal(run.launcher.stopped, 1);
+    });
+  }
+});
