@@ -119,6 +119,37 @@ export class Sandbox {
     this.netnsLink = `net:[${(await stat(`/run/netns/${this.netns}`)).ino}]`;
   }
 
+  /**
+   * Slows the registry's traffic to this sandbox (a token bucket on the world's end of the veth),
+   * so that a pull lasts long enough to be interrupted.
+   */
+  async throttleRegistry(rate = '1mbit'): Promise<void> {
+    await mustRun(['ip', 'netns', 'exec', this.world.netns, 'tc', 'qdisc', 'add', 'dev', `vs${this.index}`, 'root', 'tbf', 'rate', rate, 'burst', '32kbit', 'latency', '400ms']);
+  }
+
+  /**
+   * Setup lines that make `dockerd` in this sandbox wait `seconds` before it starts (a wrapper
+   * bind-mounted over the binary), so that a signal can arrive while envbox waits for the daemon.
+   * The wrapper passes SIGTERM on, leaving no `sleep` behind.
+   */
+  async slowDockerdSetup(seconds: number): Promise<string[]> {
+    const real = (await mustRun(['sh', '-c', 'command -v dockerd'])).trim();
+    const copy = join(this.paths.dir, 'real-dockerd');
+    const wrapper = join(this.paths.dir, 'slow-dockerd');
+    await writeFile(copy, '');
+    await writeFile(wrapper, [
+      '#!/bin/sh',
+      `echo "slow-dockerd: starting in ${seconds} s" >&2`,
+      'trap \'kill $pid 2>/dev/null; exit 143\' TERM INT',
+      `sleep ${seconds} & pid=$!`,
+      'wait $pid',
+      'trap - TERM INT',
+      `exec ${copy} "$@"`,
+      '',
+    ].join('\n'), { mode: 0o755 });
+    return [`mount --bind ${real} ${copy}`, `mount --bind ${wrapper} ${real}`];
+  }
+
   /** The shell that builds the sandbox's mount namespace, then execs "$@" (so the pid stays the same). */
   private setupScript(extra: string[]): string {
     const p = this.paths;

@@ -86,12 +86,13 @@ export function assertInOrder(lines: string[], patterns: RegExp[]): void {
 }
 
 /** Asserts that envbox failed the way a user can act on: an error line saying `reason`, then a non-zero exit. */
-export async function assertFailsWith(run: EnvboxRun, reason: RegExp, timeoutMs = 90_000): Promise<void> {
+export async function assertFailsWith(run: EnvboxRun, reason: RegExp, timeoutMs = 90_000, options: { afterReady?: boolean } = {}): Promise<void> {
   const status = await run.waitForExit(timeoutMs);
   const errors = run.buildLog().filter((l) => l.type === 'error');
   assert.ok(errors.length > 0, `no error line in the build log\n${run.tail()}`);
   assert.match(errors.map((e) => e.output).join('\n'), reason, run.tail());
-  assert.equal(run.buildLog().some((l) => l.type === 'done'), false, 'a failed run must not log done');
+  if (!options.afterReady) assert.equal(run.buildLog().some((l) => l.type === 'done'), false, 'a failed run must not log done');
+  else assert.equal(run.buildLog().at(-1)?.type, 'error', 'the error is the last build-log line');
   assert.notEqual(status.code, 0, `exit status ${JSON.stringify(status)}`);
   assert.notEqual(status.code, null, `killed by ${status.signal} instead of exiting`);
 }

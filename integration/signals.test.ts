@@ -1,0 +1,94 @@
+// Issue 3 §2 "Signals" and "Inner exit": SIGTERM while dockerd starts, during the pull and while
+// the workspace runs; and the workspace dying under envbox. Nothing envbox started may be left.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createWorld, destroyWorld, Sandbox, type EnvboxRun, type World } from './harness/index.js';
+import { assertFailsWith, assertNothingLeft, installCa, pullSecret, TRAP_BOOTSTRAP, waitForFile } from './harness/scenario.js';
+
+describe('signals and inner exit', () => {
+  let world: World;
+  before(async () => { world = await createWorld(); });
+  after(async () => { if (world) await destroyWorld(world); });
+
+  async function inSandbox(label: string, fn: (sandbox: Sandbox, track: (r: EnvboxRun) => EnvboxRun) => Promise<void>): Promise<void> {
+    const sandbox = await Sandbox.create(world, label);
+    let run: EnvboxRun | undefined;
+    try {
+      await fn(sandbox, (r) => (run = r));
+    } finally {
+      run?.kill();
+      await sandbox.destroy();
+    }
+  }
+
+  async function workspaceEnv(sandbox: Sandbox, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+    return sandbox.envboxEnv({
+      CODER_INNER_IMAGE: world.images.init,
+      CODER_EXTRA_CERTS_PATH: await installCa(sandbox, 'file'),
+      CODER_IMAGE_PULL_SECRET: pullSecret(world),
+      CODER_MOUNTS: '/home/coder:/home/coder',
+      CODER_BOOTSTRAP_SCRIPT: TRAP_BOOTSTRAP,
+      ...extra,
+    });
+  }
+
+  /** SIGTERM, then: exit 0 within the bound, the reason in the build log, no done line, nothing left. */
+  async function assertStopsBeforeReady(sandbox: Sandbox, run: EnvboxRun): Promise<void> {
+    run.signal('SIGTERM');
+    const status = await run.waitForExit(45_000);
+    assert.deepEqual(status, { code: 0, signal: null }, `a requested stop exits 0\n${run.tail()}`);
+    assert.ok(!run.buildLog().some((l) => l.type === 'done'), 'stopped before the workspace was ready');
+    assert.ok(run.buildLog().some((l) => /SIGTERM/.test(l.output)), `the build log says it stops on SIGTERM\n${run.tail()}`);
+    await assertNothingLeft(sandbox);
+  }
+
+  test('SIGTERM while dockerd starts', { timeout: 120_000 }, () => inSandbox('sigterm-daemon-start', async (sandbox, track) => {
+    const setup = await sandbox.slowDockerdSetup(20);
+    const run = track(await sandbox.startEnvbox(await workspaceEnv(sandbox), ['docker'], setup));
+    await run.waitForOutput(/Waiting for dockerd to start up/, 30_000);
+    await assertStopsBeforeReady(sandbox, run);
+    assert.ok(!run.buildLog().some((l) => /Pulling image/.test(l.output)), 'it never got to the pull');
+  }));
+
+  test('SIGTERM during the pull', { timeout: 120_000 }, () => inSandbox('sigterm-pull', async (sandbox, track) => {
+    // About 1 MB at 1 Mbit/s: the pull lasts several seconds.
+    await sandbox.throttleRegistry('1mbit');
+    const run = track(await sandbox.startEnvbox(await workspaceEnv(sandbox)));
+    await run.waitForOutput(/Pulling image/, 60_000);
+    await assertStopsBeforeReady(sandbox, run);
+    assert.ok(!run.buildLog().some((l) => /Creating workspace/.test(l.output)), 'it never got to creating the workspace');
+    // Once the stop is under way, the aborted pull must not be retried (that would pull again, or
+    // talk to a daemon that is being stopped).
+    const outputs = run.buildLog().map((l) => l.output);
+    const stopAt = outputs.findIndex((o) => /Received SIGTERM|Stopping \(SIGTERM\)/.test(o));
+    const retries = outputs.slice(stopAt).filter((o) => /retrying/i.test(o));
+    assert.deepEqual(retries, [], 'no pull retry after SIGTERM');
+  }));
+
+  test('SIGTERM while running: the bootstrap gets SIGTERM, everything stops', { timeout: 120_000 }, () => inSandbox('sigterm-running', async (sandbox, track) => {
+    const run = track(await sandbox.startEnvbox(await workspaceEnv(sandbox)));
+    await run.waitForDone(90_000);
+    await waitForFile(join(sandbox.paths.home, 'coder', 'bootstrap-started'), 30_000, 'the bootstrap trap is set');
+    const dockerdPid = Number((await readFile(sandbox.paths.pidfile, 'utf8')).trim());
+    assert.ok(dockerdPid > 0, 'dockerd wrote its pidfile');
+    const status = await run.stop(60_000);
+    assert.deepEqual(status, { code: 0, signal: null }, run.tail());
+    assert.equal((await readFile(join(sandbox.paths.home, 'coder', 'term-received'), 'utf8').catch(() => '')).trim(), 'TERM',
+      'the bootstrap process received SIGTERM (its trap writes term-received)');
+    await assertNothingLeft(sandbox);
+  }));
+
+  test('the workspace killed under envbox: envbox exits non-zero and says why', { timeout: 120_000 }, () => inSandbox('inner-exit', async (sandbox, track) => {
+    const run = track(await sandbox.startEnvbox(await workspaceEnv(sandbox)));
+    await run.waitForDone(90_000);
+    await sandbox.dockerOk(['kill', 'workspace_cvm']);
+    await assertFailsWith(run, /workspace container exited with code 137|exited|killed/i, 60_000, { afterReady: true });
+    const error = run.buildLog().find((l) => l.type === 'error')!;
+    assert.match(error.output, /137|SIGKILL|killed/, 'the error names how it ended');
+    await assertNothingLeft(sandbox);
+    const termination = await readFile(sandbox.paths.terminationLog, 'utf8').catch(() => '');
+    assert.match(termination, /exited|killed/i, 'the termination log tells Kubernetes why');
+  }));
+});
