@@ -1,0 +1,95 @@
+// Issue 3 §2 "Disk full" and "External daemon": envbox recovers from a full data root by
+// restarting dockerd with vfs on the fallback root; and with ENVBOX_DOCKER_HOST it starts no dockerd.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createWorld, destroyWorld, listProcesses, Sandbox, type EnvboxRun, type World } from './harness/index.js';
+import { assertInOrder, assertNoSecrets, assertNothingLeft, basicAuth, infoOutputs, innerExec, installCa, pullSecret, stopCleanly } from './harness/scenario.js';
+
+describe('daemons', () => {
+  let world: World;
+  before(async () => { world = await createWorld(); });
+  after(async () => { if (world) await destroyWorld(world); });
+
+  test('disk full: ENOSPC during the pull, dockerd restarted with vfs on the fallback root, the workspace comes up', { timeout: 180_000 }, async () => {
+    const sandbox = await Sandbox.create(world, 'disk-full');
+    let run: EnvboxRun | undefined;
+    try {
+      // A 20 MiB tmpfs as dockerd's data root, mounted inside the sandbox only; the image holds 24 MiB of random data.
+      const setup = [`mkdir -p ${sandbox.paths.dataRoot}`, `mount -t tmpfs -o size=20m envbox-it-small ${sandbox.paths.dataRoot}`];
+      run = await sandbox.startEnvbox(sandbox.envboxEnv({
+        CODER_INNER_IMAGE: world.images.big,
+        CODER_EXTRA_CERTS_PATH: await installCa(sandbox, 'file'),
+        CODER_IMAGE_PULL_SECRET: pullSecret(world),
+      }), ['docker'], setup);
+      await run.waitForDone(150_000);
+      const lines = infoOutputs(run);
+      assertInOrder(lines, [/Pulling image/, /space|vfs/i, /Pulling image/, /Creating workspace/]);
+      assert.ok(lines.some((l) => /vfs/.test(l) && /space/i.test(l)), `the user is told about the full disk and the vfs restart:\n${lines.join('\n')}`);
+      const dockerLog = await readFile(sandbox.paths.dockerdLog, 'utf8').catch(() => '');
+      assert.match(`${run.stderrText()}\n${dockerLog}`, /no space left on device/, 'the daemon hit ENOSPC');
+
+      const pid = Number((await readFile(sandbox.paths.pidfile, 'utf8')).trim());
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+      assert.ok(argv.includes('--storage-driver=vfs') || argv.join(' ').includes('--storage-driver vfs'), `dockerd runs with vfs: ${argv.join(' ')}`);
+      assert.ok(argv.includes(`--data-root=${sandbox.paths.fallbackDataRoot}`) || argv.join(' ').includes(`--data-root ${sandbox.paths.fallbackDataRoot}`),
+        `dockerd uses the fallback data root: ${argv.join(' ')}`);
+      const info = (await sandbox.dockerOk(['info', '--format', '{{.Driver}} {{.DockerRootDir}}'])).trim();
+      assert.match(info, /^vfs /);
+      assert.equal((await innerExec(sandbox, ['sh', '-c', 'test -s /opt/filler && echo big'])).trim(), 'big');
+      await stopCleanly(sandbox, run);
+    } finally {
+      run?.kill();
+      await sandbox.destroy();
+    }
+  });
+
+  test('external daemon: ENVBOX_DOCKER_HOST brings the same workspace up and starts no dockerd', { timeout: 180_000 }, async () => {
+    const sandbox = await Sandbox.create(world, 'external-daemon');
+    let run: EnvboxRun | undefined;
+    try {
+      const daemon = await sandbox.startDockerd(['--userns-remap=coder']);
+      const harnessTree = async () => {
+        const all = await listProcesses();
+        const tree = new Set([daemon.pid!]);
+        for (let grew = true; grew;) {
+          grew = false;
+          for (const p of all) if (!tree.has(p.pid) && tree.has(p.ppid)) { tree.add(p.pid); grew = true; }
+        }
+        return [...tree];
+      };
+      const dockerdsBefore = (await listProcesses()).filter((p) => /(^|\/)dockerd( |$)/.test(p.cmdline)).map((p) => p.pid);
+      const token = `agent-token-external-${process.pid}-0123456789`;
+      run = await sandbox.startEnvbox(sandbox.envboxEnv({
+        ENVBOX_DOCKER_HOST: `unix://${sandbox.paths.socket}`,
+        CODER_INNER_IMAGE: world.images.init,
+        CODER_AGENT_TOKEN: token,
+        CODER_EXTRA_CERTS_PATH: await installCa(sandbox, 'file'),
+        CODER_IMAGE_PULL_SECRET: pullSecret(world),
+        CODER_MOUNTS: '/home/coder:/home/coder',
+        CODER_ADD_TUN: 'true',
+        CODER_BOOTSTRAP_SCRIPT: 'echo "hello from $(id -u)"',
+      }));
+      await run.waitForDone(90_000);
+      assert.ok(infoOutputs(run).some((l) => /existing Docker daemon|ENVBOX_DOCKER_HOST/.test(l)), 'the build log says which daemon it uses');
+      assert.equal((await sandbox.dockerOk(['inspect', '-f', '{{.State.Running}}', 'workspace_cvm'])).trim(), 'true');
+      assert.equal((await innerExec(sandbox, ['sh', '-c', 'exec 3<>/dev/net/tun && echo tun-opened'])).trim(), 'tun-opened');
+      assert.equal((await innerExec(sandbox, ['stat', '-c', '%u', '/home/coder'])).trim(), '1000');
+
+      const dockerdsNow = (await listProcesses()).filter((p) => /(^|\/)dockerd( |$)/.test(p.cmdline)).map((p) => p.pid);
+      assert.deepEqual(dockerdsNow.filter((pid) => !dockerdsBefore.includes(pid)), [], 'envbox started no dockerd');
+      const envboxChildren = (await listProcesses()).filter((p) => p.ppid === run!.pid && /dockerd|containerd|sysbox/.test(p.cmdline));
+      assert.deepEqual(envboxChildren, [], 'envbox has no daemon children');
+
+      const status = await run.stop(60_000);
+      assert.deepEqual(status, { code: 0, signal: null }, `envbox should exit 0 on SIGTERM\n${run.tail()}`);
+      await assertNothingLeft(sandbox, await harnessTree());
+      const left = (await sandbox.dockerOk(['ps', '--format', '{{.Names}}'])).trim();
+      assert.equal(left, '', 'the workspace container is stopped when envbox stops');
+      await assertNoSecrets(run, [token, world.registry.password, basicAuth(world)]);
+    } finally {
+      run?.kill();
+      await sandbox.destroy();
+    }
+  });
+});
