@@ -22,10 +22,11 @@ function inputsOf(module: Record<string, unknown>): InputDef[] {
   return Object.values(module).filter((v): v is InputDef => typeof v === 'object' && v !== null && 'env' in v && 'schema' in v);
 }
 
-const ALL_INPUTS: InputDef[] = [
+// Every module's exports, once each: an input may be re-exported by the plugin that reads it.
+const ALL_INPUTS: InputDef[] = [...new Set<InputDef>([
   ...CORE_INPUTS,
   ...[tunInputs, fuseInputs, mountsInputs, pullSecretInputs, certsInputs, resourcesInputs, gpuInputs].flatMap(inputsOf),
-];
+])];
 const REQUIRED = { CODER_INNER_IMAGE: 'ubuntu', CODER_INNER_USERNAME: 'coder' };
 const LINE = /^(.+?): .+\. Example: .+$/;
 

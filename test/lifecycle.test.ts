@@ -17,8 +17,10 @@ function failing(hook: 'prePull' | 'containerSpec' | 'postStart'): EnvboxPlugin 
   return {
     name: 'site-broken',
     apply({ hooks }) {
-      if (hook === 'postStart') hooks.postStart.tap(() => { throw new Error('boom'); });
-      else hooks[hook].tap(() => { throw new Error('boom'); });
+      const boom = (): never => { throw new Error('boom'); };
+      if (hook === 'postStart') hooks.postStart.tap(boom);
+      else if (hook === 'prePull') hooks.prePull.tap(boom);
+      else hooks.containerSpec.tap(boom);
     },
   };
 }

@@ -6,14 +6,13 @@ import { createCoderLogSink, type CoderLogSink } from '../coder/index.js';
 import { processLauncher } from '../daemon/managed-daemon.js';
 import { DockerodeClient } from '../docker/dockerode-client.js';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, InputError, messageOf } from '../errors.js';
-import { agentToken, agentUrl, statusFile, terminationLog } from '../inputs/core-inputs.js';
+import { agentToken, agentUrl, extraCertsPath, statusFile, terminationLog } from '../inputs/core-inputs.js';
 import { StopRequested } from '../lifecycle/abort.js';
 import { runDocker } from '../lifecycle/docker.js';
 import { runPlan } from '../lifecycle/plan.js';
 import { BuildLog } from '../log/buildlog.js';
 import { createActionRunner } from '../perform-actions.js';
 import { StatusTracker, failureParagraph, runStatusCommand, writeTerminationMessage } from '../status/index.js';
-import { extraCertsPath } from '../../plugins/certs/inputs.js';
 import { ROOT_USAGE, commandUsage } from './help.js';
 
 const LOG_FLUSH_MS = 5_000;

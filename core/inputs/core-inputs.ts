@@ -149,10 +149,18 @@ export const pullPolicy = defineInput({
   description: 'When to pull the workspace image, as Kubernetes\' imagePullPolicy: always, if-not-present, or never.', example: 'if-not-present',
 });
 
+export const extraCertsPath = defineInput({
+  key: 'extraCertsPath', env: 'CODER_EXTRA_CERTS_PATH', flag: 'extra-certs-path', schema: absolutePathInput,
+  description:
+    'A CA certificate file, or a directory of certificate files, for the registry of the workspace image. '
+    + "They are copied to dockerd's certs.d/<registry>/ (a file becomes ca.crt) and also trusted for CODER_AGENT_URL.",
+  example: '/etc/envbox/certs',
+});
+
 export const CORE_INPUTS = [
   innerImage, innerUsername, agentToken, agentUrl, innerEnvs, innerWorkDir, innerHostname, bootstrapScript,
   bridgeCidr, disableIdmappedMount, debug, dockerHost, runtime, ethlink, containerName, idOffset, usernsUser,
   dockerSocket, dockerDataRoot, dockerFallbackDataRoot, dockerExecRoot, dockerPidfile, dockerdLog, daemonTimeout,
-  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, deviceDir, statusFile, terminationLog, pullPolicy,
+  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, deviceDir, statusFile, terminationLog, pullPolicy, extraCertsPath,
 ] as const;
 
