@@ -38,6 +38,7 @@ export class EnvboxRun {
   private readonly rawStderrLines: string[] = [];
   private readonly waiters = new Set<Waiter>();
   private exitStatus: ExitStatus | null = null;
+  private readonly listeners: ((line: BuildLogLine | { raw: string }) => void)[] = [];
 
   constructor(private readonly child: ChildProcess, private readonly dockerdLogPath: string, readonly label: string) {
     if (child.pid === undefined) throw new Error(`${label}: spawn failed`);
@@ -72,6 +73,7 @@ export class EnvboxRun {
     try {
       parsed = JSON.parse(raw);
     } catch {
+      for (const l of this.listeners) l({ raw });
       return;
     }
     if (typeof parsed !== 'object' || parsed === null) return;
@@ -83,6 +85,7 @@ export class EnvboxRun {
     if (typeof obj.output === 'string' && (obj.type === 'info' || obj.type === 'error' || obj.type === 'done')) {
       const line = obj as unknown as BuildLogLine;
       this.lines.push(line);
+      for (const l of this.listeners) l(line);
       for (const w of [...this.waiters]) {
         if (w.match(line)) {
           clearTimeout(w.timer);
@@ -95,6 +98,11 @@ export class EnvboxRun {
         }
       }
     }
+  }
+
+  /** Called with each build-log line, and with each stderr line that is not JSON (pino lines are left out). */
+  subscribe(listener: (line: BuildLogLine | { raw: string }) => void): void {
+    this.listeners.push(listener);
   }
 
   get running(): boolean {

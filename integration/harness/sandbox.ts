@@ -177,11 +177,11 @@ export class Sandbox {
   }
 
   /** Spawns argv inside the sandbox. stdout and stderr are pipes unless `stdoutFile` is given. */
-  spawn(what: string, argv: string[], options: { env?: NodeJS.ProcessEnv; setup?: string[]; stdoutFile?: number } = {}): ChildProcess {
+  spawn(what: string, argv: string[], options: { env?: NodeJS.ProcessEnv; setup?: string[]; stdoutFile?: number; detached?: boolean } = {}): ChildProcess {
     if (this.destroyed) throw new Error(`sandbox ${this.label} is already destroyed`);
     const args = ['--net=/run/netns/' + this.netns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', this.setupScript(options.setup ?? []), 'sandbox', ...argv];
     const out = options.stdoutFile ?? 'pipe';
-    const child = spawn('nsenter', args, { env: options.env ?? { PATH: SANDBOX_PATH, HOME: '/root' }, stdio: ['ignore', out, out] });
+    const child = spawn('nsenter', args, { env: options.env ?? { PATH: SANDBOX_PATH, HOME: '/root' }, stdio: ['ignore', out, out], detached: options.detached ?? false });
     this.children.push({ what, child });
     return child;
   }
@@ -216,10 +216,11 @@ export class Sandbox {
   }
 
   /** Starts `envbox <args>` (default `docker`) as the outer container's entrypoint would. */
-  async startEnvbox(env: Record<string, string>, args: string[] = ['docker'], setup: string[] = []): Promise<EnvboxRun> {
+  async startEnvbox(env: Record<string, string>, args: string[] = ['docker'], setup: string[] = [], options: { detached?: boolean } = {}): Promise<EnvboxRun> {
     const main = join(repoRoot, 'dist', 'core', 'cli', 'main.js');
     await stat(main).catch(() => { throw new Error(`${main} is missing: run \`npm run build\` first`); });
-    const child = this.spawn(`envbox ${args.join(' ')}`, [process.execPath, main, ...args], { env, setup });
+    // detached: in its own process group, so a terminal's Ctrl-C reaches only the caller (the demo), which decides.
+    const child = this.spawn(`envbox ${args.join(' ')}`, [process.execPath, main, ...args], { env, setup, detached: options.detached ?? false });
     const envbox = new EnvboxRun(child, this.paths.dockerdLog, `envbox ${args.join(' ')} in sandbox ${this.label}`);
     this.runs.push(envbox);
     // nsenter, unshare and sh all exec, so the pid we signal is node's own.
