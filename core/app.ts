@@ -60,15 +60,18 @@ function explicitConfigPath(argv: string[], env: Record<string, string | undefin
 
 /** Flags from the input definitions; a bare boolean flag (`--add-fuse`) means true. */
 export function parseFlags(argv: string[], defs: InputDef[]): Record<string, string | boolean> {
-  const booleans = new Set(defs.filter((d) => d.boolean).map((d) => `--${d.flag}`));
+  const booleans = new Set(defs.filter((d) => d.boolean).flatMap((d) => [d.flag, ...(d.aliases ?? [])]).map((f) => `--${f}`));
+  const aliasOf = new Map(defs.flatMap((d) => (d.aliases ?? []).map((a) => [a, d.flag] as const)));
   const normalized = argv.map((arg) => (booleans.has(arg) ? `${arg}=true` : arg));
   const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' } };
-  for (const def of defs) options[def.flag] = { type: 'string' };
+  for (const def of defs) for (const flag of [def.flag, ...(def.aliases ?? [])]) options[flag] = { type: 'string' };
   try {
     const { values } = parseArgs({ args: normalized, options, strict: true, allowPositionals: false });
-    const flags = { ...values } as Record<string, string | boolean>;
-    delete flags.config;
-    delete flags.help;
+    const flags: Record<string, string | boolean> = {};
+    for (const [name, value] of Object.entries(values)) {
+      if (name === 'config' || name === 'help' || value === undefined) continue;
+      flags[aliasOf.get(name) ?? name] = value as string | boolean;
+    }
     return flags;
   } catch (error) {
     const message = asError(error).message.replace(/\. To specify a positional.*$/s, '');

@@ -19,7 +19,7 @@ export const agentToken = defineInput({
   description: 'The Coder agent token, passed to the workspace and used to send startup logs.', example: '5f1c...-token',
 });
 export const agentUrl = defineInput({
-  key: 'agentUrl', env: 'CODER_AGENT_URL', flag: 'agent-url', schema: httpUrlInput,
+  key: 'agentUrl', env: 'CODER_AGENT_URL', flag: 'agent-url', aliases: ['coder-url'], schema: httpUrlInput,
   description: 'The Coder deployment URL; with the token, startup logs are sent there.', example: 'https://coder.example.com',
 });
 export const innerEnvs = defineInput({
@@ -35,7 +35,7 @@ export const innerHostname = defineInput({
   description: 'The hostname of the inner container (default: the container name).', example: 'my-workspace',
 });
 export const bootstrapScript = defineInput({
-  key: 'bootstrapScript', env: 'CODER_BOOTSTRAP_SCRIPT', flag: 'bootstrap-script', schema: stringInput,
+  key: 'bootstrapScript', env: 'CODER_BOOTSTRAP_SCRIPT', flag: 'bootstrap-script', aliases: ['boostrap-script'], schema: stringInput,
   description: 'A shell script run as the user inside the workspace once it starts (usually starts the Coder agent).', example: 'echo hello',
 });
 export const bridgeCidr = defineInput({

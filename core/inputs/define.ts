@@ -16,6 +16,8 @@ export interface InputDef<T = unknown> {
   required?: boolean;
   /** The value never appears in logs, errors or plan output. */
   secret?: boolean;
+  /** Other flag spellings accepted, e.g. coder/envbox's own names. */
+  aliases?: string[];
   /** A boolean flag may be given bare (`--add-fuse`). */
   boolean?: boolean;
   description: string;
