@@ -67,6 +67,7 @@ describe('full args', () => {
   });
 
   let planBefore: PlanDoc;
+  let firstContainerId = '';
   const IMAGE_FACTS = { uid: 1000, gid: 1000, home: '/home/coder', hasInit: true, osReleaseId: 'debian' };
 
   test('plan, before anything runs, prints one JSON document and changes nothing', { timeout: 60_000 }, async () => {
@@ -96,6 +97,7 @@ describe('full args', () => {
     assert.equal(lines.filter((l) => l.type === 'error').length, 0, envbox.tail());
     assert.equal(lines.at(-1)?.type, 'done', 'done is the last build-log line at startup');
     await waitForFile(join(sandbox.paths.home, 'coder', 'bootstrap'), 30_000, 'the bootstrap script');
+    firstContainerId = (await sandbox.dockerOk(['inspect', '-f', '{{.Id}}', 'workspace_cvm'])).trim();
   });
 
   test('only the filtered env reaches the workspace', async () => {
@@ -196,8 +198,11 @@ describe('full args', () => {
   test('a restart over the same volumes comes up again, ids still mapped, no stale container', { timeout: 120_000 }, async () => {
     envbox = await sandbox.startEnvbox(env);
     await envbox.waitForDone(90_000);
-    const names = (await sandbox.dockerOk(['ps', '-a', '--format', '{{.Names}}'])).trim().split('\n');
-    assert.deepEqual(names, ['workspace_cvm']);
+    const containers = (await sandbox.dockerOk(['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}}'])).trim().split('\n');
+    assert.equal(containers.length, 1, `one container after the restart:\n${containers.join('\n')}`);
+    const [id, name] = containers[0]!.split(' ');
+    assert.equal(name, 'workspace_cvm');
+    assert.ok(firstContainerId !== '' && id !== firstContainerId, 'the workspace container was made afresh, the old one removed');
     assert.equal((await ownerOf(join(sandbox.paths.home, 'coder'))).uid, 101000);
     assert.equal((await innerExec(sandbox, ['stat', '-c', '%u', '/home/coder/written-by-user'])).trim(), '1000');
     await innerExec(sandbox, ['touch', '/home/coder/after-restart'], { user: 'coder' });

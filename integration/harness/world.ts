@@ -167,7 +167,7 @@ async function pushTestImages(world: World): Promise<void> {
 async function checkPrerequisites(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error(`the integration suite must run as root; ${SETUP_HINT}`);
   const missing: string[] = [];
-  for (const tool of ['dockerd', 'containerd', 'runc', 'docker', 'docker-registry', 'busybox', 'htpasswd', 'openssl', 'ip', 'nsenter', 'unshare', 'curl', 'iptables']) {
+  for (const tool of ['dockerd', 'containerd', 'runc', 'docker', 'docker-registry', 'busybox', 'htpasswd', 'openssl', 'ip', 'tc', 'nsenter', 'unshare', 'curl', 'iptables']) {
     const r = await run(['sh', '-c', `command -v ${tool}`]).catch(() => ({ exitCode: 1 }));
     if (r.exitCode !== 0) missing.push(tool);
   }

@@ -33,7 +33,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$status" = 0 ] || die "apt-get install ${missing[*]} failed (exit $status)"
 fi
 
-for tool in dockerd containerd runc docker docker-registry busybox htpasswd openssl ip nsenter unshare mount iptables tar node; do
+for tool in dockerd containerd runc docker docker-registry busybox htpasswd openssl ip tc nsenter unshare mount chroot iptables tar curl node; do
   command -v "$tool" >/dev/null || die "required tool '$tool' is not on PATH"
 done
 busybox_bin="$(command -v busybox)"
