@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Action } from './actions.js';
 import { InputError, PluginError } from './errors.js';
-import { createHooks, pluginHooks, STAGE, type PhaseContext, type StartedContext } from './hooks.js';
+import { createHooks, pluginHooks, STAGE, type PhaseContext, type PullSpec, type StartedContext } from './hooks.js';
 import { baseBody } from '../test/support/harness.js';
 
 /** The parts of a context that the facade looks at; the taps under test read nothing else. */
@@ -98,7 +98,7 @@ describe('pluginHooks facade', () => {
     const order: string[] = [];
     const tapAs = (plugin: string, stage?: number) => {
       const facade = pluginHooks(hooks, plugin).prePull;
-      const fn = (pull: never) => { order.push(plugin); return pull; };
+      const fn = (pull: PullSpec) => { order.push(plugin); return pull; };
       if (stage === undefined) facade.tap(fn);
       else facade.tap({ stage }, fn);
     };

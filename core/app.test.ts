@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { prepareApp, type PrepareOptions } from './app.js';
+import { InputError } from './errors.js';
+import { containerName } from './inputs/core-inputs.js';
+import { MemoryHost } from '../test/support/memory-host.js';
+
+const REQUIRED = { CODER_INNER_IMAGE: 'ubuntu', CODER_INNER_USERNAME: 'coder' };
+const repoFile = (path: string) => pathToFileURL(join(import.meta.dirname, '..', path)).href;
+
+const roots: string[] = [];
+after(async () => {
+  await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
+});
+
+async function project(files: Record<string, string>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'envbox-app-'));
+  roots.push(root);
+  for (const [path, content] of Object.entries({ 'package.json': '{ "name": "site" }', ...files })) await writeFile(join(root, path), content);
+  return root;
+}
+
+function prepare(cwd: string, more: Partial<PrepareOptions> = {}) {
+  return prepareApp({ mode: 'plan', argv: [], env: { ...REQUIRED }, cwd, host: new MemoryHost(), stderr: { write: () => true }, ...more });
+}
+
+/** A site plugin that owns one input, SITE_GREETING (config key siteGreeting, flag --greeting). */
+const SITE_PLUGIN = `
+import { defineInput } from ${JSON.stringify(repoFile('core/inputs/define.ts'))};
+import { stringInput } from ${JSON.stringify(repoFile('core/inputs/kinds.ts'))};
+export const greeting = defineInput({
+  key: 'siteGreeting', env: 'SITE_GREETING', flag: 'greeting', schema: stringInput, default: 'hello',
+  description: 'What the site says.', example: 'hi',
+});
+export default { name: 'site-greeter', inputs: [greeting], apply() {} };
+`;
+
+function valueOf(app: Awaited<ReturnType<typeof prepareApp>>, env: string): unknown {
+  const def = app.options.definitions().find((d) => d.env === env);
+  assert.ok(def, `${env} is not a registered input`);
+  return app.options.get(def);
+}
+
+describe('prepareApp', () => {
+  it('registers the built-ins and their inputs when nothing is disabled', async () => {
+    const app = await prepare(await project({}));
+    assert.ok(app.plugins.some((p) => p.name === 'gpu'));
+    assert.equal(valueOf(app, 'CODER_ADD_GPU'), false);
+  });
+
+  it('leaves out a disabled built-in: its plugin and its inputs are absent', async () => {
+    const root = await project({ 'envbox.config.mjs': "export default { disable: ['gpu'] };\n" });
+    const app = await prepare(root);
+    assert.ok(!app.plugins.some((p) => p.name === 'gpu'));
+    assert.ok(app.plugins.some((p) => p.name === 'tun'), 'other built-ins stay');
+    const envs = app.options.definitions().map((d) => d.env);
+    for (const gpuInput of ['CODER_ADD_GPU', 'CODER_USR_LIB_DIR', 'CODER_INNER_USR_LIB_DIR']) assert.ok(!envs.includes(gpuInput), gpuInput);
+    await assert.rejects(prepare(root, { argv: ['--add-gpu'] }), InputError, 'the flag of a disabled plugin is unknown');
+  });
+
+  it('rejects an unknown name in disable, naming the file and the built-ins', async () => {
+    const root = await project({ 'envbox.config.mjs': "export default { disable: ['gpu', 'gpus'] };\n" });
+    await assert.rejects(prepare(root), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.equal(error.problems[0]?.variable, `disable (in ${join(root, 'envbox.config.mjs')})`);
+      assert.match(error.problems[0]?.problem ?? '', /^"gpus" is not a built-in plugin \(they are: workspace, .*gpu/);
+      return true;
+    });
+  });
+
+  it('takes option defaults from the config; env overrides them, and flags override env', async () => {
+    const root = await project({ 'envbox.config.mjs': "export default { options: { containerName: 'from-config' } };\n" });
+    const fromConfig = await prepare(root, { builtins: [] });
+    assert.equal(fromConfig.options.get(containerName), 'from-config');
+    const fromEnv = await prepare(root, { builtins: [], env: { ...REQUIRED, ENVBOX_CONTAINER_NAME: 'from-env' } });
+    assert.equal(fromEnv.options.get(containerName), 'from-env');
+    const fromFlag = await prepare(root, { builtins: [], env: { ...REQUIRED, ENVBOX_CONTAINER_NAME: 'from-env' }, argv: ['--container-name', 'from-flag'] });
+    assert.equal(fromFlag.options.get(containerName), 'from-flag');
+  });
+
+  it('rejects an option key that no input has, naming the file', async () => {
+    const root = await project({ 'envbox.config.mjs': "export default { options: { addGpu: true } };\n" });
+    await assert.rejects(prepare(root, { builtins: [] }), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.equal(error.problems[0]?.variable, `addGpu (in ${join(root, 'envbox.config.mjs')})`);
+      return true;
+    });
+  });
+
+  it("registers a site plugin's own input, from config, env and flag, after the built-ins", async () => {
+    const root = await project({
+      'site.mjs': SITE_PLUGIN,
+      'envbox.config.mjs': "export default { plugins: ['./site.mjs'], options: { siteGreeting: 'from-config' } };\n",
+    });
+    const app = await prepare(root);
+    assert.equal(app.plugins.at(-1)?.name, 'site-greeter');
+    assert.equal(valueOf(app, 'SITE_GREETING'), 'from-config');
+    assert.equal(app.options.definitions().find((d) => d.env === 'SITE_GREETING')?.owner, 'site-greeter');
+    assert.equal(valueOf(await prepare(root, { env: { ...REQUIRED, SITE_GREETING: 'from-env' } }), 'SITE_GREETING'), 'from-env');
+    assert.equal(valueOf(await prepare(root, { argv: ['--greeting=from-flag'] }), 'SITE_GREETING'), 'from-flag');
+  });
+
+  it("uses a site plugin input's default when nothing sets it", async () => {
+    const root = await project({ 'site.mjs': SITE_PLUGIN, 'envbox.config.mjs': "export default { plugins: ['./site.mjs'] };\n" });
+    assert.equal(valueOf(await prepare(root, { builtins: [] }), 'SITE_GREETING'), 'hello');
+  });
+
+  it('loads the file named by --config PATH, --config=PATH or ENVBOX_CONFIG instead of searching', async () => {
+    const root = await project({
+      'envbox.config.mjs': "export default { options: { containerName: 'searched' } };\n",
+      'explicit.mjs': "export default { options: { containerName: 'explicit' } };\n",
+    });
+    const name = async (more: Partial<PrepareOptions>) => (await prepare(root, { builtins: [], ...more })).options.get(containerName);
+    assert.equal(await name({}), 'searched');
+    assert.equal(await name({ argv: ['--config', 'explicit.mjs'] }), 'explicit');
+    assert.equal(await name({ argv: [`--config=${join(root, 'explicit.mjs')}`] }), 'explicit');
+    assert.equal(await name({ env: { ...REQUIRED, ENVBOX_CONFIG: 'explicit.mjs' } }), 'explicit');
+  });
+});
