@@ -179,3 +179,17 @@ describe('flags', () => {
     assert.throws(() => parseFlags(['--bogus=1'], []), /--bogus/);
   });
 });
+
+describe('pull after a stop request', () => {
+  it('makes no further attempt once SIGTERM has arrived', async () => {
+    const { pullWithRetry } = await import('../core/lifecycle/pull.js');
+    const { prepare } = await import('./support/lifecycle-run.js');
+    const { app } = await prepare({});
+    const docker = new FakeDocker();
+    const controller = new AbortController();
+    docker.failures.set('pullImage', () => { controller.abort(new Error('stopped by SIGTERM')); return new Error('pull image: aborted'); });
+    const pull = { image: app.options.get((await import('../core/inputs/core-inputs.js')).innerImage), auth: null };
+    await assert.rejects(pullWithRetry(docker, pull, app.buildLog, app.log, { signal: controller.signal, sleep: async () => undefined }), /stopped by SIGTERM/);
+    assert.equal(docker.methods().filter((m) => m === 'pullImage').length, 1);
+  });
+});

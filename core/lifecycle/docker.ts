@@ -73,7 +73,7 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
   const pullImage = async (): Promise<void> => {
     const { pull, actions } = await planPull(app);
     await deps.actions.run(actions);
-    await abortable(pullWithRetry(started.docker!, pull, buildLog, log, { policy: o.get(pullPolicy) }), signal);
+    await abortable(pullWithRetry(started.docker!, pull, buildLog, log, { policy: o.get(pullPolicy), signal }), signal);
   };
 
   try {

@@ -24,6 +24,8 @@ export function progressReporter(buildLog: BuildLog, intervalMs = 2000, now = ()
 
 export interface PullOptions {
   attempts?: number;
+  /** Once aborted, no further attempt is made. */
+  signal?: AbortSignal;
   policy?: 'always' | 'if-not-present' | 'never';
   sleep?: (ms: number) => Promise<void>;
 }
@@ -47,6 +49,7 @@ export async function pullWithRetry(docker: DockerClient, pull: PullSpec, buildL
   }
   buildLog.info(`Pulling image ${pull.image.raw} from ${registry}${pull.auth ? ' with credentials' : ''}...`);
   for (let attempt = 1; ; attempt++) {
+    if (options.signal?.aborted) throw options.signal.reason;
     try {
       await docker.pullImage(pull.image.raw, pull.auth, progressReporter(buildLog));
       buildLog.info(`Pulled image ${pull.image.raw}`);
@@ -55,6 +58,7 @@ export async function pullWithRetry(docker: DockerClient, pull: PullSpec, buildL
       const message = messageOf(error);
       log.debug({ attempt, error: message }, 'pull failed');
       if (NO_SPACE.test(message)) throw new NoSpaceError(`pulling ${pull.image.raw} failed: ${message}`, undefined, { cause: error });
+      if (options.signal?.aborted) throw options.signal.reason;
       if (PERMANENT.test(message) || attempt >= attempts) {
         throw new EnvboxError(`pulling ${pull.image.raw} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${message.replace(/^pull image: /, '')}`, undefined, { cause: error });
       }

@@ -25,6 +25,8 @@ export function workspacePlugin(): EnvboxPlugin {
           Tty: false,
           HostConfig: {
             ...body.HostConfig,
+            // As PID 1, sleep ignores SIGTERM and every stop would wait docker's timeout; docker's init forwards it.
+            ...(ctx.facts.hasInit ? {} : { Init: true }),
             Runtime: ctx.options.get(runtime),
             AutoRemove: true,
             ExtraHosts: ['host.docker.internal:host-gateway'],
