@@ -1,0 +1,26 @@
+import type { Action } from '../../core/actions.js';
+
+const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * The shell lines a person would run for envbox's declared actions, with the same skips as the
+ * core's executor (an existing dir or device node is left alone). Best-effort actions may fail.
+ */
+export function actionScript(actions: readonly Action[]): string {
+  const lines = ['set -e'];
+  for (const action of actions) {
+    let line: string;
+    switch (action.kind) {
+      case 'mkdir': line = `[ -e ${q(action.path)} ] || mkdir -p -m ${action.mode} ${q(action.path)}`; break;
+      case 'chown': line = `chown ${action.uid}:${action.gid} ${q(action.path)}`; break;
+      case 'chmod': line = `chmod ${action.mode} ${q(action.path)}`; break;
+      case 'mknod': line = `[ -c ${q(action.path)} ] || { rm -f ${q(action.path)}; mknod -m ${action.mode} ${q(action.path)} c ${action.major} ${action.minor}; }`; break;
+      case 'copyFile': line = `cp ${q(action.from)} ${q(action.to)} && chmod ${action.mode} ${q(action.to)}`; break;
+      case 'writeFile': line = `printf '%s' ${q(action.content)} > ${q(action.path)}`; break;
+      case 'remount': line = `! mountpoint -q ${q(action.path)} || mount -o remount,${action.options} ${q(action.path)}`; break;
+      case 'unmount': line = `umount ${q(action.path)}`; break;
+    }
+    lines.push(action.bestEffort ? `{ ${line}; } 2>/dev/null || true` : line);
+  }
+  return lines.join('\n');
+}
