@@ -8,7 +8,7 @@ const FUSE: DeviceNode = { hostPath: '/tmp/coder-fuse', containerPath: '/dev/fus
 
 function frozenBody(): ContainerCreateBody {
   const hostConfig = Object.freeze({ Runtime: 'x', Binds: Object.freeze(['/a:/a']) as string[] });
-  return Object.freeze({ Image: 'ubuntu', Env: Object.freeze([]) as string[], HostConfig: hostConfig });
+  return Object.freeze({ Image: 'ubuntu', Env: Object.freeze([] as string[]) as string[], HostConfig: hostConfig });
 }
 
 describe('withDeviceNode', () => {
