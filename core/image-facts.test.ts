@@ -33,9 +33,7 @@ describe('findPasswdEntry', () => {
     assert.equal(findPasswdEntry('coder:x:1000:1.5::/home/coder:/bin/sh', 'coder'), null);
   });
 
-  it('returns null for an empty uid field rather than reading it as root', {
-    todo: 'bug: Number("") is 0, so an empty uid or gid field becomes uid/gid 0',
-  }, () => {
+  it('returns null for an empty uid field rather than reading it as root', () => {
     assert.equal(findPasswdEntry('coder:x::1000::/home/coder:/bin/sh', 'coder'), null);
     assert.equal(findPasswdEntry('coder:x:1000: ::/home/coder:/bin/sh', 'coder'), null);
   });

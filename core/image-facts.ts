@@ -7,10 +7,9 @@ export function findPasswdEntry(passwd: string, username: string): { uid: number
   for (const line of passwd.split('\n')) {
     const fields = line.split(':');
     if (fields[0] !== username || fields.length < 7) continue;
-    const uid = Number(fields[2]);
-    const gid = Number(fields[3]);
-    if (!Number.isInteger(uid) || !Number.isInteger(gid)) return null;
-    return { uid, gid, home: fields[5] || '/' };
+    // Number('') is 0: an empty field must not turn the user into root.
+    if (!/^\d+$/.test(fields[2] ?? '') || !/^\d+$/.test(fields[3] ?? '')) return null;
+    return { uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5] || '/' };
   }
   return null;
 }

@@ -14,7 +14,12 @@ async function isCharDevice(path: string, major: number, minor: number, host: Ho
 async function perform(action: ActionBody, host: HostView): Promise<'done' | 'skipped'> {
   switch (action.kind) {
     case 'mknod':
-      if (await isCharDevice(action.path, action.major, action.minor, host)) return 'skipped';
+      if (await isCharDevice(action.path, action.major, action.minor, host)) {
+        const mode = parseInt(action.mode, 8);
+        if (((await host.lstat(action.path))?.mode ?? mode) === mode) return 'skipped';
+        await chmod(action.path, mode);
+        return 'done';
+      }
       if (await host.lstat(action.path)) await rm(action.path, { force: true });
       await execa('mknod', ['-m', action.mode, action.path, 'c', String(action.major), String(action.minor)]);
       return 'done';

@@ -137,9 +137,7 @@ describe('loadConfig: plugin entries', () => {
     assert.deepEqual((await loadConfig(root)).plugins.map((p) => p.name), ['got-undefined']);
   });
 
-  it('resolves a package name from the config file\'s folder (its node_modules)', {
-    todo: 'bug: bare plugin specifiers are imported relative to core/config/load-config.ts, not the config file',
-  }, async () => {
+  it('resolves a package name from the config file\'s folder (its node_modules)', async () => {
     const root = await project({
       'envbox.config.mjs': "export default { plugins: ['envbox-plugin-hello'] };\n",
       'node_modules/envbox-plugin-hello/package.json': '{ "name": "envbox-plugin-hello", "type": "module", "main": "index.js" }',

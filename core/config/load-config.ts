@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig } from 'cosmiconfig';
@@ -32,10 +33,12 @@ function isPlugin(value: unknown): value is EnvboxPlugin {
 }
 
 async function loadPluginModule(file: string, specifier: string, pluginOptions: unknown): Promise<EnvboxPlugin> {
-  const path = specifier.startsWith('.') || isAbsolute(specifier) ? resolve(dirname(file), specifier) : specifier;
+  let path = specifier;
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(path.startsWith('/') ? pathToFileURL(path).href : path)) as Record<string, unknown>;
+    // A package name is looked up in the config's node_modules, not in envbox's own.
+    path = specifier.startsWith('.') || isAbsolute(specifier) ? resolve(dirname(file), specifier) : createRequire(file).resolve(specifier);
+    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
     throw configError(file, `cannot load the plugin module "${specifier}" (resolved to ${path}): ${(error as Error).message}`,
       "plugins: ['./plugins/my-plugin.js'] where that module has `export default { name: 'my-plugin', apply(api) {...} }`");

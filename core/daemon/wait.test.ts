@@ -102,9 +102,7 @@ describe('waitForPing', () => {
     assert.equal(calls, 0);
   });
 
-  it('stops waiting on a ping that hangs when aborted', {
-    todo: 'bug: waitForPing awaits each ping unbounded, so a hung ping ignores timeout, daemon exit and abort',
-  }, async () => {
+  it('stops waiting on a ping that hangs when aborted', async () => {
     const controller = new AbortController();
     let settled = false;
     const waiting = waitForPing(() => new Promise<void>(() => undefined), { timeoutMs: 1000, signal: controller.signal, ...fakeTime() })

@@ -11,6 +11,27 @@ export interface WaitOptions {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** One ping, given up when the overall time runs out, the daemon exits, or a stop is requested. */
+function boundedAttempt(attempt: Promise<void>, remainingMs: number, options: WaitOptions): Promise<void> {
+  attempt.catch(() => undefined);
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const settle = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve();
+      else reject(error as Error);
+    };
+    const timer = setTimeout(() => settle(new Error(`no answer within ${remainingMs} ms`)), remainingMs);
+    const onAbort = () => settle(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    options.exited?.then((reason) => settle(new EnvboxError(`dockerd exited before it answered: ${reason}`)), () => undefined);
+    attempt.then(() => settle(), (error: unknown) => settle(error ?? new Error('ping failed')));
+  });
+}
+
 /**
  * Pings until the daemon answers. The final error carries the cause of every failed attempt,
  * counted, so "ECONNREFUSED (40x)" tells the user whether the socket ever appeared.
@@ -29,7 +50,7 @@ export async function waitForPing(ping: () => Promise<void>, options: WaitOption
     if (exitReason !== undefined) throw new EnvboxError(`dockerd exited before it answered: ${exitReason}`);
     attempts++;
     try {
-      await ping();
+      await boundedAttempt(ping(), Math.max(1, options.timeoutMs - (now() - started)), options);
       return attempts;
     } catch (error) {
       const cause = messageOf(error).replace(/\s+/g, ' ').slice(0, 200);

@@ -77,9 +77,7 @@ describe('firstTarEntry', () => {
     assert.equal(firstTarEntry(Buffer.alloc(511, 1)), null);
   });
 
-  it('applies a PAX extended header (which Docker writes for a symlink target over 100 bytes) to the entry after it', {
-    todo: 'bug: firstTarEntry returns the PAX header itself as an "other" entry, so readFile gives null',
-  }, async () => {
+  it('applies a PAX extended header (which Docker writes for a symlink target over 100 bytes) to the entry after it', async () => {
     const target = `/usr/lib/${'x'.repeat(120)}/os-release`;
     await symlink(target, join(dir, 'long-link'));
     const entry = firstTarEntry(archive(['long-link'], 'pax'));

@@ -44,8 +44,9 @@ export function withEnv(body: ContainerCreateBody, name: string, value: string):
   const env = body.Env ?? [];
   const entry = `${name}=${value}`;
   const index = env.findIndex((e) => envName(e) === name);
-  const next = index === -1 ? [...env, entry] : env.map((e, i) => (i === index ? entry : e));
-  return { ...body, Env: next };
+  if (index === -1) return { ...body, Env: [...env, entry] };
+  // A stale duplicate later in the list could win inside the container, so it goes.
+  return { ...body, Env: env.flatMap((e, i) => (i === index ? [entry] : envName(e) === name ? [] : [e])) };
 }
 
 export function envName(entry: string): string {

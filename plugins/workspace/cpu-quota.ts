@@ -1,5 +1,5 @@
 import { readFile, writeFile, access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 
 export interface CpuQuota {
   /** -1: unlimited. */
@@ -23,15 +23,26 @@ async function v1Hierarchy(root: string): Promise<string | null> {
 /** The outer container's own CPU quota, from cgroup v2 or v1 (split or combined). */
 export async function readOuterCpuQuota(root: string, selfCgroup: string): Promise<CpuQuota> {
   if (await exists(join(root, 'cgroup.controllers'))) {
-    // After dockerd's nesting wrapper remounts cgroup2, the mount root is our own cgroup.
-    const candidates = [join(root, selfCgroup, 'cpu.max'), join(root, 'cpu.max')];
-    for (const path of candidates) {
+    // dockerd's nesting wrapper moves envbox into <root>/init, whose own cpu.max is "max"; the pod's
+    // limit sits higher up. The effective limit is the tightest on the path to the mount root.
+    const levels: string[] = [];
+    for (let dir = join('/', selfCgroup); ; dir = posix.dirname(dir)) {
+      levels.push(join(root, dir, 'cpu.max'));
+      if (dir === '/') break;
+    }
+    let tightest: CpuQuota | null = null;
+    let unlimited: CpuQuota | null = null;
+    for (const path of levels) {
       const text = await readFile(path, 'utf8').catch(() => null);
       if (text === null) continue;
       const [quota = '', period = ''] = text.trim().split(/\s+/);
-      return { quota: quota === 'max' ? -1 : Number(quota), period: Number(period), version: 2, hierarchy: root };
+      const found: CpuQuota = { quota: quota === 'max' ? -1 : Number(quota), period: Number(period), version: 2, hierarchy: root };
+      if (found.quota < 0) unlimited ??= found;
+      else if (!tightest || found.quota / found.period < tightest.quota / tightest.period) tightest = found;
     }
-    throw new Error(`no cpu.max under ${root} (tried ${candidates.join(', ')})`);
+    const result = tightest ?? unlimited;
+    if (!result) throw new Error(`no cpu.max under ${root} (tried ${levels.join(', ')})`);
+    return result;
   }
   const hierarchy = await v1Hierarchy(root);
   if (!hierarchy) throw new Error(`no cgroup v1 cpu hierarchy under ${root}`);
