@@ -111,7 +111,7 @@ export function plainContainerSpec(input: PlainInputs, facts: ImageFacts): { bod
     Cmd: [],
     Tty: false,
   };
-  body = withHostConfig(body, { Runtime: input.runtime, AutoRemove: true, ExtraHosts: ['host.docker.internal:host-gateway'] });
+  body = withHostConfig(body, { ...(facts.hasInit ? {} : { Init: true }), Runtime: input.runtime, AutoRemove: true, ExtraHosts: ['host.docker.internal:host-gateway'] });
 
   // env
   body = withEnv(body, 'CODER_AGENT_TOKEN', input.agentToken ?? '');
