@@ -43,6 +43,10 @@ export interface SandboxPaths {
   dockerCliConfig: string;
 }
 
+/** The host dirs each sandbox covers with its own. */
+const COVERED_DIRS = ['/etc/docker', '/var/lib', '/run', '/tmp', '/home', '/root'];
+const repoIsCovered = COVERED_DIRS.some((dir) => repoRoot === dir || repoRoot.startsWith(`${dir}/`));
+
 export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
@@ -94,7 +98,7 @@ export class Sandbox {
   private async build(): Promise<void> {
     const p = this.paths;
     await rm(p.dir, { recursive: true, force: true });
-    for (const d of [p.etcDocker, join(p.varLib, 'coder'), join(p.varLib, 'docker'), p.run, p.tmp, join(p.home, 'coder'), p.root, p.deviceDir, p.dockerCliConfig, join(p.dir, '.cgroup')]) {
+    for (const d of [join(p.dir, '.repo'), p.etcDocker, join(p.varLib, 'coder'), join(p.varLib, 'docker'), p.run, p.tmp, join(p.home, 'coder'), p.root, p.deviceDir, p.dockerCliConfig, join(p.dir, '.cgroup')]) {
       await mkdir(d, { recursive: true });
     }
     await chmod(p.tmp, 0o1777);
@@ -169,6 +173,12 @@ export class Sandbox {
       `mount --bind ${q(p.home)} /home`,
       `mount --bind ${q(p.root)} /root`,
     ];
+    // A clone under a covered dir (CI may clone into /tmp or /root) would vanish in the sandbox, and
+    // with it the envbox under test: it was bound aside first and now goes back at its own path.
+    if (repoIsCovered) {
+      lines.splice(3, 0, `mount --bind ${q(repoRoot)} ${q(join(p.dir, '.repo'))}`);
+      lines.push(`mkdir -p ${q(repoRoot)}`, `mount --bind ${q(join(p.dir, '.repo'))} ${q(repoRoot)}`);
+    }
     for (const b of this.options.readOnlyBinds ?? []) {
       lines.push(`mkdir -p ${q(b.path)}`, `mount --bind ${q(b.hostDir)} ${q(b.path)}`, `mount -o remount,bind,ro ${q(b.path)}`);
     }
