@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createWorld, destroyWorld, Sandbox, type EnvboxRun, type World } from './harness/index.js';
-import { assertFailsWith, assertNoSecrets, assertNothingLeft, basicAuth, installCa, pullSecret, stopCleanly } from './harness/scenario.js';
+import { assertFailsWith, assertNoSecrets, assertNothingLeft, basicAuth, installCa, pullSecret, stopCleanly, withSandbox, type SandboxCase } from './harness/scenario.js';
 
 describe('pull auth', () => {
   let world: World;
@@ -15,16 +15,7 @@ describe('pull auth', () => {
   const secrets = () => [world.registry.password, basicAuth(world)];
 
   /** A fresh sandbox per case: its dockerd's certs.d starts empty. */
-  async function inSandbox(label: string, fn: (sandbox: Sandbox, track: (r: EnvboxRun) => EnvboxRun) => Promise<void>): Promise<void> {
-    const sandbox = await Sandbox.create(world, label);
-    let run: EnvboxRun | undefined;
-    try {
-      await fn(sandbox, (r) => (run = r));
-    } finally {
-      run?.kill();
-      await sandbox.destroy();
-    }
-  }
+  const inSandbox = (label: string, fn: SandboxCase) => withSandbox(world, label, fn);
 
   async function expectWorkspace(sandbox: Sandbox, run: EnvboxRun, image: string): Promise<void> {
     await run.waitForDone(90_000);

@@ -5,23 +5,14 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createWorld, destroyWorld, Sandbox, type EnvboxRun, type World } from './harness/index.js';
-import { assertFailsWith, assertNothingLeft, installCa, pullSecret, TRAP_BOOTSTRAP, waitForFile } from './harness/scenario.js';
+import { assertFailsWith, assertNothingLeft, installCa, pullSecret, TRAP_BOOTSTRAP, waitForFile, withSandbox, type SandboxCase } from './harness/scenario.js';
 
 describe('signals and inner exit', () => {
   let world: World;
   before(async () => { world = await createWorld(); });
   after(async () => { if (world) await destroyWorld(world); });
 
-  async function inSandbox(label: string, fn: (sandbox: Sandbox, track: (r: EnvboxRun) => EnvboxRun) => Promise<void>): Promise<void> {
-    const sandbox = await Sandbox.create(world, label);
-    let run: EnvboxRun | undefined;
-    try {
-      await fn(sandbox, (r) => (run = r));
-    } finally {
-      run?.kill();
-      await sandbox.destroy();
-    }
-  }
+  const inSandbox = (label: string, fn: SandboxCase) => withSandbox(world, label, fn);
 
   async function workspaceEnv(sandbox: Sandbox, extra: Record<string, string> = {}): Promise<Record<string, string>> {
     return sandbox.envboxEnv({

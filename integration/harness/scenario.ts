@@ -4,7 +4,7 @@ import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EnvboxRun } from './envbox.js';
 import { waitUntil } from './proc.js';
-import type { Sandbox } from './sandbox.js';
+import { Sandbox } from './sandbox.js';
 import type { World } from './world.js';
 
 /** A token that cannot appear anywhere by chance, for secret searches. */
@@ -109,4 +109,18 @@ export async function assertNothingLeft(sandbox: Sandbox, exclude: number[] = []
   await waitUntil(async () => (await sandbox.processes(exclude)).length === 0, 3_000, 100);
   const left = await sandbox.processes(exclude);
   assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline}`), [], 'processes left after envbox exited');
+}
+
+export type SandboxCase = (sandbox: Sandbox, track: (run: EnvboxRun) => EnvboxRun) => Promise<void>;
+
+/** Runs one case in a fresh sandbox; the envbox it tracks is killed and the sandbox destroyed (and checked for leftovers) whatever happens. */
+export async function withSandbox(world: World, label: string, fn: SandboxCase): Promise<void> {
+  const sandbox = await Sandbox.create(world, label);
+  let run: EnvboxRun | undefined;
+  try {
+    await fn(sandbox, (r) => (run = r));
+  } finally {
+    run?.kill();
+    await sandbox.destroy();
+  }
 }
