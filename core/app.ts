@@ -11,6 +11,7 @@ import type { OptionValues } from './inputs/options.js';
 import { resolveInputs } from './inputs/resolve.js';
 import { BuildLog } from './log/buildlog.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { SecretScrubber } from './log/scrub.js';
 import type { EnvboxPlugin } from './plugin.js';
 
 export interface App {
@@ -97,10 +98,10 @@ export async function prepareApp(prepare: PrepareOptions): Promise<App> {
   const flags = parseFlags(prepare.argv, defs);
   const env = prepare.env;
   let options = resolveInputs(defs, { config: config.options, configFile: config.file, env, flags });
-  const buildLog = new BuildLog(prepare.stderr ?? process.stderr);
-  let current = options;
-  buildLog.redact(current.secretValues());
-  const log = createLogger({ debug: options.get(debug), secrets: () => current.secretValues() });
+  const secrets = new SecretScrubber();
+  secrets.add(options.secretValues());
+  const buildLog = new BuildLog(prepare.stderr ?? process.stderr, undefined, secrets);
+  const log = createLogger({ debug: options.get(debug), scrub: (line) => secrets.scrub(line) });
   const host = prepare.host ?? new NodeHost(Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)));
   const hooks = createHooks();
   for (const plugin of plugins) {
@@ -111,8 +112,7 @@ export async function prepareApp(prepare: PrepareOptions): Promise<App> {
     }
   }
   options = await hooks.configure.promise(options, { mode: prepare.mode, host, log });
-  current = options;
-  buildLog.redact(options.secretValues());
+  secrets.add(options.secretValues());
   log.debug({ options: options.toJSON(), plugins: plugins.map((p) => p.name), config: config.file }, 'resolved inputs');
   return { mode: prepare.mode, hooks, options, plugins, host, log, buildLog, config };
 }

@@ -1,3 +1,5 @@
+import { SecretScrubber } from './scrub.js';
+
 /**
  * The build log: JSON lines on stderr, `{"output","time","type"}`, the shape coder/envbox emits
  * and existing tooling reads. Other sinks (coderd) receive the same entries.
@@ -18,9 +20,12 @@ export interface BuildLogSink {
 
 export class BuildLog {
   private readonly sinks: BuildLogSink[] = [];
-  private secrets: string[] = [];
 
-  constructor(private readonly stream: { write(text: string): unknown } = process.stderr, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly stream: { write(text: string): unknown } = process.stderr,
+    private readonly now: () => Date = () => new Date(),
+    private readonly secrets: SecretScrubber = new SecretScrubber(),
+  ) {}
 
   addSink(sink: BuildLogSink): void {
     this.sinks.push(sink);
@@ -28,7 +33,7 @@ export class BuildLog {
 
   /** Values that must never be written, whatever line they hide in. */
   redact(values: string[]): void {
-    this.secrets = [...new Set([...this.secrets, ...values.filter((v) => v.length >= 4)])];
+    this.secrets.add(values);
   }
 
   info(output: string): void {
@@ -48,9 +53,7 @@ export class BuildLog {
   }
 
   scrub(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
-    return out;
+    return this.secrets.scrub(text);
   }
 
   private emit(type: BuildLogType, output: string): void {

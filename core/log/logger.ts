@@ -13,7 +13,7 @@ const REDACT_PATHS = [
  * Debug logs go through pino on stderr. Besides key-based redaction, every line is scrubbed of
  * the secret values themselves, so a token inside an error message is caught too.
  */
-export function createLogger(options: { debug: boolean; secrets: () => string[]; destination?: NodeJS.WritableStream }): Logger {
+export function createLogger(options: { debug: boolean; scrub: (line: string) => string; destination?: NodeJS.WritableStream }): Logger {
   const destination = options.destination ?? process.stderr;
   return pino(
     {
@@ -21,13 +21,7 @@ export function createLogger(options: { debug: boolean; secrets: () => string[];
       base: { name: 'envbox' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       hooks: {
-        streamWrite(line: string) {
-          let out = line;
-          for (const secret of options.secrets()) {
-            if (secret.length >= 4) out = out.split(secret).join('[redacted]').split(JSON.stringify(secret).slice(1, -1)).join('[redacted]');
-          }
-          return out;
-        },
+        streamWrite: options.scrub,
       },
     },
     destination,
