@@ -193,3 +193,24 @@ describe('pull after a stop request', () => {
     assert.equal(docker.methods().filter((m) => m === 'pullImage').length, 1);
   });
 });
+
+describe('preDaemon env', () => {
+  const proxyPlugin: EnvboxPlugin = {
+    name: 'site-proxy',
+    apply({ hooks }) {
+      hooks.preDaemon.tap((daemon) => ({ ...daemon, env: { ...daemon.env, HTTPS_PROXY: 'http://proxy.corp:3128' } }));
+    },
+  };
+
+  it("reaches dockerd's launch, and plan prints it", async () => {
+    const run = await startLifecycle({}, { plugins: [proxyPlugin] });
+    await run.untilLine((e) => e.type === 'done');
+    assert.deepEqual(run.launcher.envs, [{ HTTPS_PROXY: 'http://proxy.corp:3128' }]);
+    run.stop();
+    await run.exit;
+    const facts = { uid: 1000, gid: 1000, home: '/home/coder', hasInit: false, osReleaseId: 'ubuntu' };
+    const { app } = await prepare({ ENVBOX_IMAGE_FACTS: JSON.stringify(facts) }, { mode: 'plan', plugins: [proxyPlugin] });
+    const plan = JSON.parse(await runPlan(app, () => { throw new Error('no daemon needed'); })) as { daemon: { env: Record<string, string> } };
+    assert.deepEqual(plan.daemon.env, { HTTPS_PROXY: 'http://proxy.corp:3128' });
+  });
+});

@@ -12,12 +12,18 @@ export interface DaemonSet {
   readonly dockerd: ManagedProcess;
   readonly pids: number[];
   /** Restarts dockerd with new arguments (the full-disk fallback). */
-  restartDockerd(argv: string[]): Promise<void>;
+  restartDockerd(argv: string[], env: Record<string, string>): Promise<void>;
   stopAll(): Promise<void>;
 }
 
 export interface DaemonLauncher {
-  start(options: { dockerdArgv: string[]; sysbox: { enabled: boolean; disableIdmappedMount: boolean }; logFile?: string }): Promise<DaemonSet>;
+  start(options: {
+    dockerdArgv: string[];
+    /** Added to envbox's own env for dockerd (what preDaemon taps set). */
+    dockerdEnv: Record<string, string>;
+    sysbox: { enabled: boolean; disableIdmappedMount: boolean };
+    logFile?: string;
+  }): Promise<DaemonSet>;
 }
 
 function describeExit(name: string, exit: Exit, tail: string): string {
@@ -43,7 +49,7 @@ async function waitForFile(path: string, timeoutMs: number, failed: () => string
 /** Starts sysbox-mgr and sysbox-fs (for sysbox-runc) and dockerd, and supervises them. */
 export function processLauncher(log: Logger, scrub: (text: string) => string): DaemonLauncher {
   return {
-    async start({ dockerdArgv, sysbox, logFile }) {
+    async start({ dockerdArgv, dockerdEnv, sysbox, logFile }) {
       const sysboxProcs: ManagedProcess[] = [];
       if (sysbox.enabled) {
         for (const program of ['sysbox-mgr', 'sysbox-fs']) {
@@ -63,7 +69,7 @@ export function processLauncher(log: Logger, scrub: (text: string) => string): D
       if (!(await onPath(dockerdArgv[0] ?? 'dockerd'))) {
         throw new EnvboxError(`${dockerdArgv[0]} is not installed`, 'Install docker (dockerd), or point ENVBOX_DOCKER_HOST at a running daemon.');
       }
-      let dockerd = new ManagedProcess('dockerd', dockerdArgv, { log, logFile, scrub });
+      let dockerd = new ManagedProcess('dockerd', dockerdArgv, { log, logFile, scrub, env: dockerdEnv });
       let restarting = false;
       let reportExit!: (reason: string) => void;
       const unexpectedExit = new Promise<string>((resolve) => { reportExit = resolve; });
@@ -79,10 +85,10 @@ export function processLauncher(log: Logger, scrub: (text: string) => string): D
         unexpectedExit,
         get dockerd() { return dockerd; },
         get pids() { return [...sysboxProcs, dockerd].map((p) => p.pid).filter((p): p is number => p !== undefined); },
-        async restartDockerd(argv) {
+        async restartDockerd(argv, env) {
           restarting = true;
           await dockerd.stop();
-          dockerd = new ManagedProcess('dockerd', argv, { log, logFile, scrub });
+          dockerd = new ManagedProcess('dockerd', argv, { log, logFile, scrub, env });
           restarting = false;
           watch(dockerd);
         },

@@ -49,11 +49,12 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
   const startDaemon = async (fallback: boolean): Promise<void> => {
     const plan = await planDaemon(app, { fallback });
     await deps.actions.run(plan.actions);
-    if (fallback && started.daemons) await started.daemons.restartDockerd(plan.spawnArgv);
+    if (fallback && started.daemons) await started.daemons.restartDockerd(plan.spawnArgv, plan.spec.env);
     else {
       if (o.get(runtime) === 'sysbox-runc') buildLog.info('Waiting for sysbox processes to start up...');
       started.daemons = await abortable(deps.launcher.start({
         dockerdArgv: plan.spawnArgv,
+        dockerdEnv: plan.spec.env,
         sysbox: { enabled: o.get(runtime) === 'sysbox-runc', disableIdmappedMount: o.get(disableIdmappedMount) },
         logFile: o.get(dockerdLog),
       }), signal);

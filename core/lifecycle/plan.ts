@@ -42,7 +42,7 @@ export async function runPlan(app: App, connect: (host: string) => DockerClient)
   }
   const container = await planContainer(app, facts);
   const document = {
-    daemon: daemonPlan ? { managed: true, argv: daemonPlan.spawnArgv } : { managed: false, host },
+    daemon: daemonPlan ? { managed: true, argv: daemonPlan.spawnArgv, env: daemonPlan.spec.env } : { managed: false, host },
     pull: { image: pull.image.raw, registry: pull.image.registry, auth: redactAuth(pull.auth) },
     facts,
     container: { name: container.name, create: container.body },

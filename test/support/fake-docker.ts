@@ -95,6 +95,7 @@ export class FakeDocker implements DockerClient {
 
 export class FakeLauncher implements DaemonLauncher {
   readonly starts: string[][] = [];
+  readonly envs: Record<string, string>[] = [];
   readonly restarts: string[][] = [];
   stopped = 0;
   failure: Error | undefined;
@@ -108,6 +109,7 @@ export class FakeLauncher implements DaemonLauncher {
 
   async start(options: Parameters<DaemonLauncher['start']>[0]): Promise<DaemonSet> {
     this.starts.push(options.dockerdArgv);
+    this.envs.push(options.dockerdEnv);
     if (this.failure) throw this.failure;
     const unexpectedExit = new Promise<string>((resolve) => { this.reportExit = resolve; });
     const launcher = this;
