@@ -5,24 +5,21 @@ import type { HostView } from './host/host.js';
 import type { BuildLog } from './log/buildlog.js';
 import type { Logger } from './log/logger.js';
 
-async function isCharDevice(path: string, major: number, minor: number, host: HostView): Promise<boolean> {
-  const stat = await host.lstat(path);
-  return stat?.kind === 'char' && stat.major === major && stat.minor === minor;
-}
-
 /** Carries out one action. Each is idempotent, so a restart over the same volumes is safe. */
 async function perform(action: ActionBody, host: HostView): Promise<'done' | 'skipped'> {
   switch (action.kind) {
-    case 'mknod':
-      if (await isCharDevice(action.path, action.major, action.minor, host)) {
-        const mode = parseInt(action.mode, 8);
-        if (((await host.lstat(action.path))?.mode ?? mode) === mode) return 'skipped';
+    case 'mknod': {
+      const mode = parseInt(action.mode, 8);
+      const existing = await host.lstat(action.path);
+      if (existing?.kind === 'char' && existing.major === action.major && existing.minor === action.minor) {
+        if (existing.mode === mode) return 'skipped';
         await chmod(action.path, mode);
         return 'done';
       }
-      if (await host.lstat(action.path)) await rm(action.path, { force: true });
+      if (existing) await rm(action.path, { force: true });
       await execa('mknod', ['-m', action.mode, action.path, 'c', String(action.major), String(action.minor)]);
       return 'done';
+    }
     case 'chown':
       await chown(action.path, action.uid, action.gid);
       return 'done';
