@@ -161,8 +161,9 @@ describe('gpu plugin: the docker command (cli GPU cases)', () => {
   });
 
   it('accepts CODER_ADD_GPU with CODER_USR_LIB_DIR, and no GPU without either', async () => {
-    await runConfigure(GPU_ON);
-    await runConfigure({});
+    // The configure tap validates only: the options come back as they went in.
+    assert.deepEqual((await runConfigure(GPU_ON)).toJSON(), resolveFor([gpuPlugin()], GPU_ON).toJSON());
+    assert.deepEqual((await runConfigure({})).toJSON(), resolveFor([gpuPlugin()], {}).toJSON());
   });
 
   it('unmounts /proc drivers, maps devices, binds mounts and libraries, passes NVIDIA env (GPU)', async () => {
