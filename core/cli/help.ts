@@ -1,4 +1,4 @@
-import type { InputDef } from '../inputs/define.js';
+import { defaultAsText, type InputDef } from '../inputs/define.js';
 
 export const ROOT_USAGE = `envbox: runs a workspace image as an unprivileged container with its own Docker daemon
 
@@ -13,10 +13,8 @@ env vars, flags. Exit codes: 0 stopped cleanly, 1 failed, 2 invalid input (nothi
 `;
 
 function defaultText(def: InputDef): string {
-  if (def.default === undefined) return def.required ? ' (required)' : '';
-  const value = typeof def.default === 'object' && def.default !== null && 'cidr' in def.default
-    ? (def.default as { cidr: string }).cidr
-    : Array.isArray(def.default) ? def.default.join(',') : String(def.default);
+  if (def.required) return ' (required)';
+  const value = defaultAsText(def);
   return value === '' ? '' : ` (default ${value})`;
 }
 

@@ -36,6 +36,15 @@ export function defineInput<T>(def: InputDef<T>): InputDef<T> {
   return Object.freeze({ ...def });
 }
 
+/** The default as a user would type it (`172.19.0.1/30`, `FOO,BAR`), or '' when there is none. */
+export function defaultAsText(def: InputDef): string {
+  const value = def.default;
+  if (value === undefined || value === null) return '';
+  if (Array.isArray(value)) return value.join(',');
+  if (typeof value === 'object' && 'cidr' in value) return String((value as { cidr: string }).cidr);
+  return String(value);
+}
+
 /** The env var's name turned into a flag: CODER_ADD_FUSE -> add-fuse, ENVBOX_DOCKER_HOST -> docker-host. */
 export function flagFromEnv(env: string): string {
   return env.replace(/^(CODER_|ENVBOX_)/, '').toLowerCase().replace(/_/g, '-');
