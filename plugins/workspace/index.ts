@@ -1,8 +1,9 @@
 import { posix } from 'node:path';
-import { cgroupRoot, innerHostname, innerWorkDir, runtime } from '../../core/inputs/core-inputs.js';
+import { cgroupRoot, runtime } from '../../core/inputs/core-inputs.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { STAGE } from '../../core/hooks.js';
 import { copyCpuQuota, readOuterCpuQuota, selfCgroupPath } from './cpu-quota.js';
+import { innerHostname, innerWorkDir } from './inputs.js';
 
 /**
  * The workspace container's base: who it runs as, what PID 1 is, its name on the network, and
@@ -11,6 +12,7 @@ import { copyCpuQuota, readOuterCpuQuota, selfCgroupPath } from './cpu-quota.js'
 export function workspacePlugin(): EnvboxPlugin {
   return {
     name: 'workspace',
+    inputs: [innerWorkDir, innerHostname],
     apply({ hooks }) {
       hooks.containerSpec.tap({ stage: STAGE.BASE }, (body, ctx) => {
         const workDir = ctx.options.get(innerWorkDir);
