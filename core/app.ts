@@ -37,8 +37,6 @@ export interface PrepareOptions {
   /** The built-in plugins, composed by the CLI (core imports no plugin). */
   builtins: EnvboxPlugin[];
   stderr?: { write(text: string): unknown };
-  /** Where pino writes (stderr by default). */
-  logDestination?: NodeJS.WritableStream;
   /** The scrubber to fill with secrets; the CLI passes its own so that its error paths use it too. */
   secrets?: SecretScrubber;
   /** A config to use instead of searching for one (envbox/testing). */
@@ -178,7 +176,7 @@ export async function prepareApp(prepare: PrepareOptions): Promise<App> {
   secrets.add(resolved.options.secretValues());
   const buildLog = new BuildLog(prepare.stderr ?? process.stderr, undefined, secrets);
   const redactKeys = [...defs.filter((d) => d.secret).map((d) => d.key), ...plugins.flatMap((p) => p.secretKeys ?? [])];
-  const log = createLogger({ debug: resolved.options.get(debug) ?? false, scrub: (line) => secrets.scrub(line), redactKeys, ...(prepare.logDestination ? { destination: prepare.logDestination } : {}) });
+  const log = createLogger({ debug: resolved.options.get(debug) ?? false, scrub: (line) => secrets.scrub(line), redactKeys });
   const host = prepare.host ?? new NodeHost(Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)));
   const hooks = createHooks();
   for (const plugin of plugins) {
