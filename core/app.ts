@@ -98,8 +98,9 @@ export function parseFlags(argv: string[], defs: InputDef[]): Record<string, str
     return flags;
   } catch (error) {
     const message = asError(error).message.replace(/\. To specify a positional.*$/s, '');
-    const flag = /'(--?[^' ]+)/.exec(message)?.[1] ?? 'arguments';
-    throw new InputError([{ variable: flag, problem: message, example: 'envbox docker --image=ubuntu --username=coder (see envbox docker --help)' }]);
+    const flag = /'(--?[^' =]+)/.exec(message)?.[1] ?? 'arguments';
+    const hint = /^Unknown option/.test(message) ? didYouMean(flag.replace(/^-+/, ''), Object.keys(options)).replace(/"([^"]+)"/, '"--$1"') : '';
+    throw new InputError([{ variable: flag, problem: `${message}${hint}`, example: 'envbox docker --image=ubuntu --username=coder (see envbox docker --help)' }]);
   }
 }
 
