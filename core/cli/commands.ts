@@ -14,8 +14,7 @@ import { failureParagraph } from '../status/hints.js';
 import { writeTerminationMessage } from '../status/termination.js';
 import { StatusTracker } from '../status/tracker.js';
 import { commandUsage } from './help.js';
-
-const LOG_FLUSH_MS = 5_000;
+import { LOG_FLUSH_MS } from '../lifecycle/shutdown-budget.js';
 
 function dockerClient(app: App): (host: string) => DockerClient {
   return (host) => lazyDockerClient(async () => {
