@@ -34,10 +34,7 @@ export async function findGpuLibraries(host: HostView, dir: string): Promise<Gpu
 
   const paths = new Set<string>();
   const skipped: SkippedLibrary[] = [];
-  for (const candidate of await walkFiles(host, dir)) {
-    // Match below `dir` only, so that a mount point such as /opt/cuda-host does not select everything.
-    const relative = candidate.slice(dir.length);
-    if (!GPU_LIBRARY.test(relative) || !SHARED_OBJECT.test(candidate)) continue;
+  for (const candidate of await candidateLibraries(host, dir, dir)) {
     const chain = await symlinkChain(host, dir, candidate);
     if ('reason' in chain) skipped.push({ path: candidate, reason: chain.reason });
     else for (const path of chain.paths) paths.add(path);
@@ -45,17 +42,25 @@ export async function findGpuLibraries(host: HostView, dir: string): Promise<Gpu
   return { paths: [...paths], skipped };
 }
 
-/** Every entry below `dir` that is not a directory, depth first in name order, never through symlinked dirs. */
-async function walkFiles(host: HostView, dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const name of await host.readdir(dir)) {
-    const path = posix.join(dir, name);
-    const stat = await host.lstat(path);
-    if (stat === null) continue;
-    if (stat.kind === 'dir') out.push(...(await walkFiles(host, path)));
-    else out.push(path);
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * The entries below `dir` that are not directories and are named like GPU driver libraries, depth
+ * first in name order, never through symlinked dirs. Host lib dirs hold tens of thousands of files,
+ * so names are matched before anything is stat'ed, kinds come from readdir itself, and sibling
+ * directories are read concurrently.
+ */
+async function candidateLibraries(host: HostView, root: string, dir: string): Promise<string[]> {
+  const entries = (await host.readdirKinds(dir)).sort(byName);
+  const pieces: Array<string | Promise<string[]>> = [];
+  for (const { name, kind } of entries) {
+    const path = dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
+    if (kind === 'dir') pieces.push(candidateLibraries(host, root, path));
+    // Match below `root` only, so that a mount point such as /opt/cuda-host does not select everything.
+    else if (SHARED_OBJECT.test(name) && GPU_LIBRARY.test(path.slice(root.length))) pieces.push(path);
   }
-  return out;
+  const below = await Promise.all(pieces.map((piece) => (typeof piece === 'string' ? [piece] : piece)));
+  return below.flat();
 }
 
 /**
