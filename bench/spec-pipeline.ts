@@ -151,11 +151,11 @@ export function plainContainerSpec(input: PlainInputs, facts: ImageFacts): { bod
   return { body, actions };
 }
 
-export async function prepareBenchApp(): Promise<{ app: App; cleanup: () => Promise<void> }> {
+export async function prepareBenchApp(env: Record<string, string> = FULL_ENV): Promise<{ app: App; cleanup: () => Promise<void> }> {
   // An empty cwd, so that no envbox.config.* of the checkout is picked up.
   const cwd = await mkdtemp(join(tmpdir(), 'envbox-bench-'));
   const app = await prepareApp({
-    mode: 'plan', argv: [], env: FULL_ENV, cwd, host: new MemoryHost({ ...FULL_ENV }), stderr: { write: () => true },
+    mode: 'plan', argv: [], env, cwd, host: new MemoryHost({ ...env }), stderr: { write: () => true },
   });
   return { app, cleanup: () => rm(cwd, { recursive: true, force: true }) };
 }

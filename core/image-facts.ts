@@ -43,7 +43,7 @@ export function findPasswdEntry(passwd: string, username: string): PasswdEntry |
  */
 export async function findPasswdEntryInStream(passwd: AsyncIterable<Buffer>, username: string, limits = PASSWD_LIMITS): Promise<PasswdEntry | null | 'capped'> {
   let found: PasswdEntry | 'invalid' | undefined;
-  const end = await scanLines(passwd, limits, (line) => (found = passwdLine(line, username)) !== undefined);
+  const end = await scanLines(passwd, limits, (line) => (found = passwdLine(line, username)) !== undefined, `${username}:`);
   if (found !== undefined) return found === 'invalid' ? null : found;
   return end === 'capped' ? 'capped' : null;
 }
@@ -61,7 +61,7 @@ export function osReleaseId(text: string | null): string {
 async function osReleaseIdInStream(osRelease: AsyncIterable<Buffer> | null): Promise<string> {
   if (!osRelease) return 'linux';
   let id: string | undefined;
-  await scanLines(osRelease, OS_RELEASE_LIMITS, (line) => (id = osReleaseIdLine(line)) !== undefined);
+  await scanLines(osRelease, OS_RELEASE_LIMITS, (line) => (id = osReleaseIdLine(line)) !== undefined, 'ID=');
   return id || 'linux';
 }
 

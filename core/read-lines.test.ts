@@ -61,3 +61,14 @@ describe('scanLines', () => {
     assert.deepEqual(await lines(hostile(), { maxBytes: 1 << 30, maxLineBytes: 4096 }), { seen: ['first', 'after'], end: 'ended' });
   });
 });
+
+describe('scanLines with a prefix', () => {
+  it('hands on only the lines that start with it, wherever the chunks split them', async () => {
+    const text = 'root:x:0\ncoder2:x:2\ncoder:x:1000\nxcoder:x:3\ncoder:again';
+    for (const size of [1, 4, 100]) {
+      const seen: string[] = [];
+      await scanLines(chunked(text, size), roomy, (line) => { seen.push(line); return false; }, 'coder:');
+      assert.deepEqual(seen, ['coder:x:1000', 'coder:again'], `chunks of ${size}`);
+    }
+  });
+});
