@@ -11,7 +11,7 @@ import {
 import type { MountSpec } from '../core/inputs/kinds.js';
 import { planContainer } from '../core/lifecycle/phases.js';
 import { declareDeviceNode, withDeviceNode, type DeviceNode } from '../core/spec/device.js';
-import { withBind, withEnv, withHostConfig } from '../core/spec/edits.js';
+import { withBind, withEnv, withEnvs, withHostConfig } from '../core/spec/edits.js';
 import type { ContainerCreateBody } from '../core/spec/types.js';
 import { filterEnv, mergeSubsystems } from '../plugins/env/index.js';
 import { addFuse } from '../plugins/fuse/inputs.js';
@@ -116,9 +116,7 @@ export function plainContainerSpec(input: PlainInputs, facts: ImageFacts): { bod
   // env
   body = withEnv(body, 'CODER_AGENT_TOKEN', input.agentToken ?? '');
   body = withEnv(body, 'CODER_AGENT_SUBSYSTEM', mergeSubsystems(input.hostEnv.CODER_AGENT_SUBSYSTEM));
-  for (const [name, value] of filterEnv(input.hostEnv, input.envFilters)) {
-    if (name !== 'CODER_AGENT_SUBSYSTEM' && name !== 'CODER_AGENT_TOKEN') body = withEnv(body, name, value);
-  }
+  body = withEnvs(body, filterEnv(input.hostEnv, input.envFilters).filter(([name]) => name !== 'CODER_AGENT_SUBSYSTEM' && name !== 'CODER_AGENT_TOKEN'));
 
   // resources
   if (input.cpus !== undefined) body = withHostConfig(body, { CpuPeriod: CPU_PERIOD, CpuQuota: Math.round(input.cpus * CPU_PERIOD) });
