@@ -14,6 +14,7 @@ import { MemoryHost } from '../../test/support/memory-host.js';
 import { ubuntuFacts } from '../../test/support/harness.js';
 import { admissionProblems, EXAMPLES_DIR, validateAgainstSchema } from './manifests.js';
 import { envboxContainer, resolveContainerEnv, volumeAt, type ClusterSamples } from './pod-env.js';
+import { parseQuantity } from './quantity.js';
 
 /** Read by the CLI before any input is resolved, so it is not an input itself (core/app.ts). */
 export const CONFIG_ENV = 'ENVBOX_CONFIG';
@@ -89,7 +90,6 @@ export function checkEnvboxPod({ label, pod: load, configMaps, samples }: PodExp
     const app = await preparedApp();
     const { body } = await planContainer(app, ubuntuFacts);
     const limits = container().resources?.limits ?? {};
-    const { parseQuantity } = await import('./quantity.js');
     assert.equal(body.HostConfig.Memory, parseQuantity(limits.memory as string), 'the workspace gets exactly the memory limit, in bytes');
     const quota = body.HostConfig.CpuQuota! / body.HostConfig.CpuPeriod!;
     assert.ok(quota >= parseQuantity(limits.cpu as string) && quota < parseQuantity(limits.cpu as string) + 1, `CPU quota ${quota} is the limit rounded up`);
@@ -114,8 +114,11 @@ export function checkEnvboxPod({ label, pod: load, configMaps, samples }: PodExp
     assert.equal(new Set(subPaths).size, subPaths.length, 'no two persistent paths share a subPath');
   });
 
-  it(`${label}: gives sysbox its state dir and the host's kernel files when sysbox runs inside`, () => {
-    if (!usesSysboxInside()) return;
+  it(`${label}: gives sysbox its state dir and the host's kernel files when sysbox runs inside, and nothing of the host otherwise`, () => {
+    if (!usesSysboxInside()) {
+      assert.deepEqual(pod().spec?.volumes?.filter((v) => v.hostPath).map((v) => v.name), [], 'no hostPath volumes');
+      return;
+    }
     assert.ok(volumeAt(pod(), container(), '/var/lib/sysbox')?.volume.emptyDir, '/var/lib/sysbox is an emptyDir');
     for (const path of ['/usr/src', '/lib/modules']) {
       const found = volumeAt(pod(), container(), path);
