@@ -9,7 +9,7 @@ import type { IPod } from 'kubernetes-models/v1/Pod';
 import { collectInputs, prepareApp } from '../../core/app.js';
 import { builtinPlugins } from '../../core/builtins.js';
 import { worstCaseShutdownSeconds } from '../../core/lifecycle/shutdown-budget.js';
-import { planContainer } from '../../core/lifecycle/phases.js';
+import { planContainer, planPull } from '../../core/lifecycle/phases.js';
 import { MemoryHost } from '../../test/support/memory-host.js';
 import { ubuntuFacts } from '../../test/support/harness.js';
 import { admissionProblems, EXAMPLES_DIR, validateAgainstSchema } from './manifests.js';
@@ -60,8 +60,7 @@ export interface PodExpectations {
  * The checks every envbox pod example gets: the schema, the API server's own rules, the shape of
  * Coder's envbox template, and envbox itself resolving the pod's env and config into a workspace.
  */
-export function checkEnvboxPod({ label, pod: load, configMaps, samples }: PodExpectations): void {
-  const pod = () => load();
+export function checkEnvboxPod({ label, pod, configMaps, samples }: PodExpectations): void {
   const container = () => envboxContainer(pod());
   const env = (name: string) => container().env?.find((e) => e.name === name);
   const resolvedEnv = () => resolveContainerEnv(pod(), container(), samples);
@@ -95,9 +94,11 @@ export function checkEnvboxPod({ label, pod: load, configMaps, samples }: PodExp
     assert.ok(quota >= parseQuantity(limits.cpu as string) && quota < parseQuantity(limits.cpu as string) + 1, `CPU quota ${quota} is the limit rounded up`);
   });
 
-  it(`${label}: the pull secret comes from .dockerconfigjson of a secret`, () => {
+  it(`${label}: the pull secret comes from .dockerconfigjson of a secret, and envbox pulls with it`, async () => {
     const ref = env('CODER_IMAGE_PULL_SECRET')?.valueFrom?.secretKeyRef;
     assert.equal(ref?.key, '.dockerconfigjson');
+    const { pull } = await planPull(await preparedApp());
+    assert.deepEqual(pull.auth && 'username' in pull.auth ? pull.auth.username : null, 'robot');
   });
 
   it(`${label}: keeps every persistent path on its own subPath of one claim`, () => {
