@@ -3,6 +3,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { gpuWalkBench } from './gpu-walk.js';
+import { envGrowthBench, mountsGrowthBench, passwdGrowthBench } from './growth.js';
 import { imageFactsBench } from './image-facts.js';
 import { formatTable, writeJson, type ReportEntry } from './lib/report.js';
 import type { Benchmark, BenchContext } from './lib/types.js';
@@ -10,7 +12,7 @@ import { LazyWorld } from './lib/world.js';
 import { specPipeline } from './spec-pipeline.js';
 import { startupBench } from './startup.js';
 
-const BENCHMARKS: readonly Benchmark[] = [imageFactsBench, startupBench, specPipeline];
+const BENCHMARKS: readonly Benchmark[] = [imageFactsBench, startupBench, specPipeline, gpuWalkBench, mountsGrowthBench, envGrowthBench, passwdGrowthBench];
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 
 const USAGE = `usage: npm run bench -- [--rounds N] [--warmup N] [--only NAME[,NAME...]]

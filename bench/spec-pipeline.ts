@@ -15,7 +15,7 @@ import { innerHostname, innerWorkDir } from '../plugins/workspace/inputs.js';
 import type { MountSpec } from '../core/inputs/kinds.js';
 import { planContainer } from '../core/lifecycle/phases.js';
 import { declareDeviceNode, withDeviceNode, type DeviceNode } from '../core/spec/device.js';
-import { withBind, withEnv, withHostConfig } from '../core/spec/edits.js';
+import { withBind, withEnv, withEnvs, withHostConfig } from '../core/spec/edits.js';
 import type { ContainerCreateBody } from '../core/spec/types.js';
 import { filterEnv, mergeSubsystems } from '../plugins/env/index.js';
 import { addFuse } from '../plugins/fuse/inputs.js';
@@ -120,9 +120,7 @@ export function plainContainerSpec(input: PlainInputs, facts: ImageFacts): { bod
   // env
   body = withEnv(body, 'CODER_AGENT_TOKEN', input.agentToken ?? '');
   body = withEnv(body, 'CODER_AGENT_SUBSYSTEM', mergeSubsystems(input.hostEnv.CODER_AGENT_SUBSYSTEM));
-  for (const [name, value] of filterEnv(input.hostEnv, input.envFilters)) {
-    if (name !== 'CODER_AGENT_SUBSYSTEM' && name !== 'CODER_AGENT_TOKEN') body = withEnv(body, name, value);
-  }
+  body = withEnvs(body, filterEnv(input.hostEnv, input.envFilters).filter(([name]) => name !== 'CODER_AGENT_SUBSYSTEM' && name !== 'CODER_AGENT_TOKEN'));
 
   // resources
   if (input.cpus !== undefined) body = withHostConfig(body, { CpuPeriod: CPU_PERIOD, CpuQuota: Math.round(input.cpus * CPU_PERIOD) });
@@ -155,11 +153,11 @@ export function plainContainerSpec(input: PlainInputs, facts: ImageFacts): { bod
   return { body, actions };
 }
 
-export async function prepareBenchApp(): Promise<{ app: App; cleanup: () => Promise<void> }> {
+export async function prepareBenchApp(env: Record<string, string> = FULL_ENV): Promise<{ app: App; cleanup: () => Promise<void> }> {
   // An empty cwd, so that no envbox.config.* of the checkout is picked up.
   const cwd = await mkdtemp(join(tmpdir(), 'envbox-bench-'));
   const app = await prepareApp({
-    mode: 'plan', argv: [], env: FULL_ENV, cwd, host: new MemoryHost({ ...FULL_ENV }), stderr: { write: () => true }, builtins: builtinPlugins(),
+    mode: 'plan', argv: [], env, cwd, host: new MemoryHost({ ...env }), stderr: { write: () => true }, builtins: builtinPlugins(),
   });
   return { app, cleanup: () => rm(cwd, { recursive: true, force: true }) };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EnvboxError } from './errors.js';
-import { findPasswdEntry, osReleaseId, resolveImageFacts } from './image-facts.js';
+import { findPasswdEntry, findPasswdEntryInStream, osReleaseId, PASSWD_LIMITS, resolveImageFacts } from './image-facts.js';
 import type { ContainerCreateBody } from './spec/types.js';
 import { FakeDocker } from '../testing/fake-docker.js';
 
@@ -95,8 +95,8 @@ describe('resolveImageFacts', () => {
     docker.files = { '/etc/passwd': 'dev:x:501:20::/Users/dev:/bin/zsh\n', '/etc/os-release': 'ID="fedora"\n' };
     assert.deepEqual(await resolveImageFacts(docker, 'fedora', 'dev', 'runc'), { uid: 501, gid: 20, home: '/Users/dev', hasInit: true, osReleaseId: 'fedora' });
     const id = `id-${probeOf(docker).name}`;
-    const reads = docker.calls.filter((c) => c.method === 'readFile' || c.method === 'statPath').map((c) => [c.method, ...c.args]);
-    assert.deepEqual(reads.sort(), [['readFile', id, '/etc/os-release'], ['readFile', id, '/etc/passwd'], ['statPath', id, '/sbin/init']]);
+    const reads = docker.calls.filter((c) => c.method === 'openFile' || c.method === 'statPath').map((c) => [c.method, ...c.args]);
+    assert.deepEqual(reads.sort(), [['openFile', id, '/etc/os-release'], ['openFile', id, '/etc/passwd'], ['statPath', id, '/sbin/init']]);
     assert.equal(probeOf(docker).body.HostConfig.Runtime, 'runc');
   });
 
@@ -108,7 +108,7 @@ describe('resolveImageFacts', () => {
 
   it('removes the probe even when reading from it fails', async () => {
     const docker = new FakeDocker();
-    docker.failures.set('readFile', new Error('read /etc/passwd from the image: boom'));
+    docker.failures.set('openFile', new Error('read /etc/passwd from the image: boom'));
     await assert.rejects(resolveImageFacts(docker, 'img', 'coder', 'sysbox-runc'), /boom/);
     assert.ok(docker.methods().includes('removeContainer'));
   });
@@ -140,5 +140,46 @@ describe('resolveImageFacts', () => {
       return true;
     });
     assert.ok(docker.methods().includes('removeContainer'));
+  });
+});
+
+describe('a huge or hostile /etc/passwd', () => {
+  const users = (count: number) => Array.from({ length: count }, (_, i) => `user${i}:x:${10_000 + i}:${10_000 + i}::/home/user${i}:/bin/sh\n`).join('');
+
+  it('finds a user at line 100,000, reading the stream line by line', async () => {
+    const passwd = `${users(99_999)}coder:x:1000:1000::/home/coder:/bin/sh\n`;
+    async function* chunks() { for (let i = 0; i < passwd.length; i += 65_536) yield Buffer.from(passwd.slice(i, i + 65_536)); }
+    assert.deepEqual(await findPasswdEntryInStream(chunks(), 'coder'), { uid: 1000, gid: 1000, home: '/home/coder' });
+  });
+
+  it('stops at the user\'s line and reads nothing after it', async () => {
+    let pulled = 0;
+    async function* endless() {
+      yield Buffer.from('root:x:0:0::/root:/bin/sh\ncoder:x:1000:1000::/home/coder:/bin/sh\n');
+      for (;;) { pulled++; yield Buffer.from(users(10)); }
+    }
+    assert.deepEqual(await findPasswdEntryInStream(endless(), 'coder'), { uid: 1000, gid: 1000, home: '/home/coder' });
+    assert.equal(pulled, 0);
+  });
+
+  it('gives up at the cap on an endless passwd without the user, having read at most the cap', async () => {
+    let read = 0;
+    async function* endless() { for (;;) { const chunk = Buffer.from(users(1000)); read += chunk.length; yield chunk; } }
+    assert.equal(await findPasswdEntryInStream(endless(), 'coder'), 'capped');
+    assert.ok(read < PASSWD_LIMITS.maxBytes + 100_000, `read ${read} bytes`);
+  });
+
+  it('fails resolveImageFacts with a clear message when the user is not within the cap', async () => {
+    const docker = new FakeDocker();
+    docker.files['/etc/passwd'] = 'x'.repeat(PASSWD_LIMITS.maxBytes + 10);
+    await assert.rejects(resolveImageFacts(docker, 'hostile:1', 'coder', 'runc'),
+      (error: Error) => error instanceof EnvboxError && /not in the first 32 MiB of \/etc\/passwd of the image hostile:1/.test(error.message));
+    assert.ok(docker.methods().includes('removeContainer'), 'the probe container is removed');
+  });
+
+  it('ignores a user name hidden in a line too long to be passwd', async () => {
+    const line = `coder:x:0:0:${'g'.repeat(10_000)}:/root:/bin/sh\ncoder:x:1000:1000::/home/coder:/bin/sh\n`;
+    async function* one() { yield Buffer.from(line); }
+    assert.deepEqual(await findPasswdEntryInStream(one(), 'coder'), { uid: 1000, gid: 1000, home: '/home/coder' });
   });
 });

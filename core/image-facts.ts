@@ -1,23 +1,67 @@
 import type { DockerClient } from './docker/client.js';
 import { EnvboxError } from './errors.js';
 import type { ImageFacts } from './facts.js';
+import { scanLines, type LineLimits } from './read-lines.js';
 
-/** passwd(5): name:password:uid:gid:gecos:home:shell. */
-export function findPasswdEntry(passwd: string, username: string): { uid: number; gid: number; home: string } | null {
+export interface PasswdEntry {
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+/**
+ * An image may ship any /etc/passwd, hostile ones included. 100,000 users take about 6 MiB; past
+ * 32 MiB envbox stops reading, and lines over 4 KiB are skipped, so the read costs bounded memory and time.
+ */
+export const PASSWD_LIMITS: LineLimits = { maxBytes: 32 * 2 ** 20, maxLineBytes: 4096 };
+const OS_RELEASE_LIMITS: LineLimits = { maxBytes: 64 * 1024, maxLineBytes: 4096 };
+
+/**
+ * One passwd(5) line, `name:password:uid:gid:gecos:home:shell`: the entry when it is the user's,
+ * 'invalid' when it is the user's but unusable, undefined when it is not the user's.
+ */
+function passwdLine(line: string, username: string): PasswdEntry | 'invalid' | undefined {
+  const fields = line.split(':');
+  if (fields[0] !== username || fields.length < 7) return undefined;
+  // Number('') is 0: an empty field must not turn the user into root.
+  if (!/^\d+$/.test(fields[2] ?? '') || !/^\d+$/.test(fields[3] ?? '')) return 'invalid';
+  return { uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5] || '/' };
+}
+
+/** The user's entry in passwd text, or null. */
+export function findPasswdEntry(passwd: string, username: string): PasswdEntry | null {
   for (const line of passwd.split('\n')) {
-    const fields = line.split(':');
-    if (fields[0] !== username || fields.length < 7) continue;
-    // Number('') is 0: an empty field must not turn the user into root.
-    if (!/^\d+$/.test(fields[2] ?? '') || !/^\d+$/.test(fields[3] ?? '')) return null;
-    return { uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5] || '/' };
+    const entry = passwdLine(line, username);
+    if (entry !== undefined) return entry === 'invalid' ? null : entry;
   }
   return null;
+}
+
+/**
+ * The user's entry, read from a stream line by line and never whole: reading stops at the user's
+ * line or at the cap, and 'capped' says the user was not in the part that was read.
+ */
+export async function findPasswdEntryInStream(passwd: AsyncIterable<Buffer>, username: string, limits = PASSWD_LIMITS): Promise<PasswdEntry | null | 'capped'> {
+  let found: PasswdEntry | 'invalid' | undefined;
+  const end = await scanLines(passwd, limits, (line) => (found = passwdLine(line, username)) !== undefined, `${username}:`);
+  if (found !== undefined) return found === 'invalid' ? null : found;
+  return end === 'capped' ? 'capped' : null;
+}
+
+function osReleaseIdLine(line: string): string | undefined {
+  return line.startsWith('ID=') ? line.slice(3).trim().replace(/^["']|["']$/g, '') : undefined;
 }
 
 /** The ID= field of os-release(5), unquoted; `linux` when absent, as os-release specifies. */
 export function osReleaseId(text: string | null): string {
   const line = text?.split('\n').find((l) => l.startsWith('ID='));
-  const id = line?.slice(3).trim().replace(/^["']|["']$/g, '');
+  return (line && osReleaseIdLine(line)) || 'linux';
+}
+
+async function osReleaseIdInStream(osRelease: AsyncIterable<Buffer> | null): Promise<string> {
+  if (!osRelease) return 'linux';
+  let id: string | undefined;
+  await scanLines(osRelease, OS_RELEASE_LIMITS, (line) => (id = osReleaseIdLine(line)) !== undefined, 'ID=');
   return id || 'linux';
 }
 
@@ -37,19 +81,25 @@ export async function resolveImageFacts(docker: DockerClient, image: string, use
   });
   try {
     const [passwd, osRelease, init] = await Promise.all([
-      docker.readFile(id, '/etc/passwd'),
-      docker.readFile(id, '/etc/os-release'),
+      docker.openFile(id, '/etc/passwd'),
+      docker.openFile(id, '/etc/os-release').then(osReleaseIdInStream),
       docker.statPath(id, '/sbin/init'),
     ]);
     if (passwd === null) throw new EnvboxError(`the image ${image} has no /etc/passwd, so the user "${username}" cannot be found`, 'Use an image with the user in /etc/passwd, or set CODER_INNER_USERNAME to a user it has.');
-    const entry = findPasswdEntry(passwd.toString('utf8'), username);
+    const entry = await findPasswdEntryInStream(passwd, username);
+    if (entry === 'capped') {
+      throw new EnvboxError(
+        `the user "${username}" (CODER_INNER_USERNAME) is not in the first ${PASSWD_LIMITS.maxBytes / 2 ** 20} MiB of /etc/passwd of the image ${image}, and envbox reads no further`,
+        'Put the user near the top of /etc/passwd in the image, or set CODER_INNER_USERNAME to a user listed early (for example root).',
+      );
+    }
     if (!entry) {
       throw new EnvboxError(
         `the user "${username}" (CODER_INNER_USERNAME) is not in /etc/passwd of the image ${image}`,
         'Set CODER_INNER_USERNAME to a user that the image has (for example root), or add the user to the image.',
       );
     }
-    return { ...entry, hasInit: init !== null, osReleaseId: osReleaseId(osRelease?.toString('utf8') ?? null) };
+    return { ...entry, hasInit: init !== null, osReleaseId: osRelease };
   } finally {
     await docker.removeContainer(id).catch(() => undefined);
   }

@@ -67,9 +67,12 @@ export class FakeDocker implements DockerClient {
     return { id: idOrName, name: idOrName, image: '', running: true, exitCode: 0, oomKilled: false, pid: 1, config: {}, hostConfig: {} };
   }
   async waitContainer(id: string) { this.record('waitContainer', id); return this.exitPromise; }
-  async readFile(id: string, path: string) {
-    this.record('readFile', id, path);
-    return path in this.files ? Buffer.from(this.files[path]!) : null;
+  async openFile(id: string, path: string): Promise<AsyncIterable<Buffer> | null> {
+    this.record('openFile', id, path);
+    if (!(path in this.files)) return null;
+    const bytes = Buffer.from(this.files[path]!);
+    // Chunks smaller than a socket's, so that readers meet lines split across chunks.
+    return (async function* chunks() { for (let i = 0; i < bytes.length; i += 1000) yield bytes.subarray(i, i + 1000); })();
   }
   async statPath(id: string, path: string): Promise<PathStat | null> {
     this.record('statPath', id, path);

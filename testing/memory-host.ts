@@ -95,6 +95,10 @@ export class MemoryHost implements HostView {
       .sort();
   }
 
+  async readdirKinds(path: string) {
+    return Promise.all((await this.readdir(path)).map(async (name) => ({ name, kind: (await this.lstat(posix.join(path, name)))!.kind })));
+  }
+
   async readlink(path: string) {
     const node = this.nodes.get(path);
     return node?.kind === 'symlink' ? node.target : null;

@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../log/logger.js';
+import { DAEMON_STOP_GRACE_MS } from '../lifecycle/shutdown-budget.js';
 
 /** Keeps the last lines of a daemon's output, so failures can quote it. */
 class RecentLines {
@@ -88,7 +89,7 @@ export class ManagedProcess {
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process is gone. */
-  async stop(graceMs = 20_000): Promise<Exit> {
+  async stop(graceMs = DAEMON_STOP_GRACE_MS): Promise<Exit> {
     this.stopping = true;
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');

@@ -69,8 +69,11 @@ export interface DockerClient {
   inspectContainer(idOrName: string): Promise<ContainerState | null>;
   /** Resolves with the exit code when the container stops. */
   waitContainer(id: string): Promise<number>;
-  /** A file's bytes via the archive API, without starting the container; null when absent. */
-  readFile(id: string, path: string): Promise<Buffer | null>;
+  /**
+   * A file's bytes via the archive API, without starting the container, as they arrive (symlinks
+   * followed); null when absent or not a regular file. Stop iterating to close the response.
+   */
+  openFile(id: string, path: string): Promise<AsyncIterable<Buffer> | null>;
   /** HEAD on the archive API; null when the path does not exist. */
   statPath(id: string, path: string): Promise<PathStat | null>;
   pruneImages(): Promise<void>;

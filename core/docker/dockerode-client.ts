@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { ContainerCreateBody } from '../spec/types.js';
 import type { ContainerState, DockerClient, ExecOptions, ExecResult, PathStat, PullProgress, StreamingExec } from './client.js';
 import { encodeRegistryAuth } from './registry-auth.js';
-import { firstTarEntry } from './tar.js';
+import { openFirstTarEntry } from './tar.js';
 
 function statusOf(error: unknown): number | undefined {
   return typeof error === 'object' && error !== null && 'statusCode' in error ? Number((error as { statusCode: unknown }).statusCode) : undefined;
@@ -152,20 +152,22 @@ export class DockerodeClient implements DockerClient {
     return result.StatusCode;
   }
 
-  async readFile(id: string, path: string): Promise<Buffer | null> {
+  async openFile(id: string, path: string): Promise<AsyncIterable<Buffer> | null> {
     let current = path;
     // Follow a few symlinks, since /etc/os-release is usually one.
     for (let hop = 0; hop < 8; hop++) {
-      let archive: Buffer;
+      let archive: Readable;
       try {
-        archive = await readAll((await this.docker.getContainer(id).getArchive({ path: current })) as Readable);
+        archive = (await this.docker.getContainer(id).getArchive({ path: current })) as Readable;
       } catch (error) {
         if (statusOf(error) === 404) return null;
         throw new Error(`read ${current} from the image: ${daemonMessage(error)}`, { cause: error });
       }
-      const entry = firstTarEntry(archive);
+      const entry = await openFirstTarEntry(archive);
       if (!entry) return null;
-      if (entry.type !== 'symlink') return entry.type === 'file' ? entry.data : null;
+      if (entry.type === 'file') return entry.data;
+      await entry.data.return();
+      if (entry.type !== 'symlink') return null;
       current = entry.linkTarget.startsWith('/') ? entry.linkTarget : posix.join(posix.dirname(current), entry.linkTarget);
     }
     return null;

@@ -1,11 +1,3 @@
-/** The one entry the archive API returns for a path: a file's bytes, or where a symlink points. */
-export interface TarEntry {
-  name: string;
-  type: 'file' | 'symlink' | 'other';
-  linkTarget: string;
-  data: Buffer;
-}
-
 function field(header: Buffer, offset: number, length: number): string {
   const raw = header.subarray(offset, offset + length);
   const end = raw.indexOf(0);
@@ -31,29 +23,82 @@ function paxRecords(data: Buffer): Record<string, string> {
 
 const blocks = (size: number) => Math.ceil(size / 512) * 512;
 
+/** PAX headers carry a path or a link target; anything much larger is not from Docker. */
+const MAX_PAX_BYTES = 1 << 20;
+
+/** The first entry of a tar stream, with its data still to be read. */
+export interface StreamedTarEntry {
+  name: string;
+  type: 'file' | 'symlink' | 'other';
+  linkTarget: string;
+  size: number;
+  /** Exactly the entry's bytes, read as they arrive. Ending the iteration early (break) ends the source. */
+  data: AsyncGenerator<Buffer, void, undefined>;
+}
+
 /**
- * Reads the first entry of a tar archive (GET /containers/{id}/archive returns one per path).
+ * Reads the first entry of a tar stream (GET /containers/{id}/archive returns one per path) without
+ * holding the archive: only its header is buffered, and the data is handed on chunk by chunk.
  * Docker writes PAX: an extended header (`x`) may come first, carrying a long path or link target.
+ * Returns null, and ends the source, when the archive has no entry.
  */
-export function firstTarEntry(archive: Buffer): TarEntry | null {
-  let offset = 0;
-  let pax: Record<string, string> = {};
-  while (offset + 512 <= archive.length) {
-    const header = archive.subarray(offset, offset + 512);
-    if (header.every((b) => b === 0)) return null;
-    const size = parseInt(field(header, 124, 12).trim() || '0', 8);
-    const flag = String.fromCharCode(header[156] ?? 0);
-    const data = archive.subarray(offset + 512, offset + 512 + size);
-    if (flag === 'x' || flag === 'g') {
-      pax = { ...pax, ...paxRecords(data) };
-      offset += 512 + blocks(size);
-      continue;
+export async function openFirstTarEntry(source: AsyncIterable<Buffer | Uint8Array>): Promise<StreamedTarEntry | null> {
+  const chunks = source[Symbol.asyncIterator]();
+  let buffered: Buffer = Buffer.alloc(0);
+  const fill = async (bytes: number): Promise<boolean> => {
+    while (buffered.length < bytes) {
+      const next = await chunks.next();
+      if (next.done) return false;
+      buffered = buffered.length === 0 ? Buffer.from(next.value) : Buffer.concat([buffered, next.value]);
     }
-    const prefix = field(header, 345, 155);
-    const name = pax.path ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
-    const type = flag === '0' || flag === '\0' ? 'file' : flag === '2' ? 'symlink' : 'other';
-    const fullSize = pax.size !== undefined ? Number(pax.size) : size;
-    return { name, type, linkTarget: pax.linkpath ?? field(header, 157, 100), data: archive.subarray(offset + 512, offset + 512 + fullSize) };
+    return true;
+  };
+  const end = async () => { await chunks.return?.(); };
+  let pax: Record<string, string> = {};
+  try {
+    for (;;) {
+      if (!(await fill(512))) { await end(); return null; }
+      const header = buffered.subarray(0, 512);
+      if (header.every((b) => b === 0)) { await end(); return null; }
+      const size = parseInt(field(header, 124, 12).trim() || '0', 8);
+      const flag = String.fromCharCode(header[156] ?? 0);
+      if (flag === 'x' || flag === 'g') {
+        if (!(size <= MAX_PAX_BYTES)) throw new Error(`the archive has a PAX header of ${size} bytes (at most ${MAX_PAX_BYTES})`);
+        if (!(await fill(512 + blocks(size)))) { await end(); return null; }
+        pax = { ...pax, ...paxRecords(buffered.subarray(512, 512 + size)) };
+        buffered = buffered.subarray(512 + blocks(size));
+        continue;
+      }
+      const prefix = field(header, 345, 155);
+      const name = pax.path ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+      const type = flag === '0' || flag === '\0' ? 'file' : flag === '2' ? 'symlink' : 'other';
+      const fullSize = pax.size !== undefined ? Number(pax.size) : size;
+      const rest = buffered.subarray(512);
+      return { name, type, linkTarget: pax.linkpath ?? field(header, 157, 100), size: fullSize, data: entryData(rest, chunks, fullSize) };
+    }
+  } catch (error) {
+    await end();
+    throw error;
   }
-  return null;
+}
+
+async function* entryData(first: Buffer, chunks: AsyncIterator<Buffer | Uint8Array>, size: number): AsyncGenerator<Buffer, void, undefined> {
+  try {
+    let left = size;
+    let chunk: Buffer = first;
+    while (left > 0) {
+      if (chunk.length > 0) {
+        const piece = chunk.subarray(0, Math.min(left, chunk.length));
+        left -= piece.length;
+        yield piece;
+      }
+      if (left === 0) break;
+      const next = await chunks.next();
+      if (next.done) throw new Error(`the archive ended ${left} bytes before the end of its entry`);
+      chunk = Buffer.from(next.value);
+    }
+  } finally {
+    // Nothing after the entry is wanted: close the source (the HTTP response) rather than drain it.
+    await chunks.return?.();
+  }
 }

@@ -23,11 +23,19 @@ export interface MountEntry {
   options: string[];
 }
 
+/** A directory entry with the kind the directory itself records (d_type), so no stat is needed. */
+export interface DirEntry {
+  name: string;
+  kind: FileKind;
+}
+
 export interface HostView {
   readonly env: Readonly<Record<string, string>>;
   lstat(path: string): Promise<FileStat | null>;
   stat(path: string): Promise<FileStat | null>;
   readdir(path: string): Promise<string[]>;
+  /** Entries with their kinds, without a stat per entry (symlinks are reported as symlinks). */
+  readdirKinds(path: string): Promise<DirEntry[]>;
   readlink(path: string): Promise<string | null>;
   readFile(path: string): Promise<string | null>;
   mounts(): Promise<MountEntry[]>;

@@ -86,3 +86,27 @@ describe('NodeHost', () => {
     assert.ok(mounts.some((m) => m.target === '/'), JSON.stringify(mounts.slice(0, 3)));
   });
 });
+
+describe('NodeHost.readdirKinds', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'envbox-kinds-'));
+    await mkdir(join(dir, 'sub'));
+    await writeFile(join(dir, 'lib.so.1'), '');
+    await symlink('sub', join(dir, 'link-to-dir'));
+    await symlink('missing', join(dir, 'dangling'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('gives each entry the kind lstat would, a symlink to a dir included', async () => {
+    const entries = await new NodeHost({}).readdirKinds(dir);
+    assert.deepEqual(entries.sort((a, b) => a.name.localeCompare(b.name)), [
+      { name: 'dangling', kind: 'symlink' }, { name: 'lib.so.1', kind: 'file' },
+      { name: 'link-to-dir', kind: 'symlink' }, { name: 'sub', kind: 'dir' },
+    ]);
+  });
+
+  it('gives nothing for a missing dir, as readdir does', async () => {
+    assert.deepEqual(await new NodeHost({}).readdirKinds(join(dir, 'nope')), []);
+  });
+});

@@ -1,8 +1,8 @@
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
-import type { FileKind, FileStat, HostView, MountEntry } from './host.js';
+import type { Dirent, Stats } from 'node:fs';
+import type { DirEntry, FileKind, FileStat, HostView, MountEntry } from './host.js';
 
-function kindOf(s: Stats): FileKind {
+function kindOf(s: Stats | Dirent): FileKind {
   if (s.isSymbolicLink()) return 'symlink';
   if (s.isDirectory()) return 'dir';
   if (s.isFile()) return 'file';
@@ -56,6 +56,11 @@ export class NodeHost implements HostView {
   async lstat(path: string) { return orNull(lstat(path).then(toStat)); }
   async stat(path: string) { return orNull(stat(path).then(toStat)); }
   async readdir(path: string) { return (await orNull(readdir(path))) ?? []; }
+  // Node lstats only the entries whose kind the filesystem does not record (DT_UNKNOWN).
+  async readdirKinds(path: string): Promise<DirEntry[]> {
+    const entries = (await orNull(readdir(path, { withFileTypes: true }))) ?? [];
+    return entries.map((entry) => ({ name: entry.name, kind: kindOf(entry) }));
+  }
   async readlink(path: string) { return orNull(readlink(path)); }
   async readFile(path: string) { return orNull(readFile(path, 'utf8')); }
   async mounts() { return parseMountinfo((await this.readFile('/proc/self/mountinfo')) ?? ''); }

@@ -14,6 +14,7 @@ import { startBootstrap } from './bootstrap.js';
 import { failedContext, planContainer, planDaemon, planPull, shutdownContext, startActions, startedContext } from './phases.js';
 import { NoSpaceError, pullWithRetry } from './pull.js';
 import type { StatusReporter } from './status-reporter.js';
+import { CONTAINER_STOP_SECONDS } from './shutdown-budget.js';
 
 export interface DockerDeps {
   connect(host: string): DockerClient;
@@ -29,7 +30,6 @@ export interface DockerDeps {
 }
 
 const EXTERNAL_PING_TIMEOUT_MS = 30_000;
-const CONTAINER_STOP_SECONDS = 10;
 
 interface Started {
   daemons: DaemonSet | null;

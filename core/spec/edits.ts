@@ -93,6 +93,29 @@ export function withEnv(body: ContainerCreateBody, name: string, value: string, 
   return env === body.Env ? body : { ...body, Env: env };
 }
 
+/**
+ * Sets many `NAME=value` at once, by withEnv's rules (a later value replaces an earlier one in place,
+ * stale duplicates go), in one pass: a loop of withEnv copies the list for each name, which at
+ * thousands of names (CODER_INNER_ENVS=KUBERNETES_* on a big cluster) costs a noticeable part of a start.
+ */
+export function withEnvs(body: ContainerCreateBody, entries: Iterable<readonly [string, string]>): ContainerCreateBody {
+  const values = new Map<string, string>();
+  for (const [name, value] of entries) values.set(name, value);
+  if (values.size === 0) return body;
+  const placed = new Set<string>();
+  const env: string[] = [];
+  for (const entry of body.Env ?? []) {
+    const name = envName(entry);
+    if (!values.has(name)) env.push(entry);
+    else if (!placed.has(name)) {
+      placed.add(name);
+      env.push(`${name}=${values.get(name)}`);
+    }
+  }
+  for (const [name, value] of values) if (!placed.has(name)) env.push(`${name}=${value}`);
+  return { ...body, Env: env };
+}
+
 export function envName(entry: string): string {
   const eq = entry.indexOf('=');
   return eq === -1 ? entry : entry.slice(0, eq);

@@ -21,6 +21,7 @@ describe('hintFor', () => {
     ['manifest for registry.test/app:2 not found: manifest unknown: manifest unknown', HINTS.imageNotFound],
     ['repository registry.test/nope not found', HINTS.imageNotFound],
     ['write /var/lib/docker/tmp/x: no space left on device', HINTS.diskFull],
+    ['failed to write 1 to cgroup.procs: write /sys/fs/cgroup/docker/1f/init.scope/cgroup.procs: operation not supported: unknown', HINTS.cgroupns],
   ];
   for (const [message, hint] of cases) {
     it(`knows "${message}"`, () => assert.equal(hintFor(message), hint));
@@ -36,6 +37,7 @@ describe('hintFor', () => {
     assert.match(HINTS.credentials, /CODER_DOCKER_CONFIG/);
     assert.match(HINTS.imageNotFound, /CODER_INNER_IMAGE/);
     assert.match(HINTS.sysboxMissing, /ENVBOX_RUNTIME=runc/);
+    assert.match(HINTS.cgroupns, /--cgroupns=host/);
   });
 });
 

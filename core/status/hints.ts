@@ -11,10 +11,13 @@ export const HINTS = {
   unknownCa: 'The registry\'s certificate is signed by a CA this pod does not trust. Mount the CA certificate (a PEM file, or a directory of them) into the pod and set CODER_EXTRA_CERTS_PATH to its path.',
   credentials: 'The registry refused the pull. Check that CODER_IMAGE_PULL_SECRET (or the Docker config file named by CODER_DOCKER_CONFIG) holds a valid login for this registry, and that CODER_INNER_IMAGE names a repository that exists.',
   imageNotFound: 'The image or its tag does not exist. Check CODER_INNER_IMAGE: the registry, the repository name and the tag.',
+  cgroupns: 'Docker runs the envbox container in a private cgroup namespace (cgroupns-mode private), where containers cannot be moved into their cgroups. Run it with `docker run --cgroupns=host`, or set "default-cgroupns-mode": "host" in the outer daemon\'s /etc/docker/daemon.json and restart it.',
 } as const;
 
 /** Ordered: the first rule that matches wins, so the narrower causes come first. */
 const RULES: ReadonlyArray<[RegExp, string]> = [
+  // runc's words when dockerd or the workspace start fails under a private cgroup namespace (coder/envbox's troubleshooting entry).
+  [/failed to write[^\n]*cgroup\.procs[^\n]*operation not supported/i, HINTS.cgroupns],
   [/sysbox-(mgr|fs)\b[^\n]*(ENOENT|not found|no such file)|(ENOENT|not found|no such file)[^\n]*sysbox-(mgr|fs)\b/i, HINTS.sysboxMissing],
   [/sysbox[^\n]*exited|seccomp api level|unsupported kernel/i, HINTS.sysboxKernel],
   [/no space left on device|ENOSPC/i, HINTS.diskFull],

@@ -1,10 +1,8 @@
 import { agentToken } from '../../core/inputs/core-inputs.js';
+import { LOG_FLUSH_MS } from '../../core/lifecycle/shutdown-budget.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { agentUrl, extraCertsPath } from './inputs.js';
 import type { CoderLogSink } from './sink.js';
-
-/** How long envbox waits for queued lines on its way out: a slow coderd must not hold up a stop. */
-export const LOG_FLUSH_MS = 5_000;
 
 /**
  * CODER_AGENT_URL with CODER_AGENT_TOKEN: every build-log line also goes to coderd, under the

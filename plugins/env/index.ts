@@ -1,6 +1,6 @@
 import { agentToken } from '../../core/inputs/core-inputs.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
-import { withEnv } from '../../core/spec/edits.js';
+import { withEnv, withEnvs } from '../../core/spec/edits.js';
 import { innerEnvs } from './inputs.js';
 
 const SUBSYSTEM = 'CODER_AGENT_SUBSYSTEM';
@@ -26,12 +26,9 @@ export function envPlugin(): EnvboxPlugin {
       hooks.containerSpec.tap((body, ctx) => {
         let next = withEnv(body, 'CODER_AGENT_TOKEN', ctx.options.get(agentToken) ?? '');
         next = withEnv(next, SUBSYSTEM, mergeSubsystems(ctx.host.env[SUBSYSTEM]));
-        for (const [name, value] of filterEnv(ctx.host.env, ctx.options.get(innerEnvs))) {
-          // The merged subsystem and the token are owned above; a filter must not undo them.
-          if (name === SUBSYSTEM || name === 'CODER_AGENT_TOKEN') continue;
-          next = withEnv(next, name, value);
-        }
-        return next;
+        // The merged subsystem and the token are owned above; a filter must not undo them.
+        const passed = filterEnv(ctx.host.env, ctx.options.get(innerEnvs)).filter(([name]) => name !== SUBSYSTEM && name !== 'CODER_AGENT_TOKEN');
+        return withEnvs(next, passed);
       });
     },
   };

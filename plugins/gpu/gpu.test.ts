@@ -83,6 +83,12 @@ describe('gpu plugin: discovery (TestGPUs)', () => {
     // libGLX.so.0 is glvnd's dispatcher, which the image has itself; the original's pattern leaves it out too.
     assert.deepEqual(paths, [`${LIB}/libGL.so.1`, `${LIB}/libGLESv2.so.2.1.0`, `${LIB}/libGLX_nvidia.so.0`, `${LIB}/libcuda.so`, `${LIB}/libvulkan.so.1.3.250`]);
   });
+
+  it('walks depth first in name order, a dir before its longer-named siblings ("a" < "a-b", though "a-b/" < "a/" as text)', async () => {
+    const host = new MemoryHost().file(`${LIB}/libcuda.so`).file(`${LIB}/a-b/libcuda.so.1`).file(`${LIB}/a/libcuda.so.1`).file(`${LIB}/a/z/libcuda.so.2`);
+    const { paths } = await findGpuLibraries(host, LIB);
+    assert.deepEqual(paths, [`${LIB}/a/libcuda.so.1`, `${LIB}/a/z/libcuda.so.2`, `${LIB}/a-b/libcuda.so.1`, `${LIB}/libcuda.so`]);
+  });
 });
 
 describe('gpu plugin: sameDirSymlinks (Test_SameDirSymlinks)', () => {

@@ -34,10 +34,7 @@ export async function findGpuLibraries(host: HostView, dir: string): Promise<Gpu
 
   const paths = new Set<string>();
   const skipped: SkippedLibrary[] = [];
-  for (const candidate of await walkFiles(host, dir)) {
-    // Match below `dir` only, so that a mount point such as /opt/cuda-host does not select everything.
-    const relative = candidate.slice(dir.length);
-    if (!GPU_LIBRARY.test(relative) || !SHARED_OBJECT.test(candidate)) continue;
+  for (const candidate of await candidateLibraries(host, dir)) {
     const chain = await symlinkChain(host, dir, candidate);
     if ('reason' in chain) skipped.push({ path: candidate, reason: chain.reason });
     else for (const path of chain.paths) paths.add(path);
@@ -45,17 +42,34 @@ export async function findGpuLibraries(host: HostView, dir: string): Promise<Gpu
   return { paths: [...paths], skipped };
 }
 
-/** Every entry below `dir` that is not a directory, depth first in name order, never through symlinked dirs. */
-async function walkFiles(host: HostView, dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const name of await host.readdir(dir)) {
-    const path = posix.join(dir, name);
-    const stat = await host.lstat(path);
-    if (stat === null) continue;
-    if (stat.kind === 'dir') out.push(...(await walkFiles(host, path)));
-    else out.push(path);
+/**
+ * The entries below `dir` that are not directories and are named like GPU driver libraries, depth
+ * first in name order, never through symlinked dirs. Host lib dirs hold tens of thousands of files,
+ * so names are matched before anything is stat'ed or even joined to a path, kinds come from readdir
+ * itself, sibling directories are read concurrently, and only the few matches are put in order.
+ */
+async function candidateLibraries(host: HostView, root: string): Promise<string[]> {
+  const base = root === '/' ? '' : root.replace(/\/+$/, '');
+  const found: string[][] = [];
+  const visit = async (dir: string, segments: string[]): Promise<void> => {
+    const below: Promise<void>[] = [];
+    for (const { name, kind } of await host.readdirKinds(dir || '/')) {
+      if (kind === 'dir') below.push(visit(`${dir}/${name}`, [...segments, name]));
+      // Match below `root` only, so that a mount point such as /opt/cuda-host does not select everything.
+      else if (SHARED_OBJECT.test(name) && GPU_LIBRARY.test(`${segments.join('/')}/${name}`)) found.push([...segments, name]);
+    }
+    await Promise.all(below);
+  };
+  await visit(base, []);
+  return found.sort(bySegments).map((segments) => `${base}/${segments.join('/')}`);
+}
+
+/** Depth-first name order: compare path segment by segment, not as strings ('-' sorts before '/'). */
+function bySegments(a: string[], b: string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
   }
-  return out;
+  return a.length - b.length;
 }
 
 /**

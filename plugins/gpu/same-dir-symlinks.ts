@@ -10,9 +10,9 @@ export async function sameDirSymlinks(host: HostView, target: string): Promise<s
   const wanted = posix.normalize(target);
   const dir = posix.dirname(wanted);
   const linkTargets = new Map<string, string>();
-  for (const name of await host.readdir(dir)) {
+  for (const { name, kind } of await host.readdirKinds(dir)) {
+    if (kind !== 'symlink') continue;
     const path = posix.join(dir, name);
-    if ((await host.lstat(path))?.kind !== 'symlink') continue;
     const destination = await host.readlink(path);
     if (destination === null || destination === '') continue;
     linkTargets.set(path, posix.isAbsolute(destination) ? posix.normalize(destination) : posix.join(dir, destination));

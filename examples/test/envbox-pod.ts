@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, it } from 'node:test';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import { collectInputs, prepareApp } from '../../core/app.js';
+import { builtinPlugins } from '../../plugins/index.js';
+import { worstCaseShutdownSeconds } from '../../core/lifecycle/shutdown-budget.js';
+import { planContainer, planPull } from '../../core/lifecycle/phases.js';
+import { MemoryHost } from '../../testing/memory-host.js';
+import { ubuntuFacts } from '../../testing/index.js';
+import { admissionProblems, EXAMPLES_DIR, validateAgainstSchema } from './manifests.js';
+import { envboxContainer, resolveContainerEnv, volumeAt, type ClusterSamples } from './pod-env.js';
+import { parseQuantity } from './quantity.js';
+
+/** Read by the CLI before any input is resolved, so it is not an input itself (core/app.ts). */
+export const CONFIG_ENV = 'ENVBOX_CONFIG';
+
+export function definedInputs() {
+  return new Map(collectInputs(builtinPlugins()).map((def) => [def.env, def]));
+}
+
+/** The paths a workspace keeps across restarts, each on its own subPath of one volume (README, Volume layout). */
+export const PERSISTENT_PATHS = ['/home/coder', '/var/lib/coder/docker', '/var/lib/coder/containers', '/var/lib/docker', '/var/lib/containers'];
+
+export const SAMPLE_PULL_SECRET = JSON.stringify({ auths: { 'registry.example.com': { auth: Buffer.from('robot:s3cret-pull').toString('base64') } } });
+
+const REPO_ROOT = join(EXAMPLES_DIR, '..');
+
+/**
+ * A folder standing in for the pod's config volume: the ConfigMap's files, and an `envbox` package that
+ * points at this source tree (the image makes `envbox` resolvable its own way). The package.json marks
+ * the folder ESM, because tsx would otherwise compile a typeless .js to CommonJS; plain Node 20 detects
+ * the ESM syntax by itself.
+ */
+function configVolume(configMap: IConfigMap): string {
+  const dir = mkdtempSync(join(tmpdir(), 'envbox-example-config-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+  for (const [name, text] of Object.entries(configMap.data ?? {})) writeFileSync(join(dir, name), text);
+  const pkg = join(dir, 'node_modules', 'envbox');
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, 'package.json'), '{"name":"envbox","type":"module","exports":"./index.js"}');
+  writeFileSync(join(pkg, 'index.js'), `export * from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'core/index.ts')).href)};\n`);
+  return dir;
+}
+
+export interface PodExpectations {
+  /** Where this pod came from, for test names. */
+  label: string;
+  pod: () => IPod;
+  configMaps: IConfigMap[];
+  samples: ClusterSamples;
+}
+
+/**
+ * The checks every envbox pod example gets: the schema, the API server's own rules, the shape of
+ * Coder's envbox template, and envbox itself resolving the pod's env and config into a workspace.
+ */
+export function checkEnvboxPod({ label, pod, configMaps, samples }: PodExpectations): void {
+  const container = () => envboxContainer(pod());
+  const env = (name: string) => container().env?.find((e) => e.name === name);
+  const resolvedEnv = () => resolveContainerEnv(pod(), container(), samples);
+  const inputs = definedInputs();
+  const valueOf = (name: string) => resolvedEnv()[name] ?? String(inputs.get(name)?.default ?? '');
+  const usesSysboxInside = () => valueOf('ENVBOX_RUNTIME') === 'sysbox-runc';
+
+  it(`${label}: matches the Kubernetes Pod schema and the API server's pod rules`, () => {
+    validateAgainstSchema('Pod', pod());
+    assert.deepEqual(admissionProblems(pod()), []);
+  });
+
+  it(`${label}: runs /envbox docker, privileged or in a sysbox RuntimeClass`, () => {
+    assert.deepEqual(container().command, ['/envbox', 'docker']);
+    const privileged = container().securityContext?.privileged === true;
+    const sysboxClass = pod().spec?.runtimeClassName === 'sysbox-runc';
+    assert.ok(privileged !== sysboxClass, 'exactly one of privileged: true and runtimeClassName: sysbox-runc');
+    if (sysboxClass) assert.notEqual(valueOf('ENVBOX_RUNTIME'), 'sysbox-runc', 'sysbox cannot nest inside sysbox: set ENVBOX_RUNTIME=runc');
+  });
+
+  it(`${label}: CODER_CPUS and CODER_MEMORY come from the limits, in a form envbox reads exactly`, async () => {
+    for (const [name, resource] of [['CODER_CPUS', 'limits.cpu'], ['CODER_MEMORY', 'limits.memory']] as const) {
+      const ref = env(name)?.valueFrom?.resourceFieldRef;
+      assert.equal(ref?.resource, resource, `${name} from resourceFieldRef ${resource}`);
+    }
+    const app = await preparedApp();
+    const { body } = await planContainer(app, ubuntuFacts);
+    const limits = container().resources?.limits ?? {};
+    assert.equal(body.HostConfig.Memory, parseQuantity(limits.memory as string), 'the workspace gets exactly the memory limit, in bytes');
+    const quota = body.HostConfig.CpuQuota! / body.HostConfig.CpuPeriod!;
+    assert.ok(quota >= parseQuantity(limits.cpu as string) && quota < parseQuantity(limits.cpu as string) + 1, `CPU quota ${quota} is the limit rounded up`);
+  });
+
+  it(`${label}: the pull secret comes from .dockerconfigjson of a secret, and envbox pulls with it`, async () => {
+    const ref = env('CODER_IMAGE_PULL_SECRET')?.valueFrom?.secretKeyRef;
+    assert.equal(ref?.key, '.dockerconfigjson');
+    const { pull } = await planPull(await preparedApp());
+    assert.deepEqual(pull.auth && 'username' in pull.auth ? pull.auth.username : null, 'robot');
+  });
+
+  it(`${label}: keeps every persistent path on its own subPath of one claim`, () => {
+    const subPaths = PERSISTENT_PATHS.map((path) => {
+      const found = volumeAt(pod(), container(), path);
+      assert.ok(found && found.rest === '', `${path} is a mount point`);
+      assert.ok(found.volume.persistentVolumeClaim, `${path} is on a PersistentVolumeClaim`);
+      assert.ok(found.mount.subPath, `${path} has a subPath`);
+      return `${found.mount.name}/${found.mount.subPath}`;
+    });
+    for (const a of subPaths) {
+      for (const b of subPaths) if (a !== b) assert.ok(!b.startsWith(`${a}/`), `${b} lies inside ${a}: the two would share files`);
+    }
+    assert.equal(new Set(subPaths).size, subPaths.length, 'no two persistent paths share a subPath');
+  });
+
+  it(`${label}: gives sysbox its state dir and the host's kernel files when sysbox runs inside, and nothing of the host otherwise`, () => {
+    if (!usesSysboxInside()) {
+      assert.deepEqual(pod().spec?.volumes?.filter((v) => v.hostPath).map((v) => v.name), [], 'no hostPath volumes');
+      return;
+    }
+    assert.ok(volumeAt(pod(), container(), '/var/lib/sysbox')?.volume.emptyDir, '/var/lib/sysbox is an emptyDir');
+    for (const path of ['/usr/src', '/lib/modules']) {
+      const found = volumeAt(pod(), container(), path);
+      assert.equal(found?.volume.hostPath?.path, path, `${path} is the host's`);
+      assert.equal(found?.mount.readOnly, true, `${path} is read-only`);
+    }
+  });
+
+  it(`${label}: is ready when /envbox status says so, and shows envbox's termination message`, () => {
+    assert.deepEqual(container().readinessProbe?.exec?.command, ['/envbox', 'status']);
+    assert.equal(container().terminationMessagePath ?? '/dev/termination-log', valueOf('ENVBOX_TERMINATION_LOG'));
+  });
+
+  it(`${label}: gives envbox time to stop everything before Kubernetes kills it`, () => {
+    const needed = worstCaseShutdownSeconds(Number(valueOf('ENVBOX_SHUTDOWN_TIMEOUT')), usesSysboxInside());
+    const grace = pod().spec?.terminationGracePeriodSeconds ?? 30;
+    assert.ok(grace >= needed, `terminationGracePeriodSeconds ${grace} < ${needed} s that a stop can take`);
+  });
+
+  it(`${label}: sets only env vars that envbox defines`, () => {
+    for (const { name } of container().env ?? []) {
+      if (/^(CODER|ENVBOX)_/.test(name)) assert.ok(inputs.has(name) || name === CONFIG_ENV, `${name} is not an envbox input`);
+    }
+  });
+
+  const preparedApp = async () => {
+    const values = resolvedEnv();
+    const configPath = values[CONFIG_ENV];
+    assert.ok(configPath, `${CONFIG_ENV} is set`);
+    const found = volumeAt(pod(), container(), configPath);
+    const configMap = configMaps.find((c) => c.metadata?.name === found?.volume.configMap?.name);
+    assert.ok(found && configMap, `${configPath} is on a ConfigMap volume of the examples`);
+    assert.ok(configMap.data?.[found.rest], `the ConfigMap ${configMap.metadata?.name} has ${found.rest}`);
+    const local = join(configVolume(configMap), found.rest);
+    return prepareApp({
+      mode: 'plan', argv: [], env: { ...values, [CONFIG_ENV]: local }, cwd: dirname(local),
+      host: new MemoryHost(values), stderr: { write: () => true }, builtins: builtinPlugins(),
+    });
+  };
+
+  it(`${label}: envbox resolves its env and loads the site config from the ConfigMap`, async () => {
+    const app = await preparedApp();
+    const { body } = await planContainer(app, ubuntuFacts);
+    const names = app.plugins.map((p) => p.name);
+    assert.ok(names.includes('cluster-name') && names.includes('no-privileged-workspaces'), `site plugins loaded: ${names.join(', ')}`);
+    assert.ok(!names.includes('gpu'), 'the config disables gpu');
+    assert.ok(body.Env?.includes('CLUSTER_NAME=dev-eu-1'), 'the site plugin edited the workspace');
+    assert.equal(body.Hostname, valueOf('CODER_INNER_HOSTNAME'));
+    const binds = body.HostConfig.Binds ?? [];
+    for (const bind of binds) {
+      const source = bind.split(':')[0]!;
+      assert.ok(volumeAt(pod(), container(), source), `the workspace's bind ${bind} has a pod volume behind it`);
+    }
+  });
+}
