@@ -14,6 +14,7 @@ import { failureParagraph } from '../status/hints.js';
 import { writeTerminationMessage } from '../status/termination.js';
 import { StatusTracker } from '../status/tracker.js';
 import { commandUsage } from './help.js';
+import { earlyTerminationLogPath } from './termination-path.js';
 
 const LOG_FLUSH_MS = 5_000;
 
@@ -24,11 +25,17 @@ function dockerClient(app: App): (host: string) => DockerClient {
   });
 }
 
-/** Invalid input: one error line per problem, the termination message, exit 2, nothing started. */
-function reportInputError(error: InputError, env: NodeJS.ProcessEnv): number {
+/** Only `docker` reports to Kubernetes: `plan` changes nothing, not even on bad input. */
+function writeEarlyTermination(command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv, text: string): void {
+  const path = command === 'docker' ? earlyTerminationLogPath(argv, env) : null;
+  if (path !== null) writeTerminationMessage(path, text);
+}
+
+/** Invalid input: one error line per problem, the termination message (docker only), exit 2, nothing started. */
+function reportInputError(error: InputError, command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv): number {
   const log = new BuildLog(process.stderr);
   for (const line of error.message.split('\n')) log.error(line);
-  writeTerminationMessage(env.ENVBOX_TERMINATION_LOG || '/dev/termination-log', error.message);
+  writeEarlyTermination(command, argv, env, error.message);
   return EXIT_INVALID_INPUT;
 }
 
@@ -89,11 +96,11 @@ export async function runCommand(command: 'docker' | 'plan', argv: string[], env
   try {
     return command === 'docker' ? await docker(argv, env) : await plan(argv, env);
   } catch (error) {
-    if (error instanceof InputError) return reportInputError(error, env);
+    if (error instanceof InputError) return reportInputError(error, command, argv, env);
     // Failures before the lifecycle owns reporting (config plugins, plan): one clear error line.
     const paragraph = failureParagraph(error);
     new BuildLog(process.stderr).error(paragraph);
-    if (command === 'docker') writeTerminationMessage(env.ENVBOX_TERMINATION_LOG || '/dev/termination-log', paragraph);
+    writeEarlyTermination(command, argv, env, paragraph);
     return EXIT_FAILURE;
   }
 }
