@@ -1,8 +1,8 @@
 import { imageFactsSchema } from '../facts.js';
 import { defineInput } from './define.js';
 import {
-  absolutePathInput, booleanInput, boundedIntegerInput, dockerHostInput, envFilterInput, hostnameInput, httpUrlInput,
-  imageRefInput, ipv4CidrInput, jsonInput, linkNameInput, nameInput, stringInput, textInput, Problem,
+  absolutePathInput, booleanInput, boundedIntegerInput, containerNameInput, dockerHostInput, envFilterInput, hostnameInput, httpUrlInput,
+  imageRefInput, ipv4CidrInput, jsonInput, linkNameInput, nameInput, stringInput, textInput, usernameInput, Problem,
 } from './kinds.js';
 
 /** Inputs owned by the core. Plugins own the rest (see plugins/<name>/inputs.ts). */
@@ -11,7 +11,7 @@ export const innerImage = defineInput({
   description: 'The workspace image to run as the inner container.', example: 'codercom/enterprise-base:ubuntu',
 });
 export const innerUsername = defineInput({
-  key: 'innerUsername', env: 'CODER_INNER_USERNAME', flag: 'username', schema: stringInput, required: true,
+  key: 'innerUsername', env: 'CODER_INNER_USERNAME', flag: 'username', schema: usernameInput, required: true,
   description: 'The user in the image that the bootstrap script runs as; its uid, gid and home come from the image.', example: 'coder',
 });
 export const agentToken = defineInput({
@@ -64,7 +64,7 @@ export const ethlink = defineInput({
   description: "The link whose MTU dockerd's bridge gets; when it is missing, envbox warns and omits --mtu.", example: 'eth0',
 });
 export const containerName = defineInput({
-  key: 'containerName', env: 'ENVBOX_CONTAINER_NAME', flag: 'container-name', schema: nameInput, default: 'workspace_cvm',
+  key: 'containerName', env: 'ENVBOX_CONTAINER_NAME', flag: 'container-name', schema: containerNameInput, default: 'workspace_cvm',
   description: 'The name of the inner container.', example: 'workspace_cvm',
 });
 export const idOffset = defineInput({

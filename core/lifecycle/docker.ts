@@ -4,9 +4,9 @@ import type { DaemonLauncher, DaemonSet } from '../daemon/managed-daemon.js';
 import { waitForPing } from '../daemon/wait.js';
 import { EnvboxError, messageOf } from '../errors.js';
 import type { StartedContext } from '../hooks.js';
-import { resolveImageFacts } from '../image-facts.js';
+import { assertHostIds, resolveImageFacts } from '../image-facts.js';
 import {
-  bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerHost, dockerSocket, dockerdLog,
+  bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerHost, dockerSocket, dockerdLog, idOffset,
   innerImage, innerUsername, pullPolicy, runtime, shutdownTimeout,
 } from '../inputs/core-inputs.js';
 import type { ActionRunner } from '../perform-actions.js';
@@ -108,6 +108,7 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
 
     buildLog.info('Getting image metadata...');
     const facts = await abortable(resolveImageFacts(docker, o.get(innerImage).raw, o.get(innerUsername), o.get(runtime)), signal);
+    assertHostIds(facts, o.get(idOffset), o.get(innerImage).raw, o.get(innerUsername));
     buildLog.info(`Detected entrypoint user '${facts.uid}:${facts.gid}' with home directory "${facts.home}"`);
 
     deps.status.enter('creating');

@@ -1,10 +1,10 @@
 import type { App } from '../app.js';
 import type { DockerClient } from '../docker/client.js';
-import { EnvboxError, messageOf } from '../errors.js';
-import type { ImageFacts } from '../facts.js';
+import { EnvboxError, InputError, messageOf } from '../errors.js';
+import { hostIdProblem, type ImageFacts } from '../facts.js';
 import type { PullAuth } from '../hooks.js';
-import { resolveImageFacts } from '../image-facts.js';
-import { dockerHost, dockerSocket, imageFacts, innerUsername, pullPolicy, runtime } from '../inputs/core-inputs.js';
+import { assertHostIds, resolveImageFacts } from '../image-facts.js';
+import { dockerHost, dockerSocket, idOffset, imageFacts, innerUsername, pullPolicy, runtime } from '../inputs/core-inputs.js';
 import { REDACTED } from '../inputs/options.js';
 import { planContainer, planDaemon, planPull, startActions } from './phases.js';
 import { pullWithRetry } from './pull.js';
@@ -25,7 +25,10 @@ export async function runPlan(app: App, connect: (host: string) => DockerClient)
   const daemonPlan = host === undefined ? await planDaemon(app) : null;
   const { pull, actions: pullActions } = await planPull(app);
   let facts: ImageFacts | undefined = o.get(imageFacts);
-  if (!facts) {
+  if (facts) {
+    const problem = hostIdProblem(facts, o.get(idOffset));
+    if (problem !== null) throw new InputError([{ variable: imageFacts.env, problem, example: `${imageFacts.env}=${imageFacts.example}` }]);
+  } else {
     const address = host ?? `unix://${o.get(dockerSocket)}`;
     try {
       const docker = connect(address);
@@ -40,6 +43,7 @@ export async function runPlan(app: App, connect: (host: string) => DockerClient)
       );
     }
   }
+  if (!o.get(imageFacts)) assertHostIds(facts, o.get(idOffset), pull.image.raw, o.get(innerUsername));
   const container = await planContainer(app, facts);
   const document = {
     daemon: daemonPlan ? { managed: true, argv: daemonPlan.spawnArgv, env: daemonPlan.spec.env } : { managed: false, host },

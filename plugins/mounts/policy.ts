@@ -29,19 +29,69 @@ export function isHomeDir(source: string): boolean {
   return path === '/root' || /^\/home\/[^/]+$/.test(path);
 }
 
-/** What is wrong with the user's mount list (a target of `/` or used twice), or null. */
-export function mountListProblem(list: readonly MountSpec[]): string | null {
+/** `path` is `dir` or lies below it. */
+function isAtOrBelow(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
+/**
+ * The outer container's system directories. envbox never changes their owner or mode: handing one
+ * to the workspace's root (host id 100000) would let the workspace rewrite the outer container.
+ */
+export const SYSTEM_DIRS: readonly string[] = Object.freeze([
+  '/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/usr',
+  '/var/lib/containerd', '/var/lib/docker', '/var/lib/sysbox', '/var/log', '/var/run',
+]);
+
+/**
+ * Also never a mount source: `/`, the parents of the system dirs and of envbox's own storage
+ * (owning a parent lets one rename what is inside), and the shared sticky dirs, whose mode 1777
+ * the setgid 02755 would replace.
+ */
+const REFUSED_SOURCES = new Set(['/', '/var', '/var/lib', '/var/lib/coder', '/tmp', '/var/tmp', ...SYSTEM_DIRS]);
+
+/** A source below a system dir (`/etc/ssl/certs`) is bound as it is: envbox creates, chmods and chowns nothing there. */
+export function isUntouchedSource(source: string): boolean {
+  const path = normalizePath(source);
+  return SYSTEM_DIRS.some((dir) => isAtOrBelow(path, dir));
+}
+
+/**
+ * Targets the runtime refuses or that break the workspace, as measured on dockerd 20.10 with runc:
+ * `/proc` and below ("cannot be mounted because it is not of type proc"), `/dev` itself (the
+ * container fails to start: "stat /dev/null: no such file or directory"), and `/sys` and below
+ * (sysfs is read-only and the runtime's own: a path that does not exist there fails to mount).
+ */
+function targetProblem(target: string): string | null {
+  if (target === '/') return `mounts over the workspace's root "/"; choose a directory inside it`;
+  if (isAtOrBelow(target, '/proc')) return `has the target "${target}"; the runtime refuses any mount at or below /proc`;
+  if (target === '/dev') return 'has the target "/dev", which hides the device nodes the workspace needs (it would fail to start); mount below it instead, such as /dev/shm';
+  if (isAtOrBelow(target, '/sys')) return `has the target "${target}"; /sys belongs to the runtime (read-only sysfs), so a mount there fails or hides it`;
+  return null;
+}
+
+function sourceProblem(source: string): string | null {
+  if (!REFUSED_SOURCES.has(source)) return null;
+  if (source === '/') return 'has the source "/", the outer container\'s root; envbox never gives it to the workspace';
+  return `has the source "${source}", a system directory of the outer container (or a parent of one); mount a directory below it, which is bound untouched, or a directory of your own`;
+}
+
+/** Everything wrong with the user's mount list (a target or source that can never work or is unsafe, a target used twice). */
+export function mountListProblems(list: readonly MountSpec[]): string[] {
+  const problems: string[] = [];
   const seen = new Map<string, string>();
   for (const [index, mount] of list.entries()) {
     const entry = `entry ${index + 1} ("${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}")`;
     const target = normalizePath(mount.target);
-    if (target === '/') return `${entry} mounts over the workspace's root "/"; choose a directory inside it`;
+    const problem = targetProblem(target) ?? sourceProblem(normalizePath(mount.source));
+    if (problem !== null) problems.push(`${entry} ${problem}`);
     const earlier = seen.get(target);
-    if (earlier !== undefined) return `${entry} has the target "${target}" that ${earlier} already uses; each target may appear once`;
+    if (earlier !== undefined) problems.push(`${entry} has the target "${target}" that ${earlier} already uses; each target may appear once`);
     seen.set(target, `entry ${index + 1}`);
   }
-  return null;
+  return problems;
 }
+
 
 /**
  * Defaults first, then the user's list, with normalized paths; a later mount for the same target
