@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { builtinPlugins } from './builtins.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import { InputError, PluginError, asError } from './errors.js';
 import { createHooks, pluginHooks, STAGE, type EnvboxHooks, type Mode } from './hooks.js';
@@ -8,7 +7,7 @@ import { NodeHost } from './host/node-host.js';
 import type { InputDef } from './inputs/define.js';
 import { CORE_INPUTS, debug } from './inputs/core-inputs.js';
 import type { OptionValues } from './inputs/options.js';
-import { resolveInputs } from './inputs/resolve.js';
+import { resolveInputs, type DisabledInput } from './inputs/resolve.js';
 import { BuildLog } from './log/buildlog.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { SecretScrubber } from './log/scrub.js';
@@ -32,12 +31,17 @@ export interface PrepareOptions {
   env: Record<string, string | undefined>;
   cwd: string;
   host?: HostView;
-  builtins?: EnvboxPlugin[];
+  /** The built-in plugins, composed by the CLI (core imports no plugin). */
+  builtins: EnvboxPlugin[];
   stderr?: { write(text: string): unknown };
 }
 
-/** Every input once; two different definitions of one env var are a programming error worth naming. */
-export function collectInputs(plugins: EnvboxPlugin[]): InputDef[] {
+/**
+ * Every input once. A plugin may share an input with another (fuse and tun share the device dir)
+ * by declaring the same definition; two different definitions of one env var are a programming
+ * error worth naming.
+ */
+export function collectInputs(plugins: readonly EnvboxPlugin[]): InputDef[] {
   const byEnv = new Map<string, InputDef>();
   const add = (def: InputDef, owner: string) => {
     const existing = byEnv.get(def.env);
@@ -45,10 +49,21 @@ export function collectInputs(plugins: EnvboxPlugin[]): InputDef[] {
       throw new PluginError(owner, 'inputs', new Error(`${def.env} is already defined by ${existing.owner ?? 'another plugin'} as "${existing.key}"`));
     }
     if (!existing) byEnv.set(def.env, { ...def, owner });
+    else if (!existing.owner?.split(', ').includes(owner)) byEnv.set(def.env, { ...existing, owner: `${existing.owner}, ${owner}` });
   };
   CORE_INPUTS.forEach((def) => add(def as InputDef, 'core'));
   for (const plugin of plugins) (plugin.inputs ?? []).forEach((def) => add(def, plugin.name));
   return [...byEnv.values()];
+}
+
+/** The inputs of disabled plugins that no active plugin shares: setting one is a mistake worth naming. */
+export function disabledInputs(active: readonly InputDef[], disabled: readonly EnvboxPlugin[]): DisabledInput[] {
+  const activeEnvs = new Set(active.map((d) => d.env));
+  const out = new Map<string, DisabledInput>();
+  for (const plugin of disabled) {
+    for (const def of plugin.inputs ?? []) if (!activeEnvs.has(def.env) && !out.has(def.env)) out.set(def.env, { def, plugin: plugin.name });
+  }
+  return [...out.values()];
 }
 
 function explicitConfigPath(argv: string[], env: Record<string, string | undefined>): string | undefined {
@@ -84,7 +99,7 @@ export function parseFlags(argv: string[], defs: InputDef[]): Record<string, str
 /** Loads config, registers plugins (built-ins first), resolves every input and runs `configure`. */
 export async function prepareApp(prepare: PrepareOptions): Promise<App> {
   const config = await loadConfig(prepare.cwd, explicitConfigPath(prepare.argv, prepare.env));
-  const builtins = prepare.builtins ?? builtinPlugins();
+  const builtins = prepare.builtins;
   const unknown = config.disable.filter((name) => !builtins.some((p) => p.name === name));
   if (unknown.length > 0) {
     throw new InputError([{
@@ -95,9 +110,10 @@ export async function prepareApp(prepare: PrepareOptions): Promise<App> {
   }
   const plugins = [...builtins.filter((p) => !config.disable.includes(p.name)), ...config.plugins];
   const defs = collectInputs(plugins);
-  const flags = parseFlags(prepare.argv, defs);
+  const disabled = disabledInputs(defs, builtins.filter((p) => config.disable.includes(p.name)));
+  const flags = parseFlags(prepare.argv, [...defs, ...disabled.map((d) => d.def)]);
   const env = prepare.env;
-  let options = resolveInputs(defs, { config: config.options, configFile: config.file, env, flags });
+  let options = resolveInputs(defs, { config: config.options, configFile: config.file, env, flags, disabled });
   const secrets = new SecretScrubber();
   secrets.add(options.secretValues());
   const buildLog = new BuildLog(prepare.stderr ?? process.stderr, undefined, secrets);

@@ -2,31 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../core/errors.js';
 import { parseImageRef } from '../core/image-ref.js';
-import { CORE_INPUTS } from '../core/inputs/core-inputs.js';
+import { collectInputs } from '../core/app.js';
 import type { InputDef } from '../core/inputs/define.js';
 import { resolveInputs, type InputSources } from '../core/inputs/resolve.js';
-import * as certsInputs from '../plugins/certs/inputs.js';
-import * as fuseInputs from '../plugins/fuse/inputs.js';
-import * as gpuInputs from '../plugins/gpu/inputs.js';
-import * as mountsInputs from '../plugins/mounts/inputs.js';
-import * as pullSecretInputs from '../plugins/pullsecret/inputs.js';
-import * as resourcesInputs from '../plugins/resources/inputs.js';
-import * as tunInputs from '../plugins/tun/inputs.js';
+import { builtinPlugins } from '../plugins/index.js';
 
 /**
  * The invalid-input suite: every input of the core and the built-in plugins, fed bad values the
  * way a pod template would (env vars), and through flags and a config file. Each problem must read
  * `VARIABLE: <what is wrong>. Example: <a valid value>` and never echo a secret.
  */
-function inputsOf(module: Record<string, unknown>): InputDef[] {
-  return Object.values(module).filter((v): v is InputDef => typeof v === 'object' && v !== null && 'env' in v && 'schema' in v);
-}
-
-// Every module's exports, once each: an input may be re-exported by the plugin that reads it.
-const ALL_INPUTS: InputDef[] = [...new Set<InputDef>([
-  ...CORE_INPUTS,
-  ...[tunInputs, fuseInputs, mountsInputs, pullSecretInputs, certsInputs, resourcesInputs, gpuInputs].flatMap(inputsOf),
-])];
+const ALL_INPUTS: InputDef[] = collectInputs(builtinPlugins());
 const REQUIRED = { CODER_INNER_IMAGE: 'ubuntu', CODER_INNER_USERNAME: 'coder' };
 const LINE = /^(.+?): .+\. Example: .+$/;
 

@@ -169,7 +169,7 @@ describe('envbox docker lifecycle (fake daemon and Docker)', () => {
 describe('flags', () => {
   it("accept coder/envbox's own spellings as aliases, and bare boolean flags", async () => {
     const { parseFlags, collectInputs } = await import('../core/app.js');
-    const { builtinPlugins } = await import('../core/builtins.js');
+    const { builtinPlugins } = await import('../plugins/index.js');
     const flags = parseFlags(['--coder-url=https://c.example', '--boostrap-script=echo hi', '--add-fuse'], collectInputs(builtinPlugins()));
     assert.deepEqual(flags, { 'agent-url': 'https://c.example', 'bootstrap-script': 'echo hi', 'add-fuse': 'true' });
   });

@@ -1,10 +1,11 @@
 import { posix } from 'node:path';
 import { InputError, type InputProblem } from '../../core/errors.js';
-import { cgroupRoot, containerName, innerHostname, innerWorkDir, runtime } from '../../core/inputs/core-inputs.js';
+import { cgroupRoot, containerName, runtime } from '../../core/inputs/core-inputs.js';
 import { HOST_NAME_MAX } from '../../core/inputs/kinds.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { STAGE } from '../../core/hooks.js';
 import { copyCpuQuota, readOuterCpuQuota, selfCgroupPath } from './cpu-quota.js';
+import { innerHostname, innerWorkDir } from './inputs.js';
 
 /**
  * The workspace container's base: who it runs as, what PID 1 is, its name on the network, and
@@ -13,6 +14,7 @@ import { copyCpuQuota, readOuterCpuQuota, selfCgroupPath } from './cpu-quota.js'
 export function workspacePlugin(): EnvboxPlugin {
   return {
     name: 'workspace',
+    inputs: [innerWorkDir, innerHostname],
     apply({ hooks }) {
       hooks.configure.tap((options) => {
         const problem = hostnameFromNameProblem(options.get(containerName), options.get(innerHostname));

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'core', 'cli', 'main.ts');
+const MAIN = join(import.meta.dirname, '..', '..', 'cli', 'main.ts');
 
 export interface CliResult {
   code: number | null;

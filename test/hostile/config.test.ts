@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { prepareApp } from '../../core/app.js';
+import { builtinPlugins } from '../../plugins/index.js';
 import { CONFIG_FILE_NAMES } from '../../core/config/load-config.js';
 import { InputError } from '../../core/errors.js';
 import { MemoryHost } from '../support/memory-host.js';
@@ -28,7 +29,7 @@ async function inputErrorOf(work: Promise<unknown>): Promise<InputError> {
 }
 
 const prepare = (cwd: string) => prepareApp({
-  mode: 'plan', argv: [], env: { CODER_INNER_IMAGE: 'ubuntu', CODER_INNER_USERNAME: 'coder' }, cwd, host: new MemoryHost(), stderr: { write: () => true },
+  mode: 'plan', argv: [], env: { CODER_INNER_IMAGE: 'ubuntu', CODER_INNER_USERNAME: 'coder' }, cwd, host: new MemoryHost(), stderr: { write: () => true }, builtins: builtinPlugins(),
 });
 
 describe('hostile: every documented config file name loads (none is silently ignored)', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { prepareApp } from '../../core/app.js';
+import { builtinPlugins } from '../../plugins/index.js';
 import { InputError } from '../../core/errors.js';
 import { runPlan } from '../../core/lifecycle/plan.js';
 import { MemoryHost } from '../support/memory-host.js';
@@ -18,7 +19,7 @@ const cwd = mkdtempSync(join(tmpdir(), 'envbox-hostile-cwd-'));
 /** Everything `plan` does before it needs a daemon: config, inputs, every plugin's configure, and (with image facts) the plan itself. */
 async function planWith(env: Record<string, string>): Promise<string> {
   const full = { ...REQUIRED, ENVBOX_IMAGE_FACTS: FACTS, ENVBOX_DOCKER_HOST: 'unix:///nonexistent.sock', ...env };
-  const app = await prepareApp({ mode: 'plan', argv: [], env: full, cwd, host: new MemoryHost(full), stderr: { write: () => true } });
+  const app = await prepareApp({ mode: 'plan', argv: [], env: full, cwd, host: new MemoryHost(full), stderr: { write: () => true }, builtins: builtinPlugins() });
   return runPlan(app, () => { throw new Error('plan must not connect to a daemon here'); });
 }
 

@@ -8,7 +8,7 @@ import { runDocker } from '../../core/lifecycle/docker.js';
 import type { Phase, StatusReporter } from '../../core/lifecycle/status-reporter.js';
 import { failureParagraph } from '../../core/status/index.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
-import { builtinPlugins } from '../../core/builtins.js';
+import { builtinPlugins } from '../../plugins/index.js';
 import { FakeDocker, FakeLauncher, RecordingActions } from './fake-docker.js';
 import { MemoryHost } from './memory-host.js';
 

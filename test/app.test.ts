@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { prepareApp, type PrepareOptions } from './app.js';
-import { InputError } from './errors.js';
-import { containerName } from './inputs/core-inputs.js';
-import { MemoryHost } from '../test/support/memory-host.js';
+import { prepareApp, type PrepareOptions } from '../core/app.js';
+import { InputError } from '../core/errors.js';
+import { containerName } from '../core/inputs/core-inputs.js';
+import { MemoryHost } from './support/memory-host.js';
+import { builtinPlugins } from '../plugins/index.js';
 
 const REQUIRED = { CODER_INNER_IMAGE: 'ubuntu', CODER_INNER_USERNAME: 'coder' };
 const repoFile = (path: string) => pathToFileURL(join(import.meta.dirname, '..', path)).href;
@@ -25,7 +26,7 @@ async function project(files: Record<string, string>): Promise<string> {
 }
 
 function prepare(cwd: string, more: Partial<PrepareOptions> = {}) {
-  return prepareApp({ mode: 'plan', argv: [], env: { ...REQUIRED }, cwd, host: new MemoryHost(), stderr: { write: () => true }, ...more });
+  return prepareApp({ mode: 'plan', argv: [], env: { ...REQUIRED }, cwd, host: new MemoryHost(), stderr: { write: () => true }, builtins: builtinPlugins(), ...more });
 }
 
 /** A site plugin that owns one input, SITE_GREETING (config key siteGreeting, flag --greeting). */
@@ -59,7 +60,33 @@ describe('prepareApp', () => {
     assert.ok(app.plugins.some((p) => p.name === 'tun'), 'other built-ins stay');
     const envs = app.options.definitions().map((d) => d.env);
     for (const gpuInput of ['CODER_ADD_GPU', 'CODER_USR_LIB_DIR', 'CODER_INNER_USR_LIB_DIR']) assert.ok(!envs.includes(gpuInput), gpuInput);
-    await assert.rejects(prepare(root, { argv: ['--add-gpu'] }), InputError, 'the flag of a disabled plugin is unknown');
+    await assert.rejects(prepare(root, { argv: ['--add-gpu'] }), /--add-gpu: belongs to the plugin "gpu", which is disabled/);
+  });
+
+  it("disabling a plugin disables its inputs: a value that would change behaviour is exit 2 naming the plugin", async () => {
+    const root = await project({ 'envbox.config.mjs': "export default { disable: ['env', 'fuse'] };\n" });
+    const file = join(root, 'envbox.config.mjs');
+    await assert.rejects(prepare(root, { env: { ...REQUIRED, CODER_INNER_ENVS: 'FOO,BAR_*', CODER_ADD_FUSE: 'true' } }), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.deepEqual(error.problems.map((p) => p.variable), ['CODER_INNER_ENVS', 'CODER_ADD_FUSE']);
+      assert.match(error.problems[0]!.problem, new RegExp(`^belongs to the plugin "env", which is disabled \\(disable in ${file}\\)`));
+      assert.match(error.problems[1]!.problem, /plugin "fuse", which is disabled/);
+      return true;
+    });
+    await assert.rejects(prepare(root, { argv: ['--envs=FOO'] }), /--envs: belongs to the plugin "env"/);
+  });
+
+  it('accepts an input of a disabled plugin set to its default (Coder always sets CODER_ADD_FUSE=false)', async () => {
+    const root = await project({ 'envbox.config.mjs': "export default { disable: ['fuse', 'tun'], options: { addTun: false } };\n" });
+    const app = await prepare(root, { env: { ...REQUIRED, CODER_ADD_FUSE: 'false', ENVBOX_DEVICE_DIR: '/tmp' } });
+    assert.ok(!app.options.definitions().some((d) => d.env === 'CODER_ADD_FUSE'));
+  });
+
+  it('keeps an input shared with a plugin that is still enabled (fuse and tun share the device dir)', async () => {
+    const root = await project({ 'envbox.config.mjs': "export default { disable: ['fuse'] };\n" });
+    const app = await prepare(root, { env: { ...REQUIRED, ENVBOX_DEVICE_DIR: '/run/dev' } });
+    assert.equal(valueOf(app, 'ENVBOX_DEVICE_DIR'), '/run/dev');
+    assert.equal(app.options.definitions().find((d) => d.env === 'ENVBOX_DEVICE_DIR')?.owner, 'tun');
   });
 
   it('rejects an unknown name in disable, naming the file and the built-ins', async () => {

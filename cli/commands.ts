@@ -1,18 +1,19 @@
-import { collectInputs, prepareApp, type App } from '../app.js';
-import { builtinPlugins } from '../builtins.js';
-import type { DockerClient } from '../docker/client.js';
-import { lazyDockerClient } from '../docker/lazy-client.js';
-import { processLauncher } from '../daemon/managed-daemon.js';
-import { EXIT_FAILURE, EXIT_INVALID_INPUT, InputError } from '../errors.js';
-import { agentToken, agentUrl, extraCertsPath, statusFile, terminationLog } from '../inputs/core-inputs.js';
-import { StopRequested } from '../lifecycle/abort.js';
-import { runDocker } from '../lifecycle/docker.js';
-import { runPlan } from '../lifecycle/plan.js';
-import { BuildLog } from '../log/buildlog.js';
-import { createActionRunner } from '../perform-actions.js';
-import { failureParagraph } from '../status/hints.js';
-import { writeTerminationMessage } from '../status/termination.js';
-import { StatusTracker } from '../status/tracker.js';
+import { collectInputs, prepareApp, type App } from '../core/app.js';
+import type { DockerClient } from '../core/docker/client.js';
+import { lazyDockerClient } from '../core/docker/lazy-client.js';
+import { processLauncher } from '../core/daemon/managed-daemon.js';
+import { EXIT_FAILURE, EXIT_INVALID_INPUT, InputError } from '../core/errors.js';
+import { agentToken, statusFile, terminationLog } from '../core/inputs/core-inputs.js';
+import { StopRequested } from '../core/lifecycle/abort.js';
+import { runDocker } from '../core/lifecycle/docker.js';
+import { runPlan } from '../core/lifecycle/plan.js';
+import { BuildLog } from '../core/log/buildlog.js';
+import { createActionRunner } from '../core/perform-actions.js';
+import { failureParagraph } from '../core/status/hints.js';
+import { writeTerminationMessage } from '../core/status/termination.js';
+import { StatusTracker } from '../core/status/tracker.js';
+import { builtinPlugins } from '../plugins/index.js';
+import { agentUrl, extraCertsPath } from '../plugins/coder-logs/inputs.js';
 import { commandUsage } from './help.js';
 import { earlyTerminationLogPath } from './termination-path.js';
 
@@ -20,7 +21,7 @@ const LOG_FLUSH_MS = 5_000;
 
 function dockerClient(app: App): (host: string) => DockerClient {
   return (host) => lazyDockerClient(async () => {
-    const { DockerodeClient } = await import('../docker/dockerode-client.js');
+    const { DockerodeClient } = await import('../core/docker/dockerode-client.js');
     return new DockerodeClient(host, app.log);
   });
 }
@@ -44,7 +45,7 @@ async function attachCoderLogs(app: App): Promise<{ close(timeoutMs: number): Pr
   const url = app.options.get(agentUrl);
   const token = app.options.get(agentToken);
   if (!url || !token) return null;
-  const { createCoderLogSink } = await import('../coder/index.js');
+  const { createCoderLogSink } = await import('../core/coder/index.js');
   const certs = app.options.get(extraCertsPath);
   const sink = createCoderLogSink({ url, token, logger: app.log, ...(certs ? { extraCertsPath: certs } : {}) });
   app.buildLog.addSink(sink);
@@ -63,7 +64,7 @@ function stopSignal(): AbortController {
 
 async function docker(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const controller = stopSignal();
-  const app = await prepareApp({ mode: 'docker', argv, env, cwd: process.cwd() });
+  const app = await prepareApp({ mode: 'docker', argv, env, cwd: process.cwd(), builtins: builtinPlugins() });
   const coder = await attachCoderLogs(app);
   const code = await runDocker(app, {
     connect: dockerClient(app),
@@ -83,7 +84,7 @@ async function docker(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 async function plan(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const app = await prepareApp({ mode: 'plan', argv, env, cwd: process.cwd() });
+  const app = await prepareApp({ mode: 'plan', argv, env, cwd: process.cwd(), builtins: builtinPlugins() });
   process.stdout.write(`${await runPlan(app, dockerClient(app))}\n`);
   return 0;
 }
