@@ -14,8 +14,16 @@ export interface InputDef<T = unknown> {
   schema: z.ZodType<T>;
   default?: T;
   required?: boolean;
-  /** The value never appears in logs, errors or plan output. */
+  /**
+   * The value never appears in logs, errors or plan output, and a CODER_INNER_ENVS pattern never
+   * forwards its env var into the workspace.
+   */
   secret?: boolean;
+  /**
+   * The secret strings inside a structured secret value (a password decoded from an `auth`, say);
+   * by default every string in it but `username`, `email` and `serveraddress`.
+   */
+  secretsOf?(value: T): string[];
   /** Other flag spellings accepted, e.g. coder/envbox's own names. */
   aliases?: string[];
   /** A boolean flag may be given bare (`--add-fuse`). */

@@ -8,6 +8,7 @@ import { dockerHost, dockerSocket, idOffset, imageFacts, innerUsername, pullPoli
 import { REDACTED } from '../inputs/options.js';
 import { planContainer, planDaemon, planPull, startActions } from './phases.js';
 import { pullWithRetry } from './pull.js';
+import { redactEnvList, redactEnvRecord, secretFieldsOf } from './redact-plan.js';
 
 function redactAuth(auth: PullAuth | null) {
   if (!auth) return null;
@@ -45,13 +46,15 @@ export async function runPlan(app: App, connect: (host: string) => DockerClient)
   }
   if (!o.get(imageFacts)) assertHostIds(facts, o.get(idOffset), pull.image.raw, o.get(innerUsername));
   const container = await planContainer(app, facts);
+  // Secrets are hidden by the fields that hold them (any length), then by value wherever else they hide.
+  const secrets = secretFieldsOf(o);
+  const create = container.body.Env ? { ...container.body, Env: redactEnvList(container.body.Env, secrets) } : container.body;
   const document = {
-    daemon: daemonPlan ? { managed: true, argv: daemonPlan.spawnArgv, env: daemonPlan.spec.env } : { managed: false, host },
+    daemon: daemonPlan ? { managed: true, argv: daemonPlan.spawnArgv, env: redactEnvRecord(daemonPlan.spec.env, secrets) } : { managed: false, host },
     pull: { image: pull.image.raw, registry: pull.image.registry, auth: redactAuth(pull.auth) },
     facts,
-    container: { name: container.name, create: container.body },
+    container: { name: container.name, create },
     actions: [...startActions(app), ...(daemonPlan?.actions ?? []), ...pullActions, ...container.actions],
   };
-  // Secrets (the agent token in Env, for one) never leave in plan output.
   return app.buildLog.scrub(JSON.stringify(document, null, 2));
 }

@@ -1,6 +1,7 @@
 import { defineInput } from '../../core/inputs/define.js';
 import { absolutePathInput, jsonInput } from '../../core/inputs/kinds.js';
-import { dockerConfigSchema } from './docker-config.js';
+import { secretLeaves } from '../../core/inputs/options.js';
+import { decodeBasicAuth, dockerConfigSchema } from './docker-config.js';
 
 export const imagePullSecret = defineInput({
   key: 'imagePullSecret', env: 'CODER_IMAGE_PULL_SECRET', flag: 'image-secret', secret: true,
@@ -9,6 +10,11 @@ export const imagePullSecret = defineInput({
     'Registry credentials for pulling the workspace image, as a docker config JSON (the content of a Kubernetes '
     + '`kubernetes.io/dockerconfigjson` secret). Used when CODER_DOCKER_CONFIG does not exist. Never logged.',
   example: '{"auths":{"registry.example.com":{"auth":"dXNlcjpwYXNzd29yZA=="}}}',
+  // The password inside each `auth` is as secret as the `auth` itself.
+  secretsOf: (config) => [
+    ...secretLeaves(config),
+    ...Object.values(config?.auths ?? {}).flatMap((entry) => (entry.auth ? [decodeBasicAuth(entry.auth)?.password ?? ''] : [])),
+  ],
 });
 
 export const dockerConfigPath = defineInput({
