@@ -129,11 +129,18 @@ export const pullPolicy = defineInput({
   description: 'When to pull the workspace image, as Kubernetes\' imagePullPolicy: always, if-not-present, or never.', example: 'if-not-present',
 });
 
+export const pruneImages = defineInput({
+  key: 'pruneImages', env: 'ENVBOX_PRUNE_IMAGES', flag: 'prune-images', schema: booleanInput, boolean: true,
+  description:
+    'Remove every unused image after creating the workspace, to free disk. Default: yes on the dockerd envbox starts, '
+    + 'no on an ENVBOX_DOCKER_HOST daemon (others may share it); true or false decides for either.',
+  example: 'false',
+});
 
 export const CORE_INPUTS = [
   innerImage, innerUsername, agentToken, bootstrapScript,
   bridgeCidr, disableIdmappedMount, debug, dockerHost, runtime, ethlink, containerName, idOffset, usernsUser,
   dockerSocket, dockerDataRoot, dockerFallbackDataRoot, dockerExecRoot, dockerPidfile, dockerdLog, daemonTimeout,
-  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, statusFile, terminationLog, pullPolicy,
+  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, statusFile, terminationLog, pullPolicy, pruneImages,
 ] as const;
 

@@ -7,7 +7,7 @@ import type { StartedContext } from '../hooks.js';
 import { assertHostIds, resolveImageFacts } from '../image-facts.js';
 import {
   bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerHost, dockerSocket, dockerdLog, idOffset,
-  innerImage, innerUsername, pullPolicy, runtime, shutdownTimeout,
+  innerImage, innerUsername, pruneImages, pullPolicy, runtime, shutdownTimeout,
 } from '../inputs/core-inputs.js';
 import type { ActionRunner } from '../perform-actions.js';
 import { StopRequested, abortable } from './abort.js';
@@ -119,8 +119,13 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     const containerId = await docker.createContainer(container.name, container.body);
     started.containerId = containerId;
     deps.status.setContainerId(containerId);
-    buildLog.info('Pruning images to free up disk...');
-    await docker.pruneImages().catch((error: unknown) => buildLog.info(`Pruning images failed (not fatal): ${messageOf(error)}`));
+    // A daemon envbox did not start may hold other people's images: it is not ours to clean.
+    if (o.get(pruneImages) ?? managed) {
+      buildLog.info('Pruning images to free up disk...');
+      await docker.pruneImages().catch((error: unknown) => buildLog.info(`Pruning images failed (not fatal): ${messageOf(error)}`));
+    } else if (!managed) {
+      buildLog.info(`Not pruning images on the daemon at ${o.get(dockerHost)}, which envbox does not manage (set ENVBOX_PRUNE_IMAGES=true to prune it).`);
+    }
     buildLog.info('Starting up workspace...');
     await docker.startContainer(containerId);
     const containerExit = docker.waitContainer(containerId);
