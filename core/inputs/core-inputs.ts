@@ -12,7 +12,7 @@ export const innerImage = defineInput({
 });
 export const innerUsername = defineInput({
   key: 'innerUsername', env: 'CODER_INNER_USERNAME', flag: 'username', schema: usernameInput, required: true,
-  description: 'The user in the image that the bootstrap script runs as; its uid, gid and home come from the image.', example: 'coder',
+  description: 'The user in the image that the bootstrap script runs as; its uid, gid and home come from the image. No ":", control characters or surrounding spaces (no /etc/passwd line could match).', example: 'coder',
 });
 export const agentToken = defineInput({
   key: 'agentToken', env: 'CODER_AGENT_TOKEN', flag: 'agent-token', schema: stringInput, secret: true,
@@ -37,7 +37,7 @@ export const debug = defineInput({
 });
 export const dockerHost = defineInput({
   key: 'dockerHost', env: 'ENVBOX_DOCKER_HOST', flag: 'docker-host', schema: dockerHostInput,
-  description: 'Use this existing daemon; start no dockerd or sysbox.', example: 'unix:///var/run/docker.sock',
+  description: 'Use this existing daemon (a unix socket, or tcp://host:port with a port from 1 to 65535); start no dockerd or sysbox, and prune none of its images unless ENVBOX_PRUNE_IMAGES=true.', example: 'unix:///var/run/docker.sock',
 });
 export const runtime = defineInput({
   key: 'runtime', env: 'ENVBOX_RUNTIME', flag: 'runtime', schema: nameInput, default: 'sysbox-runc',
@@ -49,7 +49,7 @@ export const ethlink = defineInput({
 });
 export const containerName = defineInput({
   key: 'containerName', env: 'ENVBOX_CONTAINER_NAME', flag: 'container-name', schema: containerNameInput, default: 'workspace_cvm',
-  description: 'The name of the inner container.', example: 'workspace_cvm',
+  description: 'The name of the inner container, as Docker accepts it: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (at least 2 characters).', example: 'workspace_cvm',
 });
 export const idOffset = defineInput({
   key: 'idOffset', env: 'ENVBOX_ID_OFFSET', flag: 'id-offset', default: 100000,
@@ -99,7 +99,7 @@ export const cgroupRoot = defineInput({
 });
 export const imageFacts = defineInput({
   key: 'imageFacts', env: 'ENVBOX_IMAGE_FACTS', flag: 'image-facts', schema: jsonInput(imageFactsSchema, 'image facts', false),
-  description: '`plan` only: use these image facts instead of pulling and inspecting the image.',
+  description: '`plan` only: use these image facts instead of pulling and inspecting the image. uid and gid plus ENVBOX_ID_OFFSET must stay at most 4294967294.',
   example: '{"uid":1000,"gid":1000,"home":"/home/coder","hasInit":false,"osReleaseId":"ubuntu"}',
 });
 export const shutdownTimeout = defineInput({
@@ -120,7 +120,7 @@ export const statusFile = defineInput({
 });
 export const terminationLog = defineInput({
   key: 'terminationLog', env: 'ENVBOX_TERMINATION_LOG', flag: 'termination-log', schema: absolutePathInput, default: '/dev/termination-log',
-  description: 'Where the reason for a fatal error is written, for Kubernetes to show.', example: '/dev/termination-log',
+  description: 'Where `docker` writes the reason for a fatal error, for Kubernetes to show (`plan` never writes it). An absolute path; an invalid value is not written to.', example: '/dev/termination-log',
 });
 
 export const pullPolicy = defineInput({
