@@ -1,4 +1,4 @@
-import { posix } from 'node:path';
+import { isInSystemDir, isProtectedDir, normalizePath } from '../../core/host/system-dirs.js';
 import type { MountSpec } from '../../core/inputs/kinds.js';
 
 /** Always given to the workspace: its own docker and podman storage, kept outside the image layers. */
@@ -13,11 +13,7 @@ export const DEFAULT_MOUNTS: readonly MountSpec[] = Object.freeze([
  */
 const PRIVATE_TARGETS = new Set(['/var/lib/containers', '/var/lib/docker', '/var/lib/sysbox', '/lib/modules', '/usr/src', '/var/lib/coder']);
 
-/** `/a/b/` and `/a//b` name the same place as `/a/b`. */
-export function normalizePath(path: string): string {
-  const normal = posix.normalize(path);
-  return normal.length > 1 ? normal.replace(/\/+$/, '') : normal;
-}
+export { normalizePath };
 
 export function isPrivateTarget(target: string): boolean {
   return PRIVATE_TARGETS.has(normalizePath(target));
@@ -34,26 +30,9 @@ function isAtOrBelow(path: string, dir: string): boolean {
   return path === dir || path.startsWith(`${dir}/`);
 }
 
-/**
- * The outer container's system directories. envbox never changes their owner or mode: handing one
- * to the workspace's root (host id 100000) would let the workspace rewrite the outer container.
- */
-export const SYSTEM_DIRS: readonly string[] = Object.freeze([
-  '/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/usr',
-  '/var/lib/containerd', '/var/lib/docker', '/var/lib/sysbox', '/var/log', '/var/run',
-]);
-
-/**
- * Also never a mount source: `/`, the parents of the system dirs and of envbox's own storage
- * (owning a parent lets one rename what is inside), and the shared sticky dirs, whose mode 1777
- * the setgid 02755 would replace.
- */
-const REFUSED_SOURCES = new Set(['/', '/var', '/var/lib', '/var/lib/coder', '/tmp', '/var/tmp', ...SYSTEM_DIRS]);
-
 /** A source below a system dir (`/etc/ssl/certs`) is bound as it is: envbox creates, chmods and chowns nothing there. */
 export function isUntouchedSource(source: string): boolean {
-  const path = normalizePath(source);
-  return SYSTEM_DIRS.some((dir) => isAtOrBelow(path, dir));
+  return isInSystemDir(source);
 }
 
 /**
@@ -71,7 +50,7 @@ function targetProblem(target: string): string | null {
 }
 
 function sourceProblem(source: string): string | null {
-  if (!REFUSED_SOURCES.has(source)) return null;
+  if (!isProtectedDir(source)) return null;
   if (source === '/') return 'has the source "/", the outer container\'s root; envbox never gives it to the workspace';
   return `has the source "${source}", a system directory of the outer container (or a parent of one); mount a directory below it, which is bound untouched, or a directory of your own`;
 }
