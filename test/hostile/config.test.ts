@@ -71,6 +71,30 @@ describe('hostile: a config or plugin factory that throws is a config error (exi
     assert.match(error.message, /envbox\.config\.mjs: the function the config exports threw: async config broke/);
   });
 
+  it('a config that exports a promise which rejects', async () => {
+    const root = await projectDir({ 'envbox.config.mjs': "const p = Promise.reject(new Error('promised config broke')); p.catch(() => {});\nexport default p;\n" });
+    const error = await inputErrorOf(prepare(root));
+    assert.match(error.message, /envbox\.config\.mjs: failed to load: promised config broke/);
+  });
+
+  it('a config that exports a promise of a bad config is checked like any other', async () => {
+    const root = await projectDir({ 'envbox.config.mjs': "export default Promise.resolve({ options: { cpus: 'two' } });\n" });
+    const error = await inputErrorOf(prepare(root));
+    assert.equal(error.problems[0]!.variable, `cpus (in ${join(root, 'envbox.config.mjs')})`);
+  });
+
+  it('a config module that throws while it loads', async () => {
+    const root = await projectDir({ 'envbox.config.mjs': "throw new Error('top-level boom');\n" });
+    const error = await inputErrorOf(prepare(root));
+    assert.match(error.message, /envbox\.config\.mjs: failed to load: top-level boom/);
+  });
+
+  it('a plugin module that throws while it loads', async () => {
+    const root = await projectDir({ 'boom.mjs': "throw new Error('module boom');\n", 'envbox.config.mjs': "export default { plugins: ['./boom.mjs'] };\n" });
+    const error = await inputErrorOf(prepare(root));
+    assert.match(error.message, /cannot load the plugin module "\.\/boom\.mjs" .*: module boom/);
+  });
+
   it('a plugin factory that throws', async () => {
     const root = await projectDir({
       'factory.mjs': "export default function quota(options) { throw new Error(`cpus ${options.cpus} is not allowed`); }\n",
