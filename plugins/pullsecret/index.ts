@@ -1,7 +1,7 @@
 import { EnvboxError } from '../../core/errors.js';
-import type { PhaseContext, PullAuth, PullSpec } from '../../core/hooks.js';
+import type { PhaseContext, PullSpec } from '../../core/hooks.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
-import { chooseAuth } from './docker-config.js';
+import { chooseAuth, credentialSecrets } from './docker-config.js';
 import { dockerConfigPath, imagePullSecret } from './inputs.js';
 
 /** The X-Registry-Auth header value; the core's encoder, under the name this plugin's users know. */
@@ -17,13 +17,13 @@ export function pullSecretPlugin(): EnvboxPlugin {
         if (pull.auth !== null) return pull;
         const source = await credentialSource(ctx);
         if (source === null) return pull;
+        ctx.buildLog.redact(credentialSecrets(source.auths));
         const registry = pull.image.registry;
         const chosen = chooseAuth(source.auths, registry);
         if (chosen === null) {
           ctx.log.debug({ source: source.name, registry }, 'no usable registry credentials; pulling anonymously');
           return pull;
         }
-        ctx.buildLog.redact(Object.values(secretsOf(chosen.auth)));
         ctx.log.debug({ source: source.name, registry, authKey: chosen.key, fallback: chosen.fallback }, 'using registry credentials');
         return { ...pull, auth: chosen.auth } satisfies PullSpec;
       });
@@ -65,8 +65,4 @@ function parseConfigFile(path: string, text: string): unknown {
     );
   }
   return (parsed as { auths?: unknown }).auths ?? null;
-}
-
-function secretsOf(auth: PullAuth): Record<string, string> {
-  return 'identitytoken' in auth ? { identitytoken: auth.identitytoken } : { password: auth.password };
 }

@@ -1,7 +1,7 @@
 import { defineInput } from '../../core/inputs/define.js';
 import { absolutePathInput, jsonInput } from '../../core/inputs/kinds.js';
 import { secretLeaves } from '../../core/inputs/options.js';
-import { decodeBasicAuth, dockerConfigSchema } from './docker-config.js';
+import { credentialSecrets, dockerConfigSchema } from './docker-config.js';
 
 export const imagePullSecret = defineInput({
   key: 'imagePullSecret', env: 'CODER_IMAGE_PULL_SECRET', flag: 'image-secret', secret: true,
@@ -11,10 +11,7 @@ export const imagePullSecret = defineInput({
     + '`kubernetes.io/dockerconfigjson` secret). Used when CODER_DOCKER_CONFIG does not exist. Never logged.',
   example: '{"auths":{"registry.example.com":{"auth":"dXNlcjpwYXNzd29yZA=="}}}',
   // The password inside each `auth` is as secret as the `auth` itself.
-  secretsOf: (config) => [
-    ...secretLeaves(config),
-    ...Object.values(config?.auths ?? {}).flatMap((entry) => (entry.auth ? [decodeBasicAuth(entry.auth)?.password ?? ''] : [])),
-  ],
+  secretsOf: (config) => [...secretLeaves(config), ...credentialSecrets(config?.auths)],
 });
 
 export const dockerConfigPath = defineInput({

@@ -161,3 +161,24 @@ describe('hostile: the scrubber knows every form a secret is written in', () => 
     assert.equal(app.buildLog.scrub(`x ${PASSWORD} y`), 'x [redacted] y');
   });
 });
+
+describe('hostile: every credential of the docker config file is a secret, not only the one chosen', () => {
+  it('a site plugin that quotes the whole file in the build log leaks no registry\'s password', async () => {
+    const other = `other-registry-pw-${unique()}`;
+    const chosen = `chosen-registry-pw-${unique()}`;
+    const root = await projectDir({
+      'docker-config.json': JSON.stringify({ auths: {
+        'registry.test:5000': { auth: Buffer.from(`u:${chosen}`).toString('base64') },
+        'other.test': { username: 'o', password: other },
+        'tokens.test': { identitytoken: `idtok-${other}` },
+      } }),
+      'envbox.config.mjs': `export default { plugins: [{ name: 'tattler', apply({ hooks, stages }) {
+        hooks.prePull.tap({ stage: stages.POLICY }, async (pull, ctx) => { ctx.buildLog.info('config: ' + await ctx.host.readFile(${JSON.stringify(join('ROOT', 'docker-config.json'))}.replace('ROOT', process.cwd()))); return pull; });
+      } }] };\n`,
+    });
+    const result = await runCli(['plan'], planEnv(root, { CODER_DOCKER_CONFIG: join(root, 'docker-config.json') }), root);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /config: \{\\"auths\\"/, 'the tattler did log the file');
+    assertNoLeak(await everything(root, result), { other, chosen, 'identity token': `idtok-${other}` });
+  });
+});
