@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareApp } from '../core/app.js';
 import { planContainer } from '../core/lifecycle/phases.js';
-import { MemoryHost } from '../test/support/memory-host.js';
+import { MemoryHost } from '../testing/memory-host.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { FACTS, FULL_ENV, plainContainerSpec, plainInputs } from './spec-pipeline.js';
 

@@ -24,7 +24,7 @@ import { effectiveMounts, isHomeDir, isPrivateTarget } from '../plugins/mounts/p
 import { CPU_PERIOD } from '../plugins/resources/index.js';
 import { cpus as cpusInput, memory as memoryInput } from '../plugins/resources/inputs.js';
 import { addTun } from '../plugins/tun/inputs.js';
-import { MemoryHost } from '../test/support/memory-host.js';
+import { MemoryHost } from '../testing/memory-host.js';
 import { interleave, since } from './lib/interleave.js';
 import { median } from './lib/stats.js';
 import type { Benchmark, BenchResult } from './lib/types.js';

@@ -1,29 +1,41 @@
-import { collectInputs, prepareApp, type App } from '../core/app.js';
+import { collectInputs, explicitConfigPath, prepareApp, type App } from '../core/app.js';
+import { loadConfig } from '../core/config/load-config.js';
 import type { DockerClient } from '../core/docker/client.js';
 import { lazyDockerClient } from '../core/docker/lazy-client.js';
 import { processLauncher } from '../core/daemon/managed-daemon.js';
-import { EXIT_FAILURE, EXIT_INVALID_INPUT, InputError } from '../core/errors.js';
-import { agentToken, statusFile, terminationLog } from '../core/inputs/core-inputs.js';
+import { EXIT_FAILURE, EXIT_INVALID_INPUT, InputError, messageOf } from '../core/errors.js';
+import type { InputDef } from '../core/inputs/define.js';
+import { statusFile, terminationLog } from '../core/inputs/core-inputs.js';
 import { StopRequested } from '../core/lifecycle/abort.js';
 import { runDocker } from '../core/lifecycle/docker.js';
 import { runPlan } from '../core/lifecycle/plan.js';
 import { BuildLog } from '../core/log/buildlog.js';
+import { SecretScrubber } from '../core/log/scrub.js';
 import { createActionRunner } from '../core/perform-actions.js';
 import { failureParagraph } from '../core/status/hints.js';
 import { writeTerminationMessage } from '../core/status/termination.js';
 import { StatusTracker } from '../core/status/tracker.js';
 import { builtinPlugins } from '../plugins/index.js';
-import { agentUrl, extraCertsPath } from '../plugins/coder-logs/inputs.js';
 import { commandUsage } from './help.js';
 import { earlyTerminationLogPath } from './termination-path.js';
-
-const LOG_FLUSH_MS = 5_000;
 
 function dockerClient(app: App): (host: string) => DockerClient {
   return (host) => lazyDockerClient(async () => {
     const { DockerodeClient } = await import('../core/docker/dockerode-client.js');
     return new DockerodeClient(host, app.log);
   });
+}
+
+/** Where the CLI writes, and the one scrubber every byte it writes goes through. */
+export interface CommandIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  cwd: string;
+  secrets: SecretScrubber;
+}
+
+function defaultIo(): CommandIo {
+  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), secrets: new SecretScrubber() };
 }
 
 /** Only `docker` reports to Kubernetes: `plan` changes nothing, not even on bad input. */
@@ -33,23 +45,11 @@ function writeEarlyTermination(command: 'docker' | 'plan', argv: string[], env: 
 }
 
 /** Invalid input: one error line per problem, the termination message (docker only), exit 2, nothing started. */
-function reportInputError(error: InputError, command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv): number {
-  const log = new BuildLog(process.stderr);
+function reportInputError(error: InputError, command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): number {
+  const log = new BuildLog(io.stderr, undefined, io.secrets);
   for (const line of error.message.split('\n')) log.error(line);
-  writeEarlyTermination(command, argv, env, error.message);
+  writeEarlyTermination(command, argv, env, io.secrets.scrub(error.message));
   return EXIT_INVALID_INPUT;
-}
-
-/** Startup logs in Coder, when configured. undici is loaded only then. */
-async function attachCoderLogs(app: App): Promise<{ close(timeoutMs: number): Promise<void> } | null> {
-  const url = app.options.get(agentUrl);
-  const token = app.options.get(agentToken);
-  if (!url || !token) return null;
-  const { createCoderLogSink } = await import('../core/coder/index.js');
-  const certs = app.options.get(extraCertsPath);
-  const sink = createCoderLogSink({ url, token, logger: app.log, ...(certs ? { extraCertsPath: certs } : {}) });
-  app.buildLog.addSink(sink);
-  return sink;
 }
 
 function stopSignal(): AbortController {
@@ -62,11 +62,14 @@ function stopSignal(): AbortController {
   return controller;
 }
 
-async function docker(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+function prepare(mode: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<App> {
+  return prepareApp({ mode, argv, env, cwd: io.cwd, builtins: builtinPlugins(), stderr: io.stderr, secrets: io.secrets });
+}
+
+async function docker(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   const controller = stopSignal();
-  const app = await prepareApp({ mode: 'docker', argv, env, cwd: process.cwd(), builtins: builtinPlugins() });
-  const coder = await attachCoderLogs(app);
-  const code = await runDocker(app, {
+  const app = await prepare('docker', argv, env, io);
+  return runDocker(app, {
     connect: dockerClient(app),
     launcher: processLauncher(app.log, (text) => app.buildLog.scrub(text)),
     actions: createActionRunner(app.host, app.log, app.buildLog),
@@ -79,28 +82,40 @@ async function docker(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     },
     kill: (pid, signal) => process.kill(pid, signal),
   });
-  await coder?.close(LOG_FLUSH_MS);
-  return code;
 }
 
-async function plan(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const app = await prepareApp({ mode: 'plan', argv, env, cwd: process.cwd(), builtins: builtinPlugins() });
-  process.stdout.write(`${await runPlan(app, dockerClient(app))}\n`);
+async function plan(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+  const app = await prepare('plan', argv, env, io);
+  io.stdout.write(`${await runPlan(app, dockerClient(app))}\n`);
   return 0;
 }
 
-export async function runCommand(command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** The inputs `--help` lists: the built-ins that are not disabled, and those the config's site plugins add. */
+async function helpInputs(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<{ defs: InputDef[]; note: string }> {
+  const builtins = builtinPlugins();
+  try {
+    const config = await loadConfig(io.cwd, explicitConfigPath(argv, env));
+    const plugins = [...builtins.filter((p) => !config.disable.includes(p.name)), ...config.plugins];
+    return { defs: collectInputs(plugins), note: config.file ? `\nInputs of ${config.file} are included.\n` : '' };
+  } catch (error) {
+    return { defs: collectInputs(builtins), note: `\nThe config could not be loaded, so only the built-in inputs are listed: ${messageOf(error)}\n` };
+  }
+}
+
+export async function runCommand(command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv, io: CommandIo = defaultIo()): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(commandUsage(command, collectInputs(builtinPlugins())));
+    const { defs, note } = await helpInputs(argv, env, io);
+    io.stdout.write(commandUsage(command, defs) + note);
     return 0;
   }
   try {
-    return command === 'docker' ? await docker(argv, env) : await plan(argv, env);
+    return command === 'docker' ? await docker(argv, env, io) : await plan(argv, env, io);
   } catch (error) {
-    if (error instanceof InputError) return reportInputError(error, command, argv, env);
-    // Failures before the lifecycle owns reporting (config plugins, plan): one clear error line.
-    const paragraph = failureParagraph(error);
-    new BuildLog(process.stderr).error(paragraph);
+    if (error instanceof InputError) return reportInputError(error, command, argv, env, io);
+    // Failures before the lifecycle owns reporting (config plugins, plan): one clear error line,
+    // scrubbed like every other: a site plugin's error may quote the container's Env.
+    const paragraph = io.secrets.scrub(failureParagraph(error));
+    new BuildLog(io.stderr, undefined, io.secrets).error(paragraph);
     writeEarlyTermination(command, argv, env, paragraph);
     return EXIT_FAILURE;
   }

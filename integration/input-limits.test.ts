@@ -9,7 +9,7 @@ import { prepareApp } from '../core/app.js';
 import { InputError } from '../core/errors.js';
 import { runPlan } from '../core/lifecycle/plan.js';
 import { builtinPlugins } from '../plugins/index.js';
-import { MemoryHost } from '../test/support/memory-host.js';
+import { MemoryHost } from '../testing/memory-host.js';
 import { createWorld, destroyWorld, Sandbox, type World } from './harness/index.js';
 
 const FACTS = '{"uid":1000,"gid":1000,"home":"/home/coder","hasInit":true,"osReleaseId":"debian"}';

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { prepareApp, type PrepareOptions } from '../core/app.js';
 import { InputError } from '../core/errors.js';
 import { containerName } from '../core/inputs/core-inputs.js';
-import { MemoryHost } from './support/memory-host.js';
+import { MemoryHost } from '../testing/memory-host.js';
 import { builtinPlugins } from '../plugins/index.js';
 
 const REQUIRED = { CODER_INNER_IMAGE: 'ubuntu', CODER_INNER_USERNAME: 'coder' };
@@ -94,7 +94,62 @@ describe('prepareApp', () => {
     await assert.rejects(prepare(root), (error: unknown) => {
       assert.ok(error instanceof InputError);
       assert.equal(error.problems[0]?.variable, `disable (in ${join(root, 'envbox.config.mjs')})`);
-      assert.match(error.problems[0]?.problem ?? '', /^"gpus" is not a built-in plugin \(they are: workspace, .*gpu/);
+      assert.match(error.problems[0]?.problem ?? '', /^"gpus" is not a built-in plugin \(did you mean "gpu"\?\) \(they are: workspace, .*gpu/);
+      return true;
+    });
+  });
+
+  it('reports every problem at once: bad input and the checks of every plugin\'s configure tap (it used to stop at one)', async () => {
+    const root = await project({});
+    const env = { ...REQUIRED, CODER_CPUS: 'two', CODER_MOUNTS: '/x:/', CODER_ADD_GPU: 'true' };
+    await assert.rejects(prepare(root, { env }), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.deepEqual(error.problems.map((p) => p.variable), ['CODER_CPUS', 'CODER_MOUNTS', 'CODER_USR_LIB_DIR']);
+      return true;
+    });
+  });
+
+  it('does not add a configure complaint about an input that already failed to parse', async () => {
+    const env = { ...REQUIRED, CODER_ADD_GPU: 'true', CODER_USR_LIB_DIR: 'usr/lib' };
+    await assert.rejects(prepare(await project({}), { env }), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.deepEqual(error.problems.map((p) => p.variable), ['CODER_USR_LIB_DIR']);
+      assert.match(error.message, /is not an absolute path/);
+      return true;
+    });
+  });
+
+  it('refuses two site plugins with one name, naming both sources (exit 2)', async () => {
+    const root = await project({
+      'a.mjs': "export default { name: 'site', apply() {} };\n",
+      'envbox.config.mjs': "export default { plugins: ['./a.mjs', { name: 'site', apply() {} }] };\n",
+    });
+    const file = join(root, 'envbox.config.mjs');
+    await assert.rejects(prepare(root), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.equal(error.problems[0]?.variable, 'plugin "site"');
+      assert.equal(error.problems[0]?.problem, `is the name of both plugins[0] ("./a.mjs") in ${file} and plugins[1] in ${file}; each plugin needs its own name`);
+      return true;
+    });
+  });
+
+  it('refuses a site plugin named like a built-in that is not disabled, and accepts it as a replacement once disabled', async () => {
+    const inline = "{ name: 'gpu', apply() {} }";
+    const clash = await project({ 'envbox.config.mjs': `export default { plugins: [${inline}] };\n` });
+    await assert.rejects(prepare(clash), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.match(error.message, /^plugin "gpu": is the name of both the built-in plugin and plugins\[0\] in .*envbox\.config\.mjs; .*Example: rename the site plugin, or disable: \['gpu'\] to replace the built-in$/);
+      return true;
+    });
+    const replaced = await project({ 'envbox.config.mjs': `export default { plugins: [${inline}], disable: ['gpu'] };\n` });
+    assert.equal((await prepare(replaced)).plugins.filter((p) => p.name === 'gpu').length, 1);
+  });
+
+  it('refuses a site plugin that taps a hook that does not exist, naming the hook and the real ones (exit 2)', async () => {
+    const root = await project({ 'envbox.config.mjs': "export default { plugins: [{ name: 'typo', apply({ hooks }) { hooks.poststart.tap(() => {}); } }] };\n" });
+    await assert.rejects(prepare(root), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.match(error.message, /^plugin "typo": api\.hooks\.poststart is not a hook \(did you mean "postStart"\?\)/);
       return true;
     });
   });

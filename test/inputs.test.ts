@@ -233,7 +233,13 @@ describe('how the message spells the variable', () => {
 
   it('reports an unknown config key', () => {
     const error = inputError({ config: { cpu: 2 }, configFile: 'envbox.config.js' });
-    assert.match(error.message, /^cpu \(in envbox.config.js\): is not a known option\. Example: options: \{ cpus: 2 \}/);
+    assert.match(error.message, /^cpu \(in envbox.config.js\): is not a known option \(did you mean "cpus"\?\)\. Example: options: \{ cpus: "2" \}/);
+  });
+
+  it('suggests the nearest option for a typo, as Vite does, and none when nothing is close', () => {
+    assert.match(inputError({ config: { cpuss: 2 }, configFile: 'c.js' }).message, /^cpuss \(in c.js\): is not a known option \(did you mean "cpus"\?\)/);
+    assert.match(inputError({ config: { addFsue: true }, configFile: 'c.js' }).message, /\(did you mean "addFuse"\?\)/);
+    assert.match(inputError({ config: { somethingElse: 1 }, configFile: 'c.js' }).message, /^somethingElse \(in c.js\): is not a known option\. Example: options: \{ cpus: 2 \}/);
   });
 
   it('rejects a config value that is neither text, number nor boolean', () => {

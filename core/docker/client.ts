@@ -1,4 +1,4 @@
-import type { PullAuth } from '../hooks.js';
+import type { PullAuth } from './registry-auth.js';
 import type { ContainerCreateBody } from '../spec/types.js';
 
 /** One line of the pull progress stream, as the daemon sends it. */

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { InputError, type InputProblem } from '../errors.js';
 import type { InputDef } from './define.js';
 import { OptionValues } from './options.js';
+import { nearest } from '../suggest.js';
 
 export interface InputSources {
   /** Option defaults from the config file, keyed by config key; `configFile` names it in errors. */
@@ -23,7 +24,7 @@ export interface DisabledInput {
 type Origin = 'config' | 'env' | 'flag';
 
 /** The raw value and where it came from, by precedence: flag, then env (empty counts as unset), then config. */
-function rawValue(def: InputDef, sources: InputSources): { raw: unknown; origin: Origin } | undefined {
+export function rawValue(def: InputDef, sources: InputSources): { raw: unknown; origin: Origin } | undefined {
   const flag = sources.flags[def.flag];
   const env = sources.env[def.env];
   const config = sources.config?.[def.key];
@@ -68,6 +69,16 @@ function exampleFor(def: InputDef, origin: Origin): string {
  * so the user fixes all of them in one go.
  */
 export function resolveInputs(defs: InputDef[], sources: InputSources): OptionValues {
+  const { options, problems } = resolveInputsCollecting(defs, sources);
+  if (problems.length > 0) throw new InputError(problems);
+  return options;
+}
+
+/**
+ * Like resolveInputs, but returns the problems instead of throwing, with each bad input at its
+ * default, so that the plugins' configure checks can still run and be reported in the same pass.
+ */
+export function resolveInputsCollecting(defs: InputDef[], sources: InputSources): { options: OptionValues; problems: InputProblem[] } {
   const problems: InputProblem[] = [];
   const values = new Map<string, unknown>();
   const byKey = new Map<string, InputDef>();
@@ -77,11 +88,14 @@ export function resolveInputs(defs: InputDef[], sources: InputSources): OptionVa
     if (problem) problems.push(problem);
   }
   const unknownConfigKeys = Object.keys(sources.config ?? {}).filter((k) => !defs.some((d) => d.key === k) && !disabled.some((d) => d.def.key === k));
+  const knownKeys = [...defs, ...disabled.map((d) => d.def)].map((d) => d.key);
   for (const key of unknownConfigKeys) {
+    const match = nearest(key, knownKeys);
+    const def = defs.find((d) => d.key === match);
     problems.push({
       variable: `${key} (in ${sources.configFile ?? 'the config file'})`,
-      problem: 'is not a known option',
-      example: `options: { cpus: 2 } (see the README for every option)`,
+      problem: `is not a known option${match ? ` (did you mean "${match}"?)` : ''}`,
+      example: def ? `options: { ${def.key}: ${JSON.stringify(def.example)} }` : `options: { cpus: 2 } (see the README for every option)`,
     });
   }
   for (const def of defs) {
@@ -97,6 +111,7 @@ export function resolveInputs(defs: InputDef[], sources: InputSources): OptionVa
     if (parsed.success) {
       values.set(def.key, parsed.data);
     } else {
+      values.set(def.key, def.default);
       let problem = parsed.error.issues[0]?.message ?? 'is invalid';
       if (def.secret && typeof raw === 'string' && raw.length > 0) problem = problem.split(raw).join('[redacted]');
       problems.push({
@@ -106,6 +121,5 @@ export function resolveInputs(defs: InputDef[], sources: InputSources): OptionVa
       });
     }
   }
-  if (problems.length > 0) throw new InputError(problems);
-  return new OptionValues(values, byKey);
+  return { options: new OptionValues(values, byKey), problems };
 }

@@ -4,6 +4,8 @@ import { cgroupRoot, containerName, runtime } from '../../core/inputs/core-input
 import { HOST_NAME_MAX } from '../../core/inputs/kinds.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { STAGE } from '../../core/hooks.js';
+import { withExtraHost } from '../../core/spec/edits.js';
+import type { ContainerCreateBody } from '../../core/spec/types.js';
 import { copyCpuQuota, readOuterCpuQuota, selfCgroupPath } from './cpu-quota.js';
 import { innerHostname, innerWorkDir } from './inputs.js';
 
@@ -24,7 +26,7 @@ export function workspacePlugin(): EnvboxPlugin {
 
       hooks.containerSpec.tap({ stage: STAGE.BASE }, (body, ctx) => {
         const workDir = ctx.options.get(innerWorkDir);
-        return {
+        const base: ContainerCreateBody = {
           ...body,
           User: 'root',
           Hostname: ctx.options.get(innerHostname) ?? ctx.containerName,
@@ -39,9 +41,9 @@ export function workspacePlugin(): EnvboxPlugin {
             ...(ctx.facts.hasInit ? {} : { Init: true }),
             Runtime: ctx.options.get(runtime),
             AutoRemove: true,
-            ExtraHosts: ['host.docker.internal:host-gateway'],
           },
         };
+        return withExtraHost(base, 'host.docker.internal', 'host-gateway');
       });
 
       hooks.postStart.tap(async (ctx) => {
@@ -53,7 +55,6 @@ export function workspacePlugin(): EnvboxPlugin {
       });
 
       hooks.postStart.tap(async (ctx) => {
-        if (ctx.mode !== 'docker') return;
         try {
           const self = selfCgroupPath((await ctx.host.readFile('/proc/self/cgroup')) ?? '');
           const quota = await readOuterCpuQuota(ctx.options.get(cgroupRoot), self);

@@ -7,7 +7,7 @@ import { prepareApp } from '../../core/app.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { CONFIG_FILE_NAMES } from '../../core/config/load-config.js';
 import { InputError } from '../../core/errors.js';
-import { MemoryHost } from '../support/memory-host.js';
+import { MemoryHost } from '../../testing/memory-host.js';
 import { planEnv, projectDir, removeProjects, runCli } from './cli.js';
 
 after(removeProjects);

@@ -7,7 +7,7 @@ import { prepareApp } from '../../core/app.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { InputError } from '../../core/errors.js';
 import { runPlan } from '../../core/lifecycle/plan.js';
-import { MemoryHost } from '../support/memory-host.js';
+import { MemoryHost } from '../../testing/memory-host.js';
 import { startLifecycle } from '../support/lifecycle-run.js';
 import { FACTS, planEnv, projectDir, removeProjects, runCli } from './cli.js';
 
