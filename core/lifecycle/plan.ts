@@ -22,14 +22,14 @@ function redactAuth(auth: PullAuth | null) {
  */
 export async function runPlan(app: App, connect: (host: string) => DockerClient): Promise<string> {
   const o = app.options;
+  const given = o.get(imageFacts);
+  const idProblem = given ? hostIdProblem(given, o.get(idOffset)) : null;
+  if (idProblem !== null) throw new InputError([{ variable: imageFacts.env, problem: idProblem, example: `${imageFacts.env}=${imageFacts.example}` }]);
   const host = o.get(dockerHost);
   const daemonPlan = host === undefined ? await planDaemon(app) : null;
   const { pull, actions: pullActions } = await planPull(app);
-  let facts: ImageFacts | undefined = o.get(imageFacts);
-  if (facts) {
-    const problem = hostIdProblem(facts, o.get(idOffset));
-    if (problem !== null) throw new InputError([{ variable: imageFacts.env, problem, example: `${imageFacts.env}=${imageFacts.example}` }]);
-  } else {
+  let facts: ImageFacts | undefined = given;
+  if (!facts) {
     const address = host ?? `unix://${o.get(dockerSocket)}`;
     try {
       const docker = connect(address);
@@ -43,8 +43,8 @@ export async function runPlan(app: App, connect: (host: string) => DockerClient)
         { cause: error },
       );
     }
+    assertHostIds(facts, o.get(idOffset), pull.image.raw, o.get(innerUsername));
   }
-  if (!o.get(imageFacts)) assertHostIds(facts, o.get(idOffset), pull.image.raw, o.get(innerUsername));
   const container = await planContainer(app, facts);
   // Secrets are hidden by the fields that hold them (any length), then by value wherever else they hide.
   const secrets = secretFieldsOf(o);
