@@ -1,5 +1,5 @@
 import { isInSystemDir, isProtectedDir, normalizePath } from '../../core/host/system-dirs.js';
-import type { MountSpec } from '../../core/inputs/kinds.js';
+import { mountTargetProblem, type MountSpec } from '../../core/inputs/kinds.js';
 
 /** Always given to the workspace: its own docker and podman storage, kept outside the image layers. */
 export const DEFAULT_MOUNTS: readonly MountSpec[] = Object.freeze([
@@ -25,28 +25,15 @@ export function isHomeDir(source: string): boolean {
   return path === '/root' || /^\/home\/[^/]+$/.test(path);
 }
 
-/** `path` is `dir` or lies below it. */
-function isAtOrBelow(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(`${dir}/`);
-}
-
 /** A source below a system dir (`/etc/ssl/certs`) is bound as it is: envbox creates, chmods and chowns nothing there. */
 export function isUntouchedSource(source: string): boolean {
   return isInSystemDir(source);
 }
 
-/**
- * Targets the runtime refuses or that break the workspace, as measured on dockerd 20.10 with runc:
- * `/proc` and below ("cannot be mounted because it is not of type proc"), `/dev` itself (the
- * container fails to start: "stat /dev/null: no such file or directory"), and `/sys` and below
- * (sysfs is read-only and the runtime's own: a path that does not exist there fails to mount).
- */
 function targetProblem(target: string): string | null {
   if (target === '/') return `mounts over the workspace's root "/"; choose a directory inside it`;
-  if (isAtOrBelow(target, '/proc')) return `has the target "${target}"; the runtime refuses any mount at or below /proc`;
-  if (target === '/dev') return 'has the target "/dev", which hides the device nodes the workspace needs (it would fail to start); mount below it instead, such as /dev/shm';
-  if (isAtOrBelow(target, '/sys')) return `has the target "${target}"; /sys belongs to the runtime (read-only sysfs), so a mount there fails or hides it`;
-  return null;
+  const problem = mountTargetProblem(target);
+  return problem === null ? null : `has the target "${target}"; ${problem}`;
 }
 
 function sourceProblem(source: string): string | null {
