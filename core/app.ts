@@ -37,8 +37,6 @@ export interface PrepareOptions {
   /** The built-in plugins, composed by the CLI (core imports no plugin). */
   builtins: EnvboxPlugin[];
   stderr?: { write(text: string): unknown };
-  /** Where pino writes (stderr by default). */
-  logDestination?: NodeJS.WritableStream;
   /** The scrubber to fill with secrets; the CLI passes its own so that its error paths use it too. */
   secrets?: SecretScrubber;
   /** A config to use instead of searching for one (envbox/testing). */
@@ -100,8 +98,9 @@ export function parseFlags(argv: string[], defs: InputDef[]): Record<string, str
     return flags;
   } catch (error) {
     const message = asError(error).message.replace(/\. To specify a positional.*$/s, '');
-    const flag = /'(--?[^' ]+)/.exec(message)?.[1] ?? 'arguments';
-    throw new InputError([{ variable: flag, problem: message, example: 'envbox docker --image=ubuntu --username=coder (see envbox docker --help)' }]);
+    const flag = /'(--?[^' =]+)/.exec(message)?.[1] ?? 'arguments';
+    const hint = /^Unknown option/.test(message) ? didYouMean(flag.replace(/^-+/, ''), Object.keys(options)).replace(/"([^"]+)"/, '"--$1"') : '';
+    throw new InputError([{ variable: flag, problem: `${message}${hint}`, example: 'envbox docker --image=ubuntu --username=coder (see envbox docker --help)' }]);
   }
 }
 
@@ -178,7 +177,7 @@ export async function prepareApp(prepare: PrepareOptions): Promise<App> {
   secrets.add(resolved.options.secretValues());
   const buildLog = new BuildLog(prepare.stderr ?? process.stderr, undefined, secrets);
   const redactKeys = [...defs.filter((d) => d.secret).map((d) => d.key), ...plugins.flatMap((p) => p.secretKeys ?? [])];
-  const log = createLogger({ debug: resolved.options.get(debug) ?? false, scrub: (line) => secrets.scrub(line), redactKeys, ...(prepare.logDestination ? { destination: prepare.logDestination } : {}) });
+  const log = createLogger({ debug: resolved.options.get(debug) ?? false, scrub: (line) => secrets.scrub(line), redactKeys });
   const host = prepare.host ?? new NodeHost(Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)));
   const hooks = createHooks();
   for (const plugin of plugins) {

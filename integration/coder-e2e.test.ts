@@ -16,8 +16,8 @@ import type { StandInSnapshot } from './coderd/serve.js';
 import { startCoderdStandIn, type CoderdStandIn, type ReceivedLog } from './coderd/standin.js';
 import { makeTestCa, type TestCa } from './coderd/tls.js';
 
-const MAIN = join(repoRoot, 'dist', 'core', 'cli', 'main.js');
-/** What envbox gives coderd at exit (LOG_FLUSH_MS in core/cli/commands.ts). */
+const MAIN = join(repoRoot, 'dist', 'cli', 'main.js');
+/** What envbox gives coderd at exit (LOG_FLUSH_MS in plugins/coder-logs/index.ts). */
 const LOG_CLOSE_BOUND_MS = 5_000;
 /** Node's start, the failure itself and a busy CI machine; the bound under test is the close timeout. */
 const MARGIN_MS = 4_000;

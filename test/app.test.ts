@@ -99,6 +99,17 @@ describe('prepareApp', () => {
     });
   });
 
+  it('suggests the nearest built-in for a misspelt disable, and the nearest flag for a misspelt one', async () => {
+    const root = await project({ 'envbox.config.mjs': "export default { disable: ['gpuu'] };\n" });
+    await assert.rejects(prepare(root), /"gpuu" is not a built-in plugin \(did you mean "gpu"\?\)/);
+    await assert.rejects(prepare(await project({}), { argv: ['--cpuss=2'] }), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.equal(error.problems[0]?.variable, '--cpuss');
+      assert.match(error.problems[0]?.problem ?? '', /^Unknown option '--cpuss'.* \(did you mean "--cpus"\?\)$/);
+      return true;
+    });
+  });
+
   it('reports every problem at once: bad input and the checks of every plugin\'s configure tap (it used to stop at one)', async () => {
     const root = await project({});
     const env = { ...REQUIRED, CODER_CPUS: 'two', CODER_MOUNTS: '/x:/', CODER_ADD_GPU: 'true' };

@@ -13,6 +13,7 @@ import type { HostView } from '../core/host/host.js';
 import type { OptionValues } from '../core/inputs/options.js';
 import { failedContext, planContainer, planDaemon, planPull, shutdownContext, startedContext } from '../core/lifecycle/phases.js';
 import { runPlan as runCorePlan } from '../core/lifecycle/plan.js';
+import { failureParagraph } from '../core/status/hints.js';
 import type { BuildLogEntry } from '../core/log/buildlog.js';
 import type { EnvboxPlugin } from '../core/plugin.js';
 import type { ContainerCreateBody } from '../core/spec/types.js';
@@ -132,12 +133,19 @@ export async function runShutdown(plugins: readonly EnvboxPlugin[], run: TestRun
   return tested;
 }
 
-/** `failed`, as after a runtime failure; `message` is what envbox would report. */
+/** `failed`, as after a runtime failure: `message` is the paragraph envbox would report for `error`. */
 export async function runFailed(plugins: readonly EnvboxPlugin[], run: TestRun & { error?: unknown; containerId?: string | null } = {}): Promise<Tested> {
   const tested = await prepareTest(plugins, { ...run, mode: 'docker' });
   const error = run.error ?? new Error('the workspace container exited with code 1');
-  const message = tested.app.buildLog.scrub(error instanceof Error ? error.message : String(error));
+  const message = tested.app.buildLog.scrub(failureParagraph(error));
   await tested.app.hooks.failed.promise(failedContext(tested.app, error, message, run.containerId ?? null));
+  return tested;
+}
+
+/** `buildLog`: writes `lines` to the build log, as envbox does, so that each reaches the plugins' taps (scrubbed). */
+export async function runBuildLog(plugins: readonly EnvboxPlugin[], run: TestRun & { lines: readonly string[] }): Promise<Tested> {
+  const tested = await prepareTest(plugins, run);
+  for (const line of run.lines) tested.app.buildLog.info(line);
   return tested;
 }
 
