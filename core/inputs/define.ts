@@ -20,10 +20,11 @@ export interface InputDef<T = unknown> {
    */
   secret?: boolean;
   /**
-   * The secret strings inside a structured secret value (a password decoded from an `auth`, say);
-   * by default every string in it but `username`, `email` and `serveraddress`.
+   * For a value that is public apart from some parts (the password in `http://user:pass@proxy:3128`),
+   * or secret parts a secret value holds in another form (the password inside a base64 `auth`):
+   * those parts are scrubbed like secrets.
    */
-  secretsOf?(value: T): string[];
+  secretParts?(value: T): string[];
   /** Other flag spellings accepted, e.g. coder/envbox's own names. */
   aliases?: string[];
   /** A boolean flag may be given bare (`--add-fuse`). */

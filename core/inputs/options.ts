@@ -26,11 +26,13 @@ export class OptionValues {
 
   /** Every secret value that is set, so that loggers can scrub them from any text. */
   secretValues(): string[] {
-    return this.definitions().filter((d) => d.secret).flatMap((d) => {
-      const value = this.values.get(d.key);
-      if (value === undefined || value === null) return [];
-      return (d.secretsOf ?? secretLeaves)(value).filter((v) => v.length > 0);
-    });
+    const whole = this.definitions().filter((d) => d.secret).flatMap((d) => secretLeaves(this.values.get(d.key)));
+    return [...whole, ...this.definitions().flatMap((d) => this.partsOf(d))];
+  }
+
+  private partsOf(def: InputDef): string[] {
+    const value = this.values.get(def.key);
+    return def.secretParts && value !== undefined ? def.secretParts(value).filter((p) => p.length > 0) : [];
   }
 
   /** The env vars of the secret inputs (CODER_AGENT_TOKEN, CODER_IMAGE_PULL_SECRET, a site's own). */

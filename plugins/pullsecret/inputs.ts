@@ -1,6 +1,5 @@
 import { defineInput } from '../../core/inputs/define.js';
 import { absolutePathInput, jsonInput } from '../../core/inputs/kinds.js';
-import { secretLeaves } from '../../core/inputs/options.js';
 import { credentialSecrets, dockerConfigSchema } from './docker-config.js';
 
 /** How a docker config is described in errors, for the env var and the file alike. */
@@ -14,7 +13,7 @@ export const imagePullSecret = defineInput({
     + '`kubernetes.io/dockerconfigjson` secret). Used when CODER_DOCKER_CONFIG does not exist.',
   example: '{"auths":{"registry.example.com":{"auth":"dXNlcjpwYXNzd29yZA=="}}}',
   // The password inside each `auth` is as secret as the `auth` itself.
-  secretsOf: (config) => [...secretLeaves(config), ...credentialSecrets(config?.auths)],
+  secretParts: (config) => credentialSecrets(config?.auths),
 });
 
 export const dockerConfigPath = defineInput({
