@@ -19,6 +19,9 @@ export interface BuildLogListener {
   call(entry: BuildLogEntry): void;
 }
 
+/** Lines kept for a listener that is not attached yet; a build log that never gets one must not grow without end. */
+const MAX_PENDING = 1000;
+
 export class BuildLog {
   private listener: BuildLogListener | undefined;
   /** Lines written before the listener is attached (while inputs are still being checked). */
@@ -65,7 +68,7 @@ export class BuildLog {
     const entry: BuildLogEntry = Object.freeze({ output: this.scrub(output), time: this.now().toISOString(), type });
     this.stream.write(`${JSON.stringify(entry)}\n`);
     if (this.listener) this.deliver(entry);
-    else this.pending.push(entry);
+    else if (this.pending.length < MAX_PENDING) this.pending.push(entry);
   }
 
   /** A failing or re-entrant listener never stops envbox: it is reported once, and a line it writes itself is not fed back. */
