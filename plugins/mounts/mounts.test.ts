@@ -35,18 +35,7 @@ describe('mounts plugin', () => {
       { kind: 'mkdir', path: '/home/coder', mode: '0755' },
       { kind: 'chmod', path: '/home/coder', mode: '02755' },
       { kind: 'chown', path: '/home/coder', uid: 101001, gid: 101001 },
-      { kind: 'mkdir', path: '/etc/hosts', mode: '0755' },
-      { kind: 'remount', path: '/etc/hosts', options: 'rw' },
-      { kind: 'chmod', path: '/etc/hosts', mode: '02755' },
-      { kind: 'chown', path: '/etc/hosts', uid: 100000, gid: 100000 },
-      { kind: 'mkdir', path: '/etc/hostname', mode: '0755' },
-      { kind: 'remount', path: '/etc/hostname', options: 'rw' },
-      { kind: 'chmod', path: '/etc/hostname', mode: '02755' },
-      { kind: 'chown', path: '/etc/hostname', uid: 100000, gid: 100000 },
-      // privacy goes by target: /usr/src mounted elsewhere is the workspace's
-      { kind: 'mkdir', path: '/usr/src', mode: '0755' },
-      { kind: 'chmod', path: '/usr/src', mode: '02755' },
-      { kind: 'chown', path: '/usr/src', uid: 100000, gid: 100000 },
+      // /etc/hosts, /etc/hostname and /usr/src lie in the outer container's system dirs: bound untouched
     ]);
   });
 
@@ -93,9 +82,9 @@ describe('mounts plugin', () => {
   });
 
   it('declares the same actions whatever the host holds, so that plan and docker agree (the executor skips what exists)', async () => {
-    const env = { CODER_MOUNTS: '/etc/resolv.conf:/etc/resolv.conf:ro' };
+    const env = { CODER_MOUNTS: '/srv/resolv.conf:/etc/resolv.conf:ro' };
     const bare = await runContainerSpec([mountsPlugin()], { env });
-    const populated = await runContainerSpec([mountsPlugin()], { env, host: new MemoryHost().file('/etc/resolv.conf').mount('/etc/resolv.conf') });
+    const populated = await runContainerSpec([mountsPlugin()], { env, host: new MemoryHost().file('/srv/resolv.conf').mount('/srv/resolv.conf') });
     assert.deepEqual(populated.actions, bare.actions);
     assert.deepEqual(strip(bare.actions).slice(2).map((a) => a.kind), ['mkdir', 'remount', 'chmod', 'chown']);
   });
