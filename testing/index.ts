@@ -174,3 +174,22 @@ export function describeActions(actions: readonly Action[]): string[] {
 export function actionsOf(actions: readonly Action[], plugin: string): Action[] {
   return actions.filter((a) => a.plugin === plugin);
 }
+
+/**
+ * An outer container ready for ENVBOX_ROOTLESS, as the unprivileged pod of examples/kubernetes gives
+ * it: the user coder (1000:1000, home /home/coder) with subordinate ids 100000-165535, /dev/net/tun
+ * and /dev/fuse, no seccomp filter, /proc unmasked, newuidmap/newgidmap file-capped. Remove or change
+ * one part to test what happens without it.
+ */
+export function rootlessHost(env: Record<string, string> = {}): MemoryHost {
+  return new MemoryHost({ ...REQUIRED_ENV, ENVBOX_ROOTLESS: 'true', ...env })
+    .file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\ncoder:x:1000:1000::/home/coder:/bin/bash\n')
+    .file('/etc/subuid', 'coder:100000:65536\n')
+    .file('/etc/subgid', 'coder:100000:65536\n')
+    .charDevice('/dev/net/tun', 10, 200)
+    .charDevice('/dev/fuse', 10, 229)
+    .file('/proc/self/status', 'Name:\tnode\nNoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n')
+    .file('/usr/bin/newuidmap', '', 0o755).capabilities('/usr/bin/newuidmap', 'cap_setuid=ep')
+    .file('/usr/bin/newgidmap', '', 0o755).capabilities('/usr/bin/newgidmap', 'cap_setgid=ep')
+    .link('eth0', 1450);
+}

@@ -15,6 +15,7 @@ export class MemoryHost implements HostView {
   private readonly nodes = new Map<string, Node>([['/', { kind: 'dir', mode: 0o755 }]]);
   private mountTable: MountEntry[] = [];
   private links = new Map<string, number>();
+  private caps = new Map<string, string>();
 
   constructor(public env: Record<string, string> = {}) {}
 
@@ -44,6 +45,12 @@ export class MemoryHost implements HostView {
 
   mount(target: string, options: Partial<Omit<MountEntry, 'target'>> = {}): this {
     this.mountTable.push({ target, source: options.source ?? 'none', fstype: options.fstype ?? 'bind', options: options.options ?? ['ro'] });
+    return this;
+  }
+
+  /** File capabilities as getcap prints them, e.g. `cap_setuid=ep`. */
+  capabilities(path: string, caps: string): this {
+    this.caps.set(path, caps);
     return this;
   }
 
@@ -112,6 +119,10 @@ export class MemoryHost implements HostView {
 
   async mounts() {
     return [...this.mountTable];
+  }
+
+  async fileCapabilities(path: string) {
+    return this.resolve(path) === null ? null : (this.caps.get(path) ?? '');
   }
 
   async linkMtu(name: string) {

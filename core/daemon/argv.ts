@@ -11,7 +11,8 @@ export interface DaemonPaths {
 export interface DaemonArgvInput {
   paths: DaemonPaths;
   bridge: Cidr;
-  usernsUser: string;
+  /** null: no --userns-remap (the rootless daemon is in a user namespace already). */
+  usernsUser: string | null;
   /** null: the link is missing, so dockerd keeps its default MTU. */
   mtu: number | null;
   /** Restart after a full disk: vfs on the fallback data root, since overlay2 fails on overlay. */
@@ -27,7 +28,7 @@ export function dockerdArgv(input: DaemonArgvInput): string[] {
     `--data-root=${input.fallbackDataRoot ?? input.paths.dataRoot}`,
     `--exec-root=${input.paths.execRoot}`,
     `--pidfile=${input.paths.pidfile}`,
-    `--userns-remap=${input.usernsUser}`,
+    ...(input.usernsUser === null ? [] : [`--userns-remap=${input.usernsUser}`]),
     `--storage-driver=${input.fallbackDataRoot ? 'vfs' : 'overlay2'}`,
     `--bip=${input.bridge.firstHost}/${input.bridge.prefix}`,
   ];

@@ -39,6 +39,11 @@ export interface HostView {
   readlink(path: string): Promise<string | null>;
   readFile(path: string): Promise<string | null>;
   mounts(): Promise<MountEntry[]>;
+  /**
+   * A file's capabilities as getcap prints them (`cap_setuid=ep`), '' when it has none, or null
+   * when they cannot be read (no such file, or no getcap).
+   */
+  fileCapabilities(path: string): Promise<string | null>;
   /** The MTU of a network link, or null when the link does not exist. */
   linkMtu(name: string): Promise<number | null>;
 }

@@ -1,5 +1,6 @@
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
+import { execa } from 'execa';
 import type { DirEntry, FileKind, FileStat, HostView, MountEntry } from './host.js';
 
 function kindOf(s: Stats | Dirent): FileKind {
@@ -64,9 +65,23 @@ export class NodeHost implements HostView {
   async readlink(path: string) { return orNull(readlink(path)); }
   async readFile(path: string) { return orNull(readFile(path, 'utf8')); }
   async mounts() { return parseMountinfo((await this.readFile('/proc/self/mountinfo')) ?? ''); }
+  // Node has no xattr API; getcap (libcap2-bin, in the envbox image) decodes security.capability.
+  async fileCapabilities(path: string) {
+    if ((await this.stat(path)) === null) return null;
+    const result = await orNull(execa('getcap', [path], { reject: false }));
+    if (!result || result.exitCode !== 0) return null;
+    return parseGetcap(String(result.stdout));
+  }
   async linkMtu(name: string) {
     const text = await this.readFile(`/sys/class/net/${name}/mtu`);
     const mtu = text === null ? NaN : Number(text.trim());
     return Number.isInteger(mtu) && mtu > 0 ? mtu : null;
   }
+}
+
+/** `getcap FILE` prints "FILE cap_setuid=ep" (libcap 2.4x) or "FILE = cap_setuid+ep" (older), or nothing. */
+export function parseGetcap(output: string): string {
+  const line = output.trim().split('\n')[0] ?? '';
+  const match = /\s(?:=\s)?(cap_\S.*)$/.exec(line);
+  return match?.[1]?.trim() ?? '';
 }

@@ -2,7 +2,8 @@ import type { App } from '../app.js';
 import type { DockerClient, StreamingExec } from '../docker/client.js';
 import type { DaemonLauncher, DaemonSet } from '../daemon/managed-daemon.js';
 import { waitForPing } from '../daemon/wait.js';
-import { EnvboxError, messageOf } from '../errors.js';
+import { EXIT_FAILURE, EXIT_INVALID_INPUT, EnvboxError, InputError, messageOf } from '../errors.js';
+import { assertRootlessRequirements } from '../rootless/checks.js';
 import { assertHostIds, resolveImageFacts } from '../image-facts.js';
 import {
   bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerHost, dockerSocket, dockerdLog, idOffset,
@@ -47,6 +48,10 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
 
   const startDaemon = async (fallback: boolean): Promise<void> => {
     const plan = await planDaemon(app, { fallback });
+    if (plan.rootless && !fallback) {
+      await assertRootlessRequirements(app.host);
+      buildLog.info(`Starting a rootless dockerd as ${plan.rootless.name} (uid ${plan.rootless.uid}, subordinate ids ${plan.rootless.subuid.start}-${plan.rootless.subuid.start + plan.rootless.subuid.count - 1})...`);
+    }
     await deps.actions.run(plan.actions);
     if (fallback && started.daemons) await started.daemons.restartDockerd(plan.spawnArgv, plan.spec.env);
     else {
@@ -82,6 +87,7 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     await abortable(pullWithRetry(started.docker!, pull, buildLog, log, { policy: o.get(pullPolicy), signal }), signal);
   };
 
+  buildLog.onWarning((text) => deps.status.warn(text));
   try {
     await deps.actions.run(startActions(app));
     deps.status.enter('starting-daemon');
@@ -173,7 +179,8 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     await hooks.failed.promise(failedContext(app, error, paragraph, started.containerId))
       .catch((hookError: unknown) => buildLog.info(`Warning: ${messageOf(hookError)}`));
     await cleanup(app, started);
-    return 1;
+    // Input that only the image can prove wrong (an init image in rootless mode) is still bad input.
+    return error instanceof InputError ? EXIT_INVALID_INPUT : EXIT_FAILURE;
   }
 }
 

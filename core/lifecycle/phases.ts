@@ -8,8 +8,10 @@ import {
 } from '../hooks.js';
 import {
   bridgeCidr, cgroupRoot, containerName, dockerDataRoot, dockerExecRoot, dockerFallbackDataRoot, dockerPidfile,
-  dockerSocket, ethlink, innerImage, oomScoreFile, runtime, usernsUser,
+  dockerSocket, ethlink, innerImage, oomScoreFile, rootless, rootlessDir, runtime, usernsUser,
 } from '../inputs/core-inputs.js';
+import { asRootlessUser, rootlessDirActions, rootlessEnv, rootlesskitArgv } from '../rootless/daemon.js';
+import { readRootlessIdentity, type RootlessIdentity } from '../rootless/identity.js';
 import type { ContainerCreateBody } from '../spec/types.js';
 
 /**
@@ -28,7 +30,9 @@ export function startActions(app: App): Action[] {
 
 export interface DaemonPlan {
   spec: DaemonSpec;
-  /** What is spawned: the spec's argv, behind the cgroup-v2 wrapper when needed. */
+  /** The user the daemon runs as, in rootless mode. */
+  rootless: RootlessIdentity | null;
+  /** What is spawned: the spec's argv, behind the cgroup-v2 wrapper (rootful) or setpriv (rootless). */
   spawnArgv: string[];
   actions: Action[];
 }
@@ -38,17 +42,27 @@ export async function planDaemon(app: App, options: { fallback?: boolean } = {})
   const link = o.get(ethlink);
   const mtu = await app.host.linkMtu(link);
   if (mtu === null) app.buildLog.info(`Warning: the link ${link} (ENVBOX_ETHLINK) does not exist, so dockerd keeps its default MTU.`);
-  const argv = dockerdArgv({
+  const identity = o.get(rootless) ? await readRootlessIdentity(app.host, o.get(usernsUser)) : null;
+  const dataRoot = options.fallback ? o.get(dockerFallbackDataRoot) : o.get(dockerDataRoot);
+  const dockerd = dockerdArgv({
     paths: { socket: o.get(dockerSocket), dataRoot: o.get(dockerDataRoot), execRoot: o.get(dockerExecRoot), pidfile: o.get(dockerPidfile) },
     bridge: o.get(bridgeCidr),
-    usernsUser: o.get(usernsUser),
+    usernsUser: identity ? null : o.get(usernsUser),
     mtu,
-    ...(options.fallback ? { fallbackDataRoot: o.get(dockerFallbackDataRoot) } : {}),
+    ...(options.fallback ? { fallbackDataRoot: dataRoot } : {}),
   });
   const { context, actions } = collectingActions(baseContext(app));
-  const spec = await app.hooks.preDaemon.promise({ argv, env: {} }, context);
-  const spawnArgv = (await usesCgroup2(app.host, o.get(cgroupRoot))) ? wrapForCgroup2([...spec.argv]) : [...spec.argv];
-  return { spec, spawnArgv, actions };
+  if (identity) {
+    actions.push(...rootlessDirActions(identity, [o.get(rootlessDir), dataRoot, o.get(dockerExecRoot)]));
+  }
+  const initial = identity
+    ? { argv: rootlesskitArgv(dockerd, { stateDir: `${o.get(rootlessDir)}/rootlesskit`, mtu }), env: rootlessEnv(identity, o.get(rootlessDir)) }
+    : { argv: dockerd, env: {} };
+  const spec = await app.hooks.preDaemon.promise(initial, context);
+  const spawnArgv = identity
+    ? asRootlessUser(spec.argv, identity)
+    : (await usesCgroup2(app.host, o.get(cgroupRoot))) ? wrapForCgroup2([...spec.argv]) : [...spec.argv];
+  return { spec, rootless: identity, spawnArgv, actions };
 }
 
 export async function planPull(app: App): Promise<{ pull: PullSpec; actions: Action[] }> {

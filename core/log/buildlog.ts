@@ -28,6 +28,7 @@ export class BuildLog {
   private pending: BuildLogEntry[] = [];
   private delivering = false;
   private readonly failedListeners = new Set<string>();
+  private readonly warningListeners: Array<(text: string) => void> = [];
 
   constructor(
     private readonly stream: { write(text: string): unknown } = process.stderr,
@@ -50,6 +51,21 @@ export class BuildLog {
 
   info(output: string): void {
     this.emit('info', output);
+  }
+
+  /**
+   * A line starting "Warning: " that does not stop the start, and is also kept for `envbox status`
+   * (something the user asked for that envbox could not do, say). The text is scrubbed first.
+   */
+  warn(output: string): void {
+    const text = this.scrub(output);
+    this.emit('info', `Warning: ${text}`);
+    for (const listener of this.warningListeners) listener(text);
+  }
+
+  /** Called with the text of every later `warn`. */
+  onWarning(listener: (text: string) => void): void {
+    this.warningListeners.push(listener);
   }
 
   error(output: string): void {

@@ -37,7 +37,7 @@ function mergeKeyed<T>(list: readonly T[], entry: T, keyOf: (item: T) => string,
   return list.flatMap((item, i) => (i === index ? [entry] : keyOf(item) === key ? [] : [item]));
 }
 
-function withHostList<K extends 'Binds' | 'Devices' | 'DeviceCgroupRules' | 'ExtraHosts'>(
+function withHostList<K extends 'Binds' | 'Devices' | 'DeviceCgroupRules' | 'ExtraHosts' | 'CapAdd'>(
   body: ContainerCreateBody, field: K, next: HostConfig[K],
 ): ContainerCreateBody {
   if (next === body.HostConfig[field]) return body;
@@ -79,6 +79,11 @@ export function withDevice(body: ContainerCreateBody, device: DeviceMapping, opt
 /** Adds a device cgroup rule such as `c 10:229 rwm`, once. */
 export function withDeviceCgroupRule(body: ContainerCreateBody, rule: string): ContainerCreateBody {
   return withHostList(body, 'DeviceCgroupRules', mergeKeyed(body.HostConfig.DeviceCgroupRules ?? [], rule, (r) => r, 'in-place', { ifAbsent: true }));
+}
+
+/** Adds a capability (`SYS_ADMIN`), once: capabilities are a union. */
+export function withCapability(body: ContainerCreateBody, capability: string): ContainerCreateBody {
+  return withHostList(body, 'CapAdd', mergeKeyed(body.HostConfig.CapAdd ?? [], capability, (c) => c, 'in-place', { ifAbsent: true }));
 }
 
 /** Adds `name:address` to the container's /etc/hosts, keyed by name (`host.docker.internal:host-gateway`). */

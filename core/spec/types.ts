@@ -18,6 +18,7 @@ export interface HostConfig {
   readonly Binds?: readonly string[];
   readonly Devices?: readonly DeviceMapping[];
   readonly DeviceCgroupRules?: readonly string[];
+  readonly CapAdd?: readonly string[];
   readonly ExtraHosts?: readonly string[];
   readonly Memory?: number;
   readonly CpuPeriod?: number;

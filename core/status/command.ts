@@ -66,6 +66,7 @@ export function describeStatus(status: StatusFile, nowMs: number): string {
     ['pid', String(status.pid)],
   ];
   if (status.lastError) rows.push(['last error', status.lastError]);
+  for (const warning of status.warnings) rows.push(['warning', warning]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return [`envbox: ${status.phase} (for ${inPhase})`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)].join('\n') + '\n';
 }

@@ -30,6 +30,8 @@ export const statusFileSchema = z.object({
   /** When the phase first became `ready`; the summary measures the start up to here. */
   readyAt: z.iso.datetime().nullable(),
   lastError: z.string().nullable(),
+  /** Build-log warnings: things asked for that envbox could not do (say, limits a rootless daemon cannot enforce). */
+  warnings: z.array(z.string()).default([]),
   pid: z.number().int(),
 });
 
@@ -47,6 +49,7 @@ export class StatusTracker {
   private readyAtMs: number | undefined;
   private containerId: string | null = null;
   private lastError: string | null = null;
+  private readonly warnings: string[] = [];
   private readonly durationsMs: Partial<Record<Phase, number>> = {};
   private writeFailed = false;
 
@@ -78,6 +81,12 @@ export class StatusTracker {
     this.enter('failed');
   }
 
+  warn(text: string): void {
+    if (this.warnings.includes(text)) return;
+    this.warnings.push(text);
+    this.persist();
+  }
+
   snapshot(): StatusFile {
     const at = this.now();
     return {
@@ -89,6 +98,7 @@ export class StatusTracker {
       updatedAt: new Date(at).toISOString(),
       readyAt: this.readyAtMs === undefined ? null : new Date(this.readyAtMs).toISOString(),
       lastError: this.lastError,
+      warnings: [...this.warnings],
       pid: process.pid,
     };
   }

@@ -2,7 +2,9 @@ import { posix } from 'node:path';
 import type { ActionBody } from '../../core/actions.js';
 import { EnvboxError } from '../../core/errors.js';
 import type { HostView } from '../../core/host/host.js';
+import type { PhaseContext } from '../../core/hooks.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
+import { workspaceIdMapping } from '../../core/rootless/identity.js';
 import { certsDir, extraCertsPath } from './inputs.js';
 
 /**
@@ -18,7 +20,7 @@ export function certsPlugin(): EnvboxPlugin {
       hooks.prePull.tap(async (pull, ctx) => {
         const source = ctx.options.get(extraCertsPath);
         if (source === undefined) return pull;
-        const target = posix.join(ctx.options.get(certsDir), pull.image.registry);
+        const target = posix.join(await daemonCertsDir(ctx), pull.image.registry);
         if ((await ctx.host.stat(target)) !== null) {
           // Someone baked certificates into the image or mounted them there: theirs win.
           ctx.buildLog.info(`Not copying certificates from "${source}": "${target}" already exists, so it is used as it is`);
@@ -51,4 +53,12 @@ async function certificateCopies(host: HostView, source: string, target: string)
     copies.push({ kind: 'copyFile', from, to: posix.join(target, name), mode: '0644' });
   }
   return copies;
+}
+
+/** A rootless dockerd reads certs.d from its user's config dir ($HOME/.config/docker), not /etc/docker. */
+async function daemonCertsDir(ctx: PhaseContext): Promise<string> {
+  const dir = ctx.options.get(certsDir);
+  if (dir !== certsDir.default) return dir;
+  const { rootless } = await workspaceIdMapping(ctx.options, ctx.host);
+  return rootless ? posix.join(rootless.home, '.config/docker/certs.d') : dir;
 }

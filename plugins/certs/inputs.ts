@@ -12,5 +12,5 @@ export const extraCertsPath = defineInput({
 
 export const certsDir = defineInput({
   key: 'certsDir', env: 'ENVBOX_CERTS_DIR', flag: 'certs-dir', schema: absolutePathInput, default: '/etc/docker/certs.d',
-  description: "Where dockerd looks for per-registry certificates (<dir>/<host[:port]>/*.crt).", example: '/etc/docker/certs.d',
+  description: "Where dockerd looks for per-registry certificates (<dir>/<host[:port]>/*.crt). With ENVBOX_ROOTLESS and this default, the rootless user's ~/.config/docker/certs.d, where a rootless dockerd looks.", example: '/etc/docker/certs.d',
 });

@@ -1,4 +1,5 @@
 import { InputError } from '../../core/errors.js';
+import { rootless } from '../../core/inputs/core-inputs.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { procGpuMounts } from './mounts.js';
 import { addGpu, innerUsrLibDir, usrLibDir } from './inputs.js';
@@ -9,6 +10,18 @@ function missingUsrLibDir(): InputError {
     variable: usrLibDir.env,
     problem: `is required when ${addGpu.env} is true (it is where the host's /usr/lib is mounted, to find the GPU driver libraries)`,
     example: `${usrLibDir.env}=${usrLibDir.example}`,
+  }]);
+}
+
+/**
+ * Rootless, the workspace gets no device cgroup rules and the driver's files stay owned by ids its
+ * user namespace does not map; no GPU on this machine could show it working, so it is refused.
+ */
+function gpuRootlessError(): InputError {
+  return new InputError([{
+    variable: addGpu.env,
+    problem: 'is true with ENVBOX_ROOTLESS=true, and GPUs are not supported in rootless mode (untested: no path to a working GPU in the workspace is known to envbox)',
+    example: `${addGpu.env}=true without ENVBOX_ROOTLESS (the privileged mode), or ${addGpu.env}=false`,
   }]);
 }
 
@@ -24,6 +37,7 @@ export function gpuPlugin(): EnvboxPlugin {
     inputs: [addGpu, usrLibDir, innerUsrLibDir],
     apply({ hooks }) {
       hooks.configure.tap((options) => {
+        if (options.get(addGpu) && options.get(rootless)) throw gpuRootlessError();
         if (options.get(addGpu) && options.get(usrLibDir) === undefined) throw missingUsrLibDir();
         return options;
       });

@@ -1,15 +1,16 @@
 import { InputError } from '../../core/errors.js';
-import { idOffset } from '../../core/inputs/core-inputs.js';
 import type { MountSpec } from '../../core/inputs/kinds.js';
 import type { SpecContext } from '../../core/hooks.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { withBind } from '../../core/spec/edits.js';
+import { outerId, workspaceIdMapping, type IdMapping } from '../../core/rootless/identity.js';
 import { mounts } from './inputs.js';
 import { effectiveMounts, isHomeDir, isPrivateTarget, isUntouchedSource, mountListProblems } from './policy.js';
 
 /**
  * CODER_MOUNTS plus the default docker/podman storage mounts. Sources the workspace owns are
- * id-shifted on the host, because under userns-remap the workspace's root is host id `idOffset`.
+ * id-shifted on the host: under userns-remap the workspace's root is host id `idOffset` and its
+ * user `idOffset + uid`; rootless, its root is the rootless user and its user `subuid start + uid - 1`.
  */
 export function mountsPlugin(): EnvboxPlugin {
   return {
@@ -22,10 +23,11 @@ export function mountsPlugin(): EnvboxPlugin {
         return options;
       });
 
-      hooks.containerSpec.tap((body, ctx) => {
+      hooks.containerSpec.tap(async (body, ctx) => {
         let next = body;
+        const mapping = await workspaceIdMapping(ctx.options, ctx.host);
         for (const mount of effectiveMounts(ctx.options.get(mounts))) {
-          declareMountActions(ctx, mount);
+          declareMountActions(ctx, mount, mapping);
           next = withBind(next, { source: mount.source, target: mount.target, readOnly: mount.readOnly });
         }
         return next;
@@ -34,7 +36,7 @@ export function mountsPlugin(): EnvboxPlugin {
   };
 }
 
-function declareMountActions(ctx: SpecContext, mount: MountSpec): void {
+function declareMountActions(ctx: SpecContext, mount: MountSpec, mapping: IdMapping): void {
   // dockerd would create a missing source itself, owned by the host's root, which the workspace
   // cannot write. The executor skips a path that exists, so a file source (say /etc/hosts) is safe.
   if (isUntouchedSource(mount.source)) return;
@@ -43,7 +45,8 @@ function declareMountActions(ctx: SpecContext, mount: MountSpec): void {
   // A read-only source cannot be chowned; the bind itself stays read-only in the workspace.
   if (mount.readOnly) ctx.act({ kind: 'remount', path: mount.source, options: 'rw' });
   ctx.act({ kind: 'chmod', path: mount.source, mode: '02755' });
-  const offset = ctx.options.get(idOffset);
-  const [uid, gid] = isHomeDir(mount.source) ? [offset + ctx.facts.uid, offset + ctx.facts.gid] : [offset, offset];
+  const [innerUid, innerGid] = isHomeDir(mount.source) ? [ctx.facts.uid, ctx.facts.gid] : [0, 0];
+  const uid = outerId(innerUid, mapping, 'uid');
+  const gid = outerId(innerGid, mapping, 'gid');
   ctx.act({ kind: 'chown', path: mount.source, uid, gid });
 }

@@ -1,5 +1,9 @@
 import { join } from 'node:path';
-import { idOffset } from '../../core/inputs/core-inputs.js';
+import { EnvboxError } from '../../core/errors.js';
+import { idOffset, rootless } from '../../core/inputs/core-inputs.js';
+import type { SpecContext } from '../../core/hooks.js';
+import type { ContainerCreateBody } from '../../core/spec/types.js';
+import { withCapability, withDevice } from '../../core/spec/edits.js';
 import { defineInput, type InputDef } from '../../core/inputs/define.js';
 import { absolutePathInput } from '../../core/inputs/kinds.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
@@ -18,6 +22,8 @@ export interface DeviceNodePluginSpec {
   /** The node's file name in ENVBOX_DEVICE_DIR. */
   fileName: string;
   node: Omit<DeviceNode, 'hostPath'>;
+  /** The capability the workspace needs to use the device; rootless mode adds it (it holds only in the workspace's own user namespace). */
+  capability: string;
 }
 
 /**
@@ -31,10 +37,29 @@ export function deviceNodePlugin(spec: DeviceNodePluginSpec): EnvboxPlugin {
     apply({ hooks }) {
       hooks.containerSpec.tap((body, ctx) => {
         if (!ctx.options.get(spec.enabled)) return body;
+        if (ctx.options.get(rootless)) return withRootlessDevice(body, ctx, spec);
         const node: DeviceNode = { ...spec.node, hostPath: join(ctx.options.get(deviceDir), spec.fileName) };
         declareDeviceNode(ctx, node, ctx.options.get(idOffset));
         return withDeviceNode(body, ctx.runtime, node);
       });
     },
   };
+}
+
+/**
+ * Rootless: a node made here would belong to no one the inner daemon maps, and with hostUsers:false
+ * the kernel would not open it anyway. The pod's own node (from a device plugin or `--device`) is
+ * passed instead; runc bind-mounts it, since a user namespace may not mknod.
+ */
+async function withRootlessDevice(body: ContainerCreateBody, ctx: SpecContext, spec: DeviceNodePluginSpec): Promise<ContainerCreateBody> {
+  const path = spec.node.containerPath;
+  const node = await ctx.host.stat(path);
+  if (node?.kind !== 'char' || node.major !== spec.node.major || node.minor !== spec.node.minor) {
+    throw new EnvboxError(
+      `${spec.enabled.env} is true with ENVBOX_ROOTLESS, but the envbox container has no ${path} (char ${spec.node.major}:${spec.node.minor})`,
+      `Pass ${path} to the envbox container (a device plugin on Kubernetes, \`--device ${path}\` with docker), or set ${spec.enabled.env}=false.`,
+    );
+  }
+  const withNode = withDevice(body, { PathOnHost: path, PathInContainer: path, CgroupPermissions: 'rwm' });
+  return withCapability(withNode, spec.capability);
 }

@@ -1,13 +1,13 @@
 import { posix } from 'node:path';
 import { InputError, type InputProblem } from '../../core/errors.js';
-import { cgroupRoot, containerName, runtime } from '../../core/inputs/core-inputs.js';
+import { cgroupRoot, containerName, innerImage, rootless, runtime } from '../../core/inputs/core-inputs.js';
 import { HOST_NAME_MAX } from '../../core/inputs/kinds.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { STAGE } from '../../core/hooks.js';
 import { withExtraHost } from '../../core/spec/edits.js';
 import type { ContainerCreateBody } from '../../core/spec/types.js';
 import { copyCpuQuota, readOuterCpuQuota, selfCgroupPath } from './cpu-quota.js';
-import { innerHostname, innerWorkDir } from './inputs.js';
+import { innerHostname, innerWorkDir, skipInit } from './inputs.js';
 
 /**
  * The workspace container's base: who it runs as, what PID 1 is, its name on the network, and
@@ -16,7 +16,7 @@ import { innerHostname, innerWorkDir } from './inputs.js';
 export function workspacePlugin(): EnvboxPlugin {
   return {
     name: 'workspace',
-    inputs: [innerWorkDir, innerHostname],
+    inputs: [innerWorkDir, innerHostname, skipInit],
     apply({ hooks }) {
       hooks.configure.tap((options) => {
         const problem = hostnameFromNameProblem(options.get(containerName), options.get(innerHostname));
@@ -26,19 +26,21 @@ export function workspacePlugin(): EnvboxPlugin {
 
       hooks.containerSpec.tap({ stage: STAGE.BASE }, (body, ctx) => {
         const workDir = ctx.options.get(innerWorkDir);
+        if (ctx.facts.hasInit && ctx.options.get(rootless) && !ctx.options.get(skipInit)) throw rootlessInitError(ctx.options.get(innerImage).raw);
+        const useInit = ctx.facts.hasInit && !ctx.options.get(skipInit);
         const base: ContainerCreateBody = {
           ...body,
           User: 'root',
           Hostname: ctx.options.get(innerHostname) ?? ctx.containerName,
           ...(workDir ? { WorkingDir: workDir } : {}),
           // /sbin/init when the image has one (systemd under sysbox); otherwise something that waits forever.
-          Entrypoint: ctx.facts.hasInit ? ['/sbin/init'] : ['sleep', 'infinity'],
+          Entrypoint: useInit ? ['/sbin/init'] : ['sleep', 'infinity'],
           Cmd: [],
           Tty: false,
           HostConfig: {
             ...body.HostConfig,
             // As PID 1, sleep ignores SIGTERM and every stop would wait docker's timeout; docker's init forwards it.
-            ...(ctx.facts.hasInit ? {} : { Init: true }),
+            ...(useInit ? {} : { Init: true }),
             Runtime: ctx.options.get(runtime),
             AutoRemove: true,
           },
@@ -82,4 +84,13 @@ export function hostnameFromNameProblem(name: string, hostname: string | undefin
     problem: `"${name.slice(0, 20)}..." is ${name.length} characters long and, with no ${innerHostname.env} set, becomes the hostname, which Linux limits to ${HOST_NAME_MAX}`,
     example: `${containerName.env}=${containerName.example} (or set ${innerHostname.env}=${innerHostname.example})`,
   };
+}
+
+/** systemd cannot run under a rootless daemon; running the image without it must be the user's choice. */
+function rootlessInitError(image: string): InputError {
+  return new InputError([{
+    variable: rootless.env,
+    problem: `is true, and the image ${image} has /sbin/init, which cannot run under a rootless dockerd (systemd fails in every rootless variant); set ${skipInit.env}=true to run it without init, or run it in the privileged mode`,
+    example: `${rootless.env}=true ${skipInit.env}=true`,
+  }]);
 }

@@ -23,9 +23,11 @@ export class RecordingStatus implements StatusReporter {
   readonly phases: Phase[] = [];
   containerId: string | null = null;
   failure: string | null = null;
+  readonly warnings: string[] = [];
   enter(phase: Phase) { this.phases.push(phase); }
   setContainerId(id: string) { this.containerId = id; }
   fail(message: string) { this.failure = message; this.phases.push('failed'); }
+  warn(text: string) { this.warnings.push(text); }
   summary() { return 'ready in 0.1 s'; }
 }
 

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { describeActions, rootlessHost, runConfigure, runPlan, runPreDaemon } from 'envbox/testing';
+import { definePlugin } from '../plugin.js';
+import { EnvboxError, InputError } from '../errors.js';
+import { dockerExecRoot, dockerPidfile, dockerSocket, runtime } from '../inputs/core-inputs.js';
+import { outerId, readRootlessIdentity, subordinateRange } from './identity.js';
+
+const ROOTLESS = { ENVBOX_ROOTLESS: 'true' };
+
+describe('rootless identity and id mapping', () => {
+  it('reads the user, its home and its subordinate ranges from the outer container', async () => {
+    assert.deepEqual(await readRootlessIdentity(rootlessHost(), 'coder'), {
+      name: 'coder', uid: 1000, gid: 1000, home: '/home/coder',
+      subuid: { start: 100000, count: 65536 }, subgid: { start: 100000, count: 65536 },
+    });
+  });
+
+  it('finds a range given by numeric id too, and skips empty ones', () => {
+    assert.deepEqual(subordinateRange('other:1:5\n1000:200000:1000\n', 'coder', 1000), { start: 200000, count: 1000 });
+    assert.equal(subordinateRange('coder:100000:0\n', 'coder', 1000), null);
+  });
+
+  it('names the fix when the user, or its range, is missing', async () => {
+    await assert.rejects(readRootlessIdentity(rootlessHost(), 'nobody-here'), (e: unknown) => e instanceof EnvboxError && /"nobody-here" \(ENVBOX_USERNS_USER\)/.test(e.message));
+    await assert.rejects(readRootlessIdentity(rootlessHost().file('/etc/subgid', ''), 'coder'), /no subordinate id range in \/etc\/subgid/);
+    await assert.rejects(readRootlessIdentity(rootlessHost(), 'root'), /"root" is root/);
+  });
+
+  it('maps workspace ids: rootful offset + n; rootless root -> the user, n -> start + n - 1', async () => {
+    const identity = await readRootlessIdentity(rootlessHost(), 'coder');
+    assert.equal(outerId(0, { rootless: null, idOffset: 100000 }, 'uid'), 100000);
+    assert.equal(outerId(1000, { rootless: null, idOffset: 100000 }, 'uid'), 101000);
+    assert.equal(outerId(0, { rootless: identity, idOffset: 100000 }, 'uid'), 1000);
+    assert.equal(outerId(1, { rootless: identity, idOffset: 100000 }, 'gid'), 100000);
+    assert.equal(outerId(1000, { rootless: identity, idOffset: 100000 }, 'uid'), 100999);
+    assert.equal(outerId(65536, { rootless: identity, idOffset: 100000 }, 'uid'), 165535);
+    assert.throws(() => outerId(65537, { rootless: identity, idOffset: 100000 }, 'uid'), /outside the rootless user's subordinate range/);
+  });
+});
+
+describe('rootless daemon command line', () => {
+  it('puts rootlesskit with slirp4netns at the outer MTU in front of dockerd, without --userns-remap', async () => {
+    const { daemon } = await runPreDaemon([], { env: ROOTLESS, host: rootlessHost() });
+    const argv = [...daemon.argv];
+    assert.deepEqual(argv.slice(0, 12), [
+      'rootlesskit', '--state-dir=/run/envbox-rootless/rootlesskit', '--net=slirp4netns', '--mtu=1450',
+      '--slirp4netns-sandbox=auto', '--slirp4netns-seccomp=auto', '--disable-host-loopback', '--port-driver=builtin',
+      '--copy-up=/etc', '--copy-up=/run', '--propagation=rslave', 'dockerd',
+    ]);
+    assert.ok(argv.includes('--host=unix:///run/envbox-rootless/docker.sock'));
+    assert.ok(argv.includes('--exec-root=/run/envbox-rootless/docker'));
+    assert.ok(argv.includes('--pidfile=/run/envbox-rootless/docker.pid'));
+    assert.ok(argv.includes('--data-root=/var/lib/docker'));
+    assert.ok(argv.includes('--mtu=1450'));
+    assert.ok(!argv.some((a) => a.startsWith('--userns-remap')));
+    assert.deepEqual(daemon.env, { HOME: '/home/coder', USER: 'coder', XDG_RUNTIME_DIR: '/run/envbox-rootless' });
+  });
+
+  it('hands the data root and runtime dirs to the rootless user before it starts', async () => {
+    const { actions } = await runPreDaemon([], { env: ROOTLESS, host: rootlessHost() });
+    assert.deepEqual(describeActions(actions), [
+      'core/preDaemon: mkdir -p -m 0700 /run/envbox-rootless', 'core/preDaemon: chown 1000:1000 /run/envbox-rootless',
+      'core/preDaemon: mkdir -p -m 0700 /var/lib/docker', 'core/preDaemon: chown 1000:1000 /var/lib/docker',
+      'core/preDaemon: mkdir -p -m 0700 /run/envbox-rootless/docker', 'core/preDaemon: chown 1000:1000 /run/envbox-rootless/docker',
+    ]);
+  });
+
+  it('lets preDaemon see and edit the rootless command line and env, as in the rootful case', async () => {
+    const edit = definePlugin({
+      name: 'site-daemon',
+      apply({ hooks }) {
+        hooks.preDaemon.tap((spec) => ({
+          argv: spec.argv.map((a) => (a === '--port-driver=builtin' ? '--port-driver=slirp4netns' : a)).concat('--debug'),
+          env: { ...spec.env, DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS: '-v' },
+        }));
+      },
+    });
+    const { plan } = await runPlan([edit], { env: ROOTLESS, host: rootlessHost() });
+    assert.ok(plan.daemon.managed);
+    if (!plan.daemon.managed) return;
+    assert.deepEqual(plan.daemon.argv.slice(0, 6), ['setpriv', '--reuid=1000', '--regid=1000', '--init-groups', '--', 'rootlesskit']);
+    assert.ok(plan.daemon.argv.includes('--port-driver=slirp4netns'));
+    assert.equal(plan.daemon.argv.at(-1), '--debug');
+    assert.equal(plan.daemon.env.DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS, '-v');
+  });
+
+  it('keeps slirp4netns at its own default MTU when the link is missing', async () => {
+    const { daemon } = await runPreDaemon([], { env: { ...ROOTLESS, ENVBOX_ETHLINK: 'nope0' }, host: rootlessHost() });
+    assert.ok(daemon.argv.includes('--mtu=65520'));
+    assert.ok(!daemon.argv.some((a) => a.startsWith('--mtu=') && a !== '--mtu=65520'));
+  });
+});
+
+describe('rootless inputs', () => {
+  it('implies runc and moves the default socket, exec root and pidfile into ENVBOX_ROOTLESS_DIR', async () => {
+    const { options } = await runConfigure([], { env: { ...ROOTLESS, ENVBOX_ROOTLESS_DIR: '/run/rl' } });
+    assert.equal(options.get(runtime), 'runc');
+    assert.equal(options.get(dockerSocket), '/run/rl/docker.sock');
+    assert.equal(options.get(dockerExecRoot), '/run/rl/docker');
+    assert.equal(options.get(dockerPidfile), '/run/rl/docker.pid');
+  });
+
+  it('keeps paths the user set, and changes nothing when rootless is off', async () => {
+    const set = await runConfigure([], { env: { ...ROOTLESS, ENVBOX_DOCKER_SOCKET: '/home/coder/d.sock' } });
+    assert.equal(set.options.get(dockerSocket), '/home/coder/d.sock');
+    const off = await runConfigure([]);
+    assert.equal(off.options.get(runtime), 'sysbox-runc');
+    assert.equal(off.options.get(dockerSocket), '/var/run/docker.sock');
+  });
+
+  it('refuses ENVBOX_DOCKER_HOST with ENVBOX_ROOTLESS (exit 2): there is no daemon to run rootless', async () => {
+    await assert.rejects(runConfigure([], { env: { ...ROOTLESS, ENVBOX_DOCKER_HOST: 'unix:///var/run/docker.sock' } }),
+      (e: unknown) => e instanceof InputError && /^ENVBOX_ROOTLESS: is true, but ENVBOX_DOCKER_HOST names an existing daemon/.test(e.message));
+  });
+
+  it('refuses sysbox-runc set by a configure tap', async () => {
+    const sysbox = definePlugin({ name: 'site-sysbox', apply({ hooks }) { hooks.configure.tap((o) => o.with(runtime, 'sysbox-runc')); } });
+    await assert.rejects(runConfigure([sysbox], { env: ROOTLESS }), /ENVBOX_RUNTIME: is sysbox-runc, which cannot run under a rootless dockerd/);
+  });
+});

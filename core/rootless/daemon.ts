@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import type { Action } from '../actions.js';
+import type { InputProblem } from '../errors.js';
+import { dockerExecRoot, dockerHost, dockerPidfile, dockerSocket, rootless, rootlessDir, runtime } from '../inputs/core-inputs.js';
+import type { OptionValues } from '../inputs/options.js';
+import type { RootlessIdentity } from './identity.js';
+
+/** slirp4netns's own default when the link's MTU is unknown (as dockerd-rootless.sh). */
+export const SLIRP_DEFAULT_MTU = 65520;
+
+/**
+ * Rootless mode's values for inputs still at their rootful defaults: sysbox cannot run rootless,
+ * and the rootless user cannot create files in /var/run. A value the user set is kept.
+ */
+export function rootlessOptions(options: OptionValues): OptionValues {
+  if (!options.get(rootless)) return options;
+  const dir = options.get(rootlessDir);
+  let next = options;
+  if (options.get(runtime) === runtime.default) next = next.with(runtime, 'runc');
+  if (options.get(dockerSocket) === dockerSocket.default) next = next.with(dockerSocket, join(dir, 'docker.sock'));
+  if (options.get(dockerExecRoot) === dockerExecRoot.default) next = next.with(dockerExecRoot, join(dir, 'docker'));
+  if (options.get(dockerPidfile) === dockerPidfile.default) next = next.with(dockerPidfile, join(dir, 'docker.pid'));
+  return next;
+}
+
+/**
+ * rootlesskit in front of dockerd, with dockerd-rootless.sh's flags: slirp4netns for the network
+ * (at the MTU of the outer link), /etc and /run copied up so the daemon may write there, and the
+ * builtin port driver. The user can see and edit every flag in `preDaemon`.
+ */
+export function rootlesskitArgv(dockerd: readonly string[], input: { stateDir: string; mtu: number | null }): string[] {
+  return [
+    'rootlesskit',
+    `--state-dir=${input.stateDir}`,
+    '--net=slirp4netns',
+    `--mtu=${input.mtu ?? SLIRP_DEFAULT_MTU}`,
+    '--slirp4netns-sandbox=auto',
+    '--slirp4netns-seccomp=auto',
+    '--disable-host-loopback',
+    '--port-driver=builtin',
+    '--copy-up=/etc',
+    '--copy-up=/run',
+    '--propagation=rslave',
+    ...dockerd,
+  ];
+}
+
+/** What dockerd-rootless.sh expects around it: the user's home, and a runtime dir it owns. */
+export function rootlessEnv(identity: RootlessIdentity, dir: string): Record<string, string> {
+  return { HOME: identity.home, USER: identity.name, XDG_RUNTIME_DIR: dir };
+}
+
+/** The command actually spawned: the rootless command line as the rootless user, with no groups of root's. */
+export function asRootlessUser(argv: readonly string[], identity: RootlessIdentity): string[] {
+  return ['setpriv', `--reuid=${identity.uid}`, `--regid=${identity.gid}`, '--init-groups', '--', ...argv];
+}
+
+/** The dirs the rootless daemon writes, made and handed to its user before it starts. */
+export function rootlessDirActions(identity: RootlessIdentity, dirs: readonly string[]): Action[] {
+  return [...new Set(dirs)].flatMap((path): Action[] => [
+    { kind: 'mkdir', path, mode: '0700', plugin: 'core', hook: 'preDaemon' },
+    { kind: 'chown', path, uid: identity.uid, gid: identity.gid, plugin: 'core', hook: 'preDaemon' },
+  ]);
+}
+
+/** Combinations that cannot work rootless, refused before anything starts (exit 2). */
+export function rootlessInputProblems(options: OptionValues): InputProblem[] {
+  if (!options.get(rootless)) return [];
+  const problems: InputProblem[] = [];
+  if (options.get(dockerHost) !== undefined) {
+    problems.push({
+      variable: rootless.env,
+      problem: `is true, but ${dockerHost.env} names an existing daemon, so envbox starts no daemon to run rootless`,
+      example: `${rootless.env}=true without ${dockerHost.env} (or leave ${rootless.env} unset)`,
+    });
+  }
+  if (options.get(runtime) === 'sysbox-runc') {
+    problems.push({ variable: runtime.env, problem: 'is sysbox-runc, which cannot run under a rootless dockerd', example: `${runtime.env}=runc (the default with ${rootless.env}=true)` });
+  }
+  return problems;
+}
