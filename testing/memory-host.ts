@@ -16,6 +16,7 @@ export class MemoryHost implements HostView {
   private mountTable: MountEntry[] = [];
   private links = new Map<string, number>();
   private caps = new Map<string, string>();
+  private owners = new Map<string, [number, number]>();
 
   constructor(public env: Record<string, string> = {}) {}
 
@@ -45,6 +46,12 @@ export class MemoryHost implements HostView {
 
   mount(target: string, options: Partial<Omit<MountEntry, 'target'>> = {}): this {
     this.mountTable.push({ target, source: options.source ?? 'none', fstype: options.fstype ?? 'bind', options: options.options ?? ['ro'] });
+    return this;
+  }
+
+  /** Owner of a path (default root). */
+  own(path: string, uid: number, gid: number): this {
+    this.owners.set(path, [uid, gid]);
     return this;
   }
 
@@ -86,12 +93,17 @@ export class MemoryHost implements HostView {
 
   async lstat(path: string) {
     const node = this.nodes.get(path);
-    return node ? this.toStat(node) : null;
+    return node ? this.owned(path, this.toStat(node)) : null;
   }
 
   async stat(path: string) {
     const real = this.resolve(path);
-    return real ? this.toStat(this.nodes.get(real)!) : null;
+    return real ? this.owned(real, this.toStat(this.nodes.get(real)!)) : null;
+  }
+
+  private owned(path: string, stat: FileStat): FileStat {
+    const owner = this.owners.get(path);
+    return owner ? { ...stat, uid: owner[0], gid: owner[1] } : stat;
   }
 
   async readdir(path: string) {

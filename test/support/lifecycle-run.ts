@@ -59,7 +59,7 @@ export async function prepare(env: Record<string, string>, options: { plugins?: 
   return { app, log };
 }
 
-export async function startLifecycle(env: Record<string, string> = {}, options: { plugins?: EnvboxPlugin[]; before?: (docker: FakeDocker, launcher: FakeLauncher) => void } = {}): Promise<LifecycleRun> {
+export async function startLifecycle(env: Record<string, string> = {}, options: { plugins?: EnvboxPlugin[]; host?: MemoryHost; before?: (docker: FakeDocker, launcher: FakeLauncher) => void } = {}): Promise<LifecycleRun> {
   const { app, log } = await prepare(env, options);
   const docker = new FakeDocker();
   const launcher = new FakeLauncher();
