@@ -101,7 +101,7 @@ export async function prepareApp(prepare: PrepareOptions): Promise<App> {
   const secrets = new SecretScrubber();
   secrets.add(options.secretValues());
   const buildLog = new BuildLog(prepare.stderr ?? process.stderr, undefined, secrets);
-  const log = createLogger({ debug: options.get(debug), scrub: (line) => secrets.scrub(line) });
+  const log = createLogger({ debug: options.get(debug), scrub: (line) => secrets.scrub(line), buildLog });
   const host = prepare.host ?? new NodeHost(Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)));
   const hooks = createHooks();
   for (const plugin of plugins) {
