@@ -34,6 +34,8 @@ export interface HookRun {
   facts?: ImageFacts;
   runtime?: string;
   mode?: 'docker' | 'plan';
+  /** Where build-log lines go (default: nowhere). */
+  buildLog?: BuildLog;
 }
 
 function context(plugins: EnvboxPlugin[], run: HookRun): PhaseContext & { actions: Action[] } {
@@ -43,7 +45,7 @@ function context(plugins: EnvboxPlugin[], run: HookRun): PhaseContext & { action
     options,
     host: run.host ?? new MemoryHost(run.env ?? {}),
     log: silentLogger(),
-    buildLog: new BuildLog({ write: () => true }),
+    buildLog: run.buildLog ?? new BuildLog({ write: () => true }),
     actions: [],
     act() { throw new Error('act is bound per plugin by the hook facade'); },
   };
