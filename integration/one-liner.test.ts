@@ -4,13 +4,14 @@
 // registry with its CA and a pull secret, an empty dir for the missing /lib/modules, and no `-it` (no terminal).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWorld, destroyWorld, EnvboxRun, Sandbox, waitUntil, type World } from './harness/index.js';
+import { createWorld, destroyWorld, EnvboxRun, repoRoot, Sandbox, waitUntil, type World } from './harness/index.js';
 import { IMAGE_TAG, startOuterDaemon, type OuterDaemon } from './harness/outer-daemon.js';
 import { basicAuth, fakeAgentToken, pullSecret } from './harness/scenario.js';
+import { IMAGE_FACTS, SITE_FILES } from './harness/site-config.js';
 
 const OUTER = 'envbox-one-liner';
 const BOOTSTRAP = [
@@ -177,6 +178,23 @@ describe('the seed one-liner against the envbox image', () => {
       .filter((l) => l.trim() !== '' && l !== 'WARNING: IPv4 forwarding is disabled. Networking will not work.');
     for (const line of all) assert.doesNotThrow(() => JSON.parse(line), `not JSON: ${line}`);
     for (const secret of [world.registry.password, basicAuth(world), token]) assert.equal(all.join('\n').includes(secret), false);
+  });
+
+  test('the image: /envbox --version, and a site config in /etc/envbox imports envbox with nothing installed', async () => {
+    const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    const version = await outer.docker(['run', '--rm', IMAGE_TAG, '/envbox', '--version']);
+    assert.equal(version.stdout.trim(), `envbox ${pkg.version}`, version.stderr);
+    const site = join(sandbox.paths.dir, 'site-config');
+    for (const [name, content] of Object.entries(SITE_FILES)) {
+      await mkdir(dirname(join(site, name)), { recursive: true });
+      await writeFile(join(site, name), content);
+    }
+    const plan = await outer.docker(['run', '--rm', '-v', `${site}:/etc/envbox:ro`, '-e', 'ENVBOX_CONFIG=/etc/envbox/envbox.config.mjs',
+      '-e', `ENVBOX_IMAGE_FACTS=${IMAGE_FACTS}`, '-e', 'CODER_INNER_IMAGE=registry.example.com/ws:1', '-e', 'CODER_INNER_USERNAME=coder',
+      '-e', 'ENVBOX_RUNTIME=runc', IMAGE_TAG, '/envbox', 'plan']);
+    assert.equal(plan.exitCode, 0, plan.stderr);
+    const env = (JSON.parse(plan.stdout) as { container: { create: { Env: string[] } } }).container.create.Env;
+    assert.ok(env.includes('SITE_STAMP=from-config') && env.includes('SITE_MODULE=from-plugin-module'), env.join('\n'));
   });
 
   test('a second docker run on the same volumes comes up again', async (t) => {
