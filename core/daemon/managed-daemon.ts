@@ -7,8 +7,8 @@ export const SYSBOX_MANAGER_SOCKET = '/run/sysbox/sysmgr.sock';
 export const SYSBOX_EXIT_MESSAGE = 'Sysbox exited, possibly because of an unsupported kernel version. Please contact an infrastructure administrator and request a node kernel with seccomp API level >= 5.';
 
 /** The image has sysbox only when it was built with SYSBOX_DEB_URL; this says what else works. */
-export const SYSBOX_MISSING_HINT = 'This image has no sysbox: set ENVBOX_RUNTIME=runc (the workspace then runs without a nested dockerd or systemd), '
-  + 'or mount sysbox in (sysbox-mgr, sysbox-fs and sysbox-runc in /usr/bin), or use an image built with SYSBOX_DEB_URL and SYSBOX_DEB_SHA256.';
+export const SYSBOX_MISSING_HINT = 'Set ENVBOX_RUNTIME=runc (the workspace then runs without a nested dockerd or systemd), '
+  + 'or mount sysbox in (sysbox-mgr, sysbox-fs and sysbox-runc in /usr/bin), or use an envbox image built with SYSBOX_DEB_URL and SYSBOX_DEB_SHA256.';
 
 export interface DaemonSet {
   /** Resolves with a reason when any daemon exits on its own. */
