@@ -118,6 +118,8 @@ if [ -z "$base" ]; then
           --customize-hook="chroot \"\$1\" sh -ec '$purge'" \
           bookworm "$base_tar.partial" "${MIRRORS[@]}"
       mv "$base_tar.partial" "$base_tar"
+      # Bases made from other inputs are stale now.
+      find "$cache" -maxdepth 1 -name 'base-*.tar' ! -name "base-$key.tar" -delete
     fi
     say "importing the base as $base"
     docker import --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$base_tar" "$base" >/dev/null
