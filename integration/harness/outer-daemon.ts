@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { access, mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mustRun, run, waitUntil } from './proc.js';
 import { assetsDir, repoRoot } from './paths.js';
@@ -49,9 +49,7 @@ export interface OuterDaemon {
  * `registry.test` (`--add-host`). The envbox image is loaded into it.
  */
 export async function startOuterDaemon(world: World, sandbox: Sandbox): Promise<OuterDaemon> {
-  await access(IMAGE_ARCHIVE).catch(() => {
-    throw new Error(`${IMAGE_ARCHIVE} is missing: run \`npm run image\` first (npm test does)`);
-  });
+  await assertImageIsFresh();
   const dir = sandbox.paths.dir;
   const ns = sandbox.netns;
   await mustRun(['ip', '-n', ns, 'link', 'add', BRIDGE, 'type', 'bridge']);
@@ -79,6 +77,22 @@ export async function startOuterDaemon(world: World, sandbox: Sandbox): Promise<
   const loaded = await outer.docker(['load', '-i', IMAGE_ARCHIVE], { timeoutMs: 300_000 });
   if (loaded.exitCode !== 0) throw new Error(`docker load -i ${IMAGE_ARCHIVE} failed: ${loaded.stderr}`);
   return outer;
+}
+
+/** The scenario must test the code as it is: an archive older than a source file is refused. */
+async function assertImageIsFresh(): Promise<void> {
+  const archive = await stat(IMAGE_ARCHIVE).catch(() => null);
+  if (!archive) throw new Error(`${IMAGE_ARCHIVE} is missing: run \`npm run image\` first (npm test does)`);
+  for (const dir of ['core', 'plugins', 'deploy']) {
+    for (const name of await readdir(join(repoRoot, dir), { recursive: true })) {
+      const file = join(repoRoot, dir, name);
+      if (name.endsWith('.test.ts')) continue;
+      const changed = await stat(file);
+      if (changed.isFile() && changed.mtimeMs > archive.mtimeMs) {
+        throw new Error(`${IMAGE_ARCHIVE} is older than ${file}: run \`npm run image\` again (npm test does)`);
+      }
+    }
+  }
 }
 
 async function startGatewayRegistry(world: World, sandbox: Sandbox): Promise<ChildProcess> {
