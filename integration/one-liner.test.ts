@@ -197,6 +197,17 @@ describe('the seed one-liner against the envbox image', () => {
     assert.ok(env.includes('SITE_STAMP=from-config') && env.includes('SITE_MODULE=from-plugin-module'), env.join('\n'));
   });
 
+  test('the image without sysbox and without ENVBOX_RUNTIME=runc: one error line that says what to do, exit 1', async () => {
+    const failed = await outer.docker(['run', '--rm', '-e', 'CODER_INNER_IMAGE=registry.example.com/ws:1', '-e', 'CODER_INNER_USERNAME=coder',
+      IMAGE_TAG, '/envbox', 'docker']);
+    assert.equal(failed.exitCode, 1, failed.stderr);
+    const lines = failed.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('WARNING: IPv4 forwarding'))
+      .map((l) => JSON.parse(l) as { output: string; type: string });
+    const errors = lines.filter((l) => l.type === 'error');
+    assert.equal(errors.length, 1, failed.stderr);
+    assert.match(errors[0]!.output, /sysbox-mgr is not installed.*ENVBOX_RUNTIME=runc.*mount sysbox in/);
+  });
+
   test('a second docker run on the same volumes comes up again', async (t) => {
     assert.ok(stopped, 'the first run was stopped');
     const second = await start();
