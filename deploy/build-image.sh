@@ -36,6 +36,9 @@ elapsed() { awk -v s="$started" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n 
 [ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap and a private dockerd need it)"
 if [ -n "${SYSBOX_DEB_URL:-}" ] && [ -z "${SYSBOX_DEB_SHA256:-}" ]; then die "SYSBOX_DEB_SHA256 must be given with SYSBOX_DEB_URL"; fi
 mkdir -p "$cache" "$repo/dist/image"
+# One build at a time per cache (they share the base tarball and the private dockerd).
+exec 9>"$cache/.lock"
+flock 9
 
 apt_install() {
   say "installing $*"
@@ -68,6 +71,13 @@ else
   command -v dockerd >/dev/null || apt_install docker.io
   private="$cache/dockerd"
   mkdir -p "$private/data" "$private/exec" "$private/etc-docker"
+  # A private dockerd left by a build that was killed holds the pidfile: stop it first.
+  stale="$(cat "$private/docker.pid" 2>/dev/null || true)"
+  if [ -n "$stale" ] && grep -qs "$private/data" "/proc/$stale/cmdline"; then
+    say "stopping the private dockerd a killed build left (pid $stale)"
+    kill -TERM "$stale"
+    for _ in $(seq 1 150); do kill -0 "$stale" 2>/dev/null || break; sleep 0.1; done
+  fi
   export DOCKER_HOST="unix://$private/docker.sock"
   # Its own /etc/docker (dockerd 20.10 writes key.json there) in a private mount namespace; no bridge,
   # no iptables or ip_forward changes: RUN steps use the host network.
