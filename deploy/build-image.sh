@@ -83,7 +83,7 @@ else
   # no iptables or ip_forward changes: RUN steps use the host network.
   unshare --mount --propagation private sh -c 'mount --bind "$1" /etc/docker && shift && exec "$@"' sh "$private/etc-docker" \
     dockerd --host="$DOCKER_HOST" --data-root="$private/data" --exec-root="$private/exec" --pidfile="$private/docker.pid" \
-      --bridge=none --iptables=false --ip-forward=false --ip-masq=false >"$private/dockerd.log" 2>&1 &
+      --bridge=none --iptables=false --ip-forward=false --ip-masq=false >"$private/dockerd.log" 2>&1 9>&- &
   dockerd_pid=$!
   stop_private() {
     kill -TERM "$dockerd_pid" 2>/dev/null || return 0
