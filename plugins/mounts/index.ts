@@ -4,6 +4,7 @@ import type { MountSpec } from '../../core/inputs/kinds.js';
 import type { SpecContext } from '../../core/hooks.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { withBind } from '../../core/spec/edits.js';
+import { keepOffDaemonDataRoot } from './data-root.js';
 import { mounts } from './inputs.js';
 import { effectiveMounts, isHomeDir, isPrivateTarget, isUntouchedSource, mountListProblems } from './policy.js';
 
@@ -22,9 +23,9 @@ export function mountsPlugin(): EnvboxPlugin {
         return options;
       });
 
-      hooks.containerSpec.tap((body, ctx) => {
+      hooks.containerSpec.tap(async (body, ctx) => {
         let next = body;
-        for (const mount of effectiveMounts(ctx.options.get(mounts))) {
+        for (const mount of await keepOffDaemonDataRoot(ctx, effectiveMounts(ctx.options.get(mounts)))) {
           declareMountActions(ctx, mount);
           next = withBind(next, { source: mount.source, target: mount.target, readOnly: mount.readOnly });
         }
