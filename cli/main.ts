@@ -1,21 +1,16 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, messageOf } from '../core/errors.js';
+import { envboxVersion } from '../core/version.js';
 import { ROOT_USAGE } from './help.js';
 
 /**
  * Each command loads only what it needs: `envbox status` runs every few seconds as a readiness
  * probe and must not pay for dockerode, undici and the plugins.
  */
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === 'version') {
-    process.stdout.write(`envbox ${version()}\n`);
+    process.stdout.write(`envbox ${envboxVersion()}\n`);
     return 0;
   }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {

@@ -87,7 +87,8 @@ export function createActionRunner(host: HostView, log: Logger, buildLog: BuildL
         } catch (error) {
           const reason = error instanceof Error ? (error as Error & { stderr?: string }).stderr || error.message : String(error);
           if (bestEffort) {
-            log.warn({ action, error: reason }, 'best-effort action failed');
+            // The build log says so on the next line; the debug log keeps the details.
+            log.debug({ action, error: reason }, 'best-effort action failed');
             buildLog.info(`Action skipped: ${describeAction(body)}: ${reason}`);
             continue;
           }

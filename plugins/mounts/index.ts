@@ -4,6 +4,7 @@ import type { SpecContext } from '../../core/hooks.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { withBind } from '../../core/spec/edits.js';
 import { outerId, workspaceIdMapping, type IdMapping } from '../../core/rootless/identity.js';
+import { keepOffDaemonDataRoot } from './data-root.js';
 import { mounts } from './inputs.js';
 import { effectiveMounts, isHomeDir, isPrivateTarget, isUntouchedSource, mountListProblems } from './policy.js';
 
@@ -26,7 +27,7 @@ export function mountsPlugin(): EnvboxPlugin {
       hooks.containerSpec.tap(async (body, ctx) => {
         let next = body;
         const mapping = await workspaceIdMapping(ctx.options, ctx.host);
-        for (const mount of effectiveMounts(ctx.options.get(mounts))) {
+        for (const mount of await keepOffDaemonDataRoot(ctx, effectiveMounts(ctx.options.get(mounts)))) {
           declareMountActions(ctx, mount, mapping);
           next = withBind(next, { source: mount.source, target: mount.target, readOnly: mount.readOnly });
         }
