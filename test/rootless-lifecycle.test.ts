@@ -10,9 +10,9 @@ describe('envbox docker, rootless (fake daemon and Docker)', () => {
     const run = await startLifecycle(ROOTLESS, { host: rootlessHost() });
     await run.untilLine((e) => e.type === 'done');
     const argv = run.launcher.starts[0]!;
-    assert.deepEqual(argv.slice(0, 6), ['setpriv', '--reuid=1000', '--regid=1000', '--init-groups', '--', 'rootlesskit']);
+    assert.deepEqual(argv.slice(0, 6), ['setpriv', '--reuid=1001', '--regid=1001', '--init-groups', '--', 'rootlesskit']);
     assert.ok(!run.log.some((e) => /sysbox/.test(e.output)));
-    assert.ok(run.log.some((e) => /^Starting a rootless dockerd as coder \(uid 1000, subordinate ids 100000-165535\)/.test(e.output)));
+    assert.ok(run.log.some((e) => /^Starting a rootless dockerd as envbox \(uid 1001, subordinate ids 10000-65535\)/.test(e.output)));
     assert.equal(run.docker.created.get('workspace_cvm')!.HostConfig.Runtime, 'runc');
     run.stop();
     assert.equal(await run.exit, 0);

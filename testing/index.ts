@@ -177,15 +177,18 @@ export function actionsOf(actions: readonly Action[], plugin: string): Action[] 
 
 /**
  * An outer container ready for ENVBOX_ROOTLESS, as the unprivileged pod of examples/kubernetes gives
- * it: the user coder (1000:1000, home /home/coder) with subordinate ids 100000-165535, /dev/net/tun
+ * it: the user envbox (1001:1001, home /home/envbox) with subordinate ids 10000-65535, /dev/net/tun
  * and /dev/fuse, no seccomp filter, /proc unmasked, newuidmap/newgidmap file-capped. Remove or change
  * one part to test what happens without it.
  */
 export function rootlessHost(env: Record<string, string> = {}): MemoryHost {
   return new MemoryHost({ ...REQUIRED_ENV, ENVBOX_ROOTLESS: 'true', ...env })
-    .file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\ncoder:x:1000:1000::/home/coder:/bin/bash\n')
-    .file('/etc/subuid', 'coder:100000:65536\n')
-    .file('/etc/subgid', 'coder:100000:65536\n')
+    .file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\ncoder:x:1000:1000::/home/coder:/bin/bash\nenvbox:x:1001:1001::/home/envbox:/usr/sbin/nologin\n')
+    .file('/etc/subuid', 'coder:100000:65536\nenvbox:10000:55536\n')
+    .file('/etc/subgid', 'coder:100000:65536\nenvbox:10000:55536\n')
+    // A pod with hostUsers: false: 65536 ids of the node.
+    .file('/proc/self/uid_map', '         0  123469824      65536\n')
+    .file('/proc/self/gid_map', '         0  123469824      65536\n')
     .charDevice('/dev/net/tun', 10, 200)
     .charDevice('/dev/fuse', 10, 229)
     .file('/proc/self/status', 'Name:\tnode\nNoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n')

@@ -58,7 +58,7 @@ export const idOffset = defineInput({
 });
 export const usernsUser = defineInput({
   key: 'usernsUser', env: 'ENVBOX_USERNS_USER', flag: 'userns-user', schema: nameInput, default: 'coder',
-  description: "The user named in dockerd's --userns-remap; with ENVBOX_ROOTLESS, the non-root user the rootless dockerd runs as (its uid and its /etc/subuid and /etc/subgid ranges are read from the outer container).", example: 'coder',
+  description: "The user named in dockerd's --userns-remap.", example: 'coder',
 });
 export const dockerSocket = defineInput({
   key: 'dockerSocket', env: 'ENVBOX_DOCKER_SOCKET', flag: 'docker-socket', schema: absolutePathInput, default: '/var/run/docker.sock',
@@ -140,14 +140,21 @@ export const pruneImages = defineInput({
 export const rootless = defineInput({
   key: 'rootless', env: 'ENVBOX_ROOTLESS', flag: 'rootless', schema: booleanInput, default: false, boolean: true,
   description:
-    'Run the managed dockerd rootless (rootlesskit + slirp4netns) as ENVBOX_USERNS_USER, so the pod needs no privileged flag and no added '
+    'Run the managed dockerd rootless (rootlesskit + slirp4netns) as ENVBOX_ROOTLESS_USER, so the pod needs no privileged flag and no added '
     + 'capability (see "Unprivileged mode" in the README for what it needs and cannot do). Implies ENVBOX_RUNTIME=runc.',
   example: 'true',
+});
+export const rootlessUser = defineInput({
+  key: 'rootlessUser', env: 'ENVBOX_ROOTLESS_USER', flag: 'rootless-user', schema: nameInput, default: 'envbox',
+  description:
+    'With ENVBOX_ROOTLESS: the non-root user of the envbox image that dockerd runs as. Its uid and its /etc/subuid and /etc/subgid ranges '
+    + "are read from the image; the ranges must lie inside the ids the pod's user namespace maps (the image's envbox: uid 1001, ids 10000-65535).",
+  example: 'envbox',
 });
 export const rootlessDir = defineInput({
   key: 'rootlessDir', env: 'ENVBOX_ROOTLESS_DIR', flag: 'rootless-dir', schema: absolutePathInput, default: '/run/envbox-rootless',
   description:
-    "With ENVBOX_ROOTLESS: the rootless dockerd's runtime dir (XDG_RUNTIME_DIR), owned by ENVBOX_USERNS_USER. The socket, exec root and pidfile "
+    "With ENVBOX_ROOTLESS: the rootless dockerd's runtime dir (XDG_RUNTIME_DIR), owned by ENVBOX_ROOTLESS_USER. The socket, exec root and pidfile "
     + 'go here (docker.sock, docker, docker.pid) unless ENVBOX_DOCKER_SOCKET, ENVBOX_DOCKER_EXEC_ROOT or ENVBOX_DOCKER_PIDFILE name other places.',
   example: '/run/envbox-rootless',
 });
@@ -157,6 +164,6 @@ export const CORE_INPUTS = [
   bridgeCidr, disableIdmappedMount, debug, dockerHost, runtime, ethlink, containerName, idOffset, usernsUser,
   dockerSocket, dockerDataRoot, dockerFallbackDataRoot, dockerExecRoot, dockerPidfile, dockerdLog, daemonTimeout,
   oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, statusFile, terminationLog, pullPolicy, pruneImages,
-  rootless, rootlessDir,
+  rootless, rootlessUser, rootlessDir,
 ] as const;
 

@@ -49,7 +49,7 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
   const startDaemon = async (fallback: boolean): Promise<void> => {
     const plan = await planDaemon(app, { fallback });
     if (plan.rootless && !fallback) {
-      await assertRootlessRequirements(app.host);
+      await assertRootlessRequirements(app.host, plan.rootless);
       buildLog.info(`Starting a rootless dockerd as ${plan.rootless.name} (uid ${plan.rootless.uid}, subordinate ids ${plan.rootless.subuid.start}-${plan.rootless.subuid.start + plan.rootless.subuid.count - 1})...`);
     }
     await deps.actions.run(plan.actions);

@@ -8,7 +8,7 @@ import {
 } from '../hooks.js';
 import {
   bridgeCidr, cgroupRoot, containerName, dockerDataRoot, dockerExecRoot, dockerFallbackDataRoot, dockerPidfile,
-  dockerSocket, ethlink, innerImage, oomScoreFile, rootless, rootlessDir, runtime, usernsUser,
+  dockerSocket, ethlink, innerImage, oomScoreFile, rootless, rootlessDir, rootlessUser, runtime, usernsUser,
 } from '../inputs/core-inputs.js';
 import { asRootlessUser, rootlessDirActions, rootlessEnv, rootlesskitArgv } from '../rootless/daemon.js';
 import { readRootlessIdentity, type RootlessIdentity } from '../rootless/identity.js';
@@ -42,7 +42,7 @@ export async function planDaemon(app: App, options: { fallback?: boolean } = {})
   const link = o.get(ethlink);
   const mtu = await app.host.linkMtu(link);
   if (mtu === null) app.buildLog.info(`Warning: the link ${link} (ENVBOX_ETHLINK) does not exist, so dockerd keeps its default MTU.`);
-  const identity = o.get(rootless) ? await readRootlessIdentity(app.host, o.get(usernsUser)) : null;
+  const identity = o.get(rootless) ? await readRootlessIdentity(app.host, o.get(rootlessUser)) : null;
   const dataRoot = options.fallback ? o.get(dockerFallbackDataRoot) : o.get(dockerDataRoot);
   const dockerd = dockerdArgv({
     paths: { socket: o.get(dockerSocket), dataRoot: o.get(dockerDataRoot), execRoot: o.get(dockerExecRoot), pidfile: o.get(dockerPidfile) },

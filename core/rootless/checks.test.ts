@@ -3,12 +3,18 @@ import { describe, it } from 'node:test';
 import { MemoryHost, rootlessHost } from 'envbox/testing';
 import { EnvboxError } from '../errors.js';
 import { failureParagraph } from '../status/hints.js';
-import { assertRootlessRequirements, rootlessProblems } from './checks.js';
+import { assertRootlessRequirements, rootlessProblems as problemsOf } from './checks.js';
+import { readRootlessIdentity } from './identity.js';
+import type { HostView } from '../host/host.js';
+
+async function rootlessProblems(host: HostView) {
+  return problemsOf(host, await readRootlessIdentity(rootlessHost(), 'envbox'));
+}
 
 const DOCKER_MASKS = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/scsi', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 async function paragraphFor(host: ReturnType<typeof rootlessHost>): Promise<string> {
-  const error = await assertRootlessRequirements(host).then(() => null, (e: unknown) => e);
+  const error = await assertRootlessRequirements(host, await readRootlessIdentity(rootlessHost(), 'envbox')).then(() => null, (e: unknown) => e);
   assert.ok(error instanceof EnvboxError, 'the checks must fail');
   return failureParagraph(error);
 }
@@ -16,7 +22,7 @@ async function paragraphFor(host: ReturnType<typeof rootlessHost>): Promise<stri
 describe('rootless start checks', () => {
   it('pass on an outer container that has everything', async () => {
     assert.deepEqual(await rootlessProblems(rootlessHost()), []);
-    await assertRootlessRequirements(rootlessHost());
+    await assertRootlessRequirements(rootlessHost(), await readRootlessIdentity(rootlessHost(), 'envbox'));
   });
 
   it('fail without /dev/net/tun, naming the device and how to pass it', async () => {
@@ -68,6 +74,18 @@ describe('rootless start checks', () => {
     const missing = new MemoryHost();
     const problems = await rootlessProblems(missing);
     assert.ok(problems.some((p) => p.requirement === 'newuidmap' && /\/usr\/bin\/newuidmap is missing/.test(p.message)));
+  });
+
+  it('fail when the subordinate range lies outside the ids the pod\'s user namespace maps (coder\'s 100000-165535 under hostUsers: false)', async () => {
+    const host = rootlessHost();
+    const coder = await readRootlessIdentity(host, 'coder');
+    const problems = await problemsOf(host, coder);
+    assert.deepEqual(problems.map((p) => p.requirement), ['id-range']);
+    assert.match(problems[0]!.message, /subordinate uids of coder \(100000-165535, \/etc\/subuid\) are not all mapped in this container's user namespace \(it maps 0-65535\)/);
+    assert.match(problems[0]!.fix, /envbox:10000:55536/);
+    // On a node's root (no user namespace: the whole id space), it fits.
+    host.file('/proc/self/uid_map', '0 0 4294967295\n').file('/proc/self/gid_map', '0 0 4294967295\n');
+    assert.deepEqual(await problemsOf(host, coder), []);
   });
 
   it('report every unmet requirement at once, the first as the message and the rest as "Also:"', async () => {

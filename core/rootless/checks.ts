@@ -1,9 +1,10 @@
 import { EnvboxError } from '../errors.js';
 import type { HostView } from '../host/host.js';
+import type { IdRange, RootlessIdentity } from './identity.js';
 
 /** One unmet requirement of rootless mode: what is wrong, and the fix, in one paragraph. */
 export interface RootlessProblem {
-  requirement: 'tun' | 'seccomp' | 'proc' | 'newuidmap';
+  requirement: 'tun' | 'seccomp' | 'proc' | 'newuidmap' | 'id-range';
   message: string;
   fix: string;
 }
@@ -63,15 +64,48 @@ async function idmapProblem(host: HostView, program: 'newuidmap' | 'newgidmap'):
   };
 }
 
+/** The ids this container's user namespace maps (`inside outside count` lines); null outside any (no file). */
+function mappedRanges(text: string | null): IdRange[] | null {
+  if (text === null) return null;
+  return text.split('\n').map((line) => line.trim().split(/\s+/).map(Number)).filter((f) => f.length === 3 && f.every(Number.isInteger))
+    .map(([inside, , count]) => ({ start: inside!, count: count! }));
+}
+
+function covers(ranges: IdRange[], want: IdRange): boolean {
+  return ranges.some((r) => want.start >= r.start && want.start + want.count <= r.start + r.count);
+}
+
+/**
+ * newuidmap can only hand out ids this container has: with hostUsers: false (or a userns-remapped
+ * Docker) that is 65536 ids from 0, so a range like 100000-165535 cannot be mapped.
+ */
+async function idRangeProblem(host: HostView, identity: RootlessIdentity): Promise<RootlessProblem | null> {
+  for (const kind of ['uid', 'gid'] as const) {
+    const ranges = mappedRanges(await host.readFile(`/proc/self/${kind}_map`));
+    const range = kind === 'uid' ? identity.subuid : identity.subgid;
+    const own = kind === 'uid' ? identity.uid : identity.gid;
+    if (ranges === null || (covers(ranges, range) && covers(ranges, { start: own, count: 1 }))) continue;
+    const mapped = ranges.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ');
+    return {
+      requirement: 'id-range',
+      message: `the subordinate ${kind}s of ${identity.name} (${range.start}-${range.start + range.count - 1}, /etc/sub${kind}) are not all mapped in this container's user namespace (it maps ${mapped})`,
+      fix: `Give ${identity.name} a range inside the mapped ids in /etc/subuid and /etc/subgid (the envbox image's envbox:10000:55536 fits the 65536 ids of a hostUsers: false pod), or set ENVBOX_ROOTLESS_USER to such a user.`,
+    };
+  }
+  return null;
+}
+
 /** Every unmet requirement, in the order a user should fix them. */
-export async function rootlessProblems(host: HostView): Promise<RootlessProblem[]> {
-  const found = await Promise.all([tunProblem(host), seccompProblem(host), procProblem(host), idmapProblem(host, 'newuidmap'), idmapProblem(host, 'newgidmap')]);
+export async function rootlessProblems(host: HostView, identity: RootlessIdentity): Promise<RootlessProblem[]> {
+  const found = await Promise.all([
+    tunProblem(host), seccompProblem(host), procProblem(host), idmapProblem(host, 'newuidmap'), idmapProblem(host, 'newgidmap'), idRangeProblem(host, identity),
+  ]);
   return found.filter((p): p is RootlessProblem => p !== null);
 }
 
 /** Fails fast (exit 1) with one paragraph per unmet requirement. */
-export async function assertRootlessRequirements(host: HostView): Promise<void> {
-  const problems = await rootlessProblems(host);
+export async function assertRootlessRequirements(host: HostView, identity: RootlessIdentity): Promise<void> {
+  const problems = await rootlessProblems(host, identity);
   if (problems.length === 0) return;
   const [first, ...rest] = problems;
   const more = rest.map((p) => `Also: ${p.message}. ${p.fix}`).join(' ');

@@ -10,9 +10,9 @@ const ROOTLESS = { ENVBOX_ROOTLESS: 'true' };
 
 describe('rootless identity and id mapping', () => {
   it('reads the user, its home and its subordinate ranges from the outer container', async () => {
-    assert.deepEqual(await readRootlessIdentity(rootlessHost(), 'coder'), {
-      name: 'coder', uid: 1000, gid: 1000, home: '/home/coder',
-      subuid: { start: 100000, count: 65536 }, subgid: { start: 100000, count: 65536 },
+    assert.deepEqual(await readRootlessIdentity(rootlessHost(), 'envbox'), {
+      name: 'envbox', uid: 1001, gid: 1001, home: '/home/envbox',
+      subuid: { start: 10000, count: 55536 }, subgid: { start: 10000, count: 55536 },
     });
   });
 
@@ -22,20 +22,20 @@ describe('rootless identity and id mapping', () => {
   });
 
   it('names the fix when the user, or its range, is missing', async () => {
-    await assert.rejects(readRootlessIdentity(rootlessHost(), 'nobody-here'), (e: unknown) => e instanceof EnvboxError && /"nobody-here" \(ENVBOX_USERNS_USER\)/.test(e.message));
-    await assert.rejects(readRootlessIdentity(rootlessHost().file('/etc/subgid', ''), 'coder'), /no subordinate id range in \/etc\/subgid/);
+    await assert.rejects(readRootlessIdentity(rootlessHost(), 'nobody-here'), (e: unknown) => e instanceof EnvboxError && /"nobody-here" \(ENVBOX_ROOTLESS_USER\)/.test(e.message));
+    await assert.rejects(readRootlessIdentity(rootlessHost().file('/etc/subgid', ''), 'envbox'), /no subordinate id range in \/etc\/subgid/);
     await assert.rejects(readRootlessIdentity(rootlessHost(), 'root'), /"root" is root/);
   });
 
   it('maps workspace ids: rootful offset + n; rootless root -> the user, n -> start + n - 1', async () => {
-    const identity = await readRootlessIdentity(rootlessHost(), 'coder');
+    const identity = await readRootlessIdentity(rootlessHost(), 'envbox');
     assert.equal(outerId(0, { rootless: null, idOffset: 100000 }, 'uid'), 100000);
     assert.equal(outerId(1000, { rootless: null, idOffset: 100000 }, 'uid'), 101000);
-    assert.equal(outerId(0, { rootless: identity, idOffset: 100000 }, 'uid'), 1000);
-    assert.equal(outerId(1, { rootless: identity, idOffset: 100000 }, 'gid'), 100000);
-    assert.equal(outerId(1000, { rootless: identity, idOffset: 100000 }, 'uid'), 100999);
-    assert.equal(outerId(65536, { rootless: identity, idOffset: 100000 }, 'uid'), 165535);
-    assert.throws(() => outerId(65537, { rootless: identity, idOffset: 100000 }, 'uid'), /outside the rootless user's subordinate range/);
+    assert.equal(outerId(0, { rootless: identity, idOffset: 100000 }, 'uid'), 1001);
+    assert.equal(outerId(1, { rootless: identity, idOffset: 100000 }, 'gid'), 10000);
+    assert.equal(outerId(1000, { rootless: identity, idOffset: 100000 }, 'uid'), 10999);
+    assert.equal(outerId(55536, { rootless: identity, idOffset: 100000 }, 'uid'), 65535);
+    assert.throws(() => outerId(55537, { rootless: identity, idOffset: 100000 }, 'uid'), /outside the rootless user's subordinate range/);
   });
 });
 
@@ -54,15 +54,15 @@ describe('rootless daemon command line', () => {
     assert.ok(argv.includes('--data-root=/var/lib/docker'));
     assert.ok(argv.includes('--mtu=1450'));
     assert.ok(!argv.some((a) => a.startsWith('--userns-remap')));
-    assert.deepEqual(daemon.env, { HOME: '/home/coder', USER: 'coder', XDG_RUNTIME_DIR: '/run/envbox-rootless' });
+    assert.deepEqual(daemon.env, { HOME: '/home/envbox', USER: 'envbox', XDG_RUNTIME_DIR: '/run/envbox-rootless' });
   });
 
   it('hands the data root and runtime dirs to the rootless user before it starts', async () => {
     const { actions } = await runPreDaemon([], { env: ROOTLESS, host: rootlessHost() });
     assert.deepEqual(describeActions(actions), [
-      'core/preDaemon: mkdir -p -m 0700 /run/envbox-rootless', 'core/preDaemon: chown 1000:1000 /run/envbox-rootless',
-      'core/preDaemon: mkdir -p -m 0700 /var/lib/docker', 'core/preDaemon: chown 1000:1000 /var/lib/docker',
-      'core/preDaemon: mkdir -p -m 0700 /run/envbox-rootless/docker', 'core/preDaemon: chown 1000:1000 /run/envbox-rootless/docker',
+      'core/preDaemon: mkdir -p -m 0700 /run/envbox-rootless', 'core/preDaemon: chown 1001:1001 /run/envbox-rootless',
+      'core/preDaemon: mkdir -p -m 0700 /var/lib/docker', 'core/preDaemon: chown 1001:1001 /var/lib/docker',
+      'core/preDaemon: mkdir -p -m 0700 /run/envbox-rootless/docker', 'core/preDaemon: chown 1001:1001 /run/envbox-rootless/docker',
     ]);
   });
 
@@ -79,7 +79,7 @@ describe('rootless daemon command line', () => {
     const { plan } = await runPlan([edit], { env: ROOTLESS, host: rootlessHost() });
     assert.ok(plan.daemon.managed);
     if (!plan.daemon.managed) return;
-    assert.deepEqual(plan.daemon.argv.slice(0, 6), ['setpriv', '--reuid=1000', '--regid=1000', '--init-groups', '--', 'rootlesskit']);
+    assert.deepEqual(plan.daemon.argv.slice(0, 6), ['setpriv', '--reuid=1001', '--regid=1001', '--init-groups', '--', 'rootlesskit']);
     assert.ok(plan.daemon.argv.includes('--port-driver=slirp4netns'));
     assert.equal(plan.daemon.argv.at(-1), '--debug');
     assert.equal(plan.daemon.env.DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS, '-v');

@@ -1,6 +1,6 @@
 import { EnvboxError } from '../errors.js';
 import type { HostView } from '../host/host.js';
-import { idOffset, rootless, usernsUser } from '../inputs/core-inputs.js';
+import { idOffset, rootless, rootlessUser } from '../inputs/core-inputs.js';
 import type { OptionValues } from '../inputs/options.js';
 
 export interface IdRange {
@@ -43,12 +43,12 @@ export async function readRootlessIdentity(host: HostView, name: string): Promis
   const user = passwdEntry((await host.readFile('/etc/passwd')) ?? '', name);
   if (!user) {
     throw new EnvboxError(
-      `ENVBOX_ROOTLESS needs the user "${name}" (ENVBOX_USERNS_USER) in the outer container's /etc/passwd, and it is not there`,
-      'Use the envbox image, which has the user coder (uid 1000), or set ENVBOX_USERNS_USER to a non-root user of your image.',
+      `ENVBOX_ROOTLESS needs the user "${name}" (ENVBOX_ROOTLESS_USER) in the outer container's /etc/passwd, and it is not there`,
+      'Use the envbox image, which has the user envbox (uid 1001), or set ENVBOX_ROOTLESS_USER to a non-root user of your image.',
     );
   }
   if (user.uid === 0) {
-    throw new EnvboxError(`ENVBOX_ROOTLESS runs dockerd as ENVBOX_USERNS_USER, and "${name}" is root`, 'Name a non-root user, e.g. ENVBOX_USERNS_USER=coder.');
+    throw new EnvboxError(`ENVBOX_ROOTLESS runs dockerd as ENVBOX_ROOTLESS_USER, and "${name}" is root`, 'Name a non-root user, e.g. ENVBOX_ROOTLESS_USER=envbox.');
   }
   const subuid = subordinateRange((await host.readFile('/etc/subuid')) ?? '', name, user.uid);
   const subgid = subordinateRange((await host.readFile('/etc/subgid')) ?? '', name, user.gid);
@@ -56,7 +56,7 @@ export async function readRootlessIdentity(host: HostView, name: string): Promis
     const missing = [!subuid ? '/etc/subuid' : '', !subgid ? '/etc/subgid' : ''].filter(Boolean).join(' and ');
     throw new EnvboxError(
       `the rootless user "${name}" has no subordinate id range in ${missing}, so its user namespace could map only one id`,
-      `Add a line such as "${name}:100000:65536" to /etc/subuid and /etc/subgid in the image (the envbox image has one).`,
+      `Add a line such as "${name}:10000:55536" to /etc/subuid and /etc/subgid in the image (the envbox image has one).`,
     );
   }
   return { name, uid: user.uid, gid: user.gid, home: user.home, subuid, subgid };
@@ -86,6 +86,6 @@ export interface IdMapping {
 
 /** How the workspace's ids map to the outer container's, in the mode the inputs ask for. */
 export async function workspaceIdMapping(options: OptionValues, host: HostView): Promise<IdMapping> {
-  const identity = options.get(rootless) ? await readRootlessIdentity(host, options.get(usernsUser)) : null;
+  const identity = options.get(rootless) ? await readRootlessIdentity(host, options.get(rootlessUser)) : null;
   return { rootless: identity, idOffset: options.get(idOffset) };
 }

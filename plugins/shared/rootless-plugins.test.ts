@@ -17,8 +17,8 @@ describe('mounts, rootless: ids on the volume', () => {
   it('gives a home dir source to the workspace user as the rootless namespace maps it (subuid start + uid - 1)', async () => {
     const { actions } = await runContainerSpec([mountsPlugin()], { env: { ...ROOTLESS, CODER_MOUNTS: '/home/coder:/home/coder,/var/data:/data' }, host: rootlessHost() });
     const chowns = describeActions(actionsOf(actions, 'mounts')).filter((a) => a.includes('chown'));
-    // /home/coder -> uid 1000 in the workspace -> 100000 + 1000 - 1 outside; /var/data -> the workspace's root = the rootless user.
-    assert.deepEqual(chowns, ['mounts/containerSpec: chown 100999:100999 /home/coder', 'mounts/containerSpec: chown 1000:1000 /var/data']);
+    // /home/coder -> uid 1000 in the workspace -> 10000 + 1000 - 1 outside; /var/data -> the workspace's root = the rootless user envbox.
+    assert.deepEqual(chowns, ['mounts/containerSpec: chown 10999:10999 /home/coder', 'mounts/containerSpec: chown 1001:1001 /var/data']);
   });
 
   it('keeps the rootful mapping (offset + uid) when rootless is off', async () => {
@@ -63,7 +63,7 @@ describe('resources, rootless', () => {
 
   it('on cgroup v2 delegated to the rootless user (owned by it, cpu and memory available): enforces them', async () => {
     const host = rootlessHost().file('/sys/fs/cgroup/cgroup.controllers', 'cpuset cpu io memory pids\n');
-    host.own('/sys/fs/cgroup', 1000, 1000);
+    host.own('/sys/fs/cgroup', 1001, 1001);
     const { body, buildLog } = await runContainerSpec([resourcesPlugin()], { env: { ...ROOTLESS, CODER_CPUS: '1.5', CODER_MEMORY: '512Mi' }, host });
     assert.equal(body.HostConfig.CpuQuota, 150000);
     assert.equal(body.HostConfig.CpuPeriod, 100000);
@@ -74,9 +74,9 @@ describe('resources, rootless', () => {
   it('on cgroup v2 not delegated, or without the memory controller: warns and says why', async () => {
     const notOwned = rootlessHost().file('/sys/fs/cgroup/cgroup.controllers', 'cpu memory\n');
     const a = await runContainerSpec([resourcesPlugin()], { env: { ...ROOTLESS, CODER_MEMORY: '1Gi' }, host: notOwned });
-    assert.match(a.buildLog.at(-1)!.output, /not delegated to the rootless user coder \(owned by uid 0, not 1000\)/);
+    assert.match(a.buildLog.at(-1)!.output, /not delegated to the rootless user envbox \(owned by uid 0, not 1001\)/);
     const noMemory = rootlessHost().file('/sys/fs/cgroup/cgroup.controllers', 'cpu pids\n');
-    noMemory.own('/sys/fs/cgroup', 1000, 1000);
+    noMemory.own('/sys/fs/cgroup', 1001, 1001);
     const b = await runContainerSpec([resourcesPlugin()], { env: { ...ROOTLESS, CODER_CPUS: '1' }, host: noMemory });
     assert.match(b.buildLog.at(-1)!.output, /^Warning: CODER_CPUS=1 not enforced .*controllers memory are not delegated/);
     assert.equal(b.body.HostConfig.CpuQuota, undefined);
@@ -121,8 +121,8 @@ describe('certs, rootless', () => {
     const host = rootlessHost().file('/certs/ca.pem', 'PEM');
     const { actions } = await runPrePull([certsPlugin()], { env: { ...ROOTLESS, CODER_EXTRA_CERTS_PATH: '/certs/ca.pem', CODER_INNER_IMAGE: 'registry.test:5000/ws' }, host });
     assert.deepEqual(describeActions(actions), [
-      'certs/prePull: mkdir -p -m 0755 /home/coder/.config/docker/certs.d/registry.test:5000',
-      'certs/prePull: copy /certs/ca.pem to /home/coder/.config/docker/certs.d/registry.test:5000/ca.crt (mode 0644)',
+      'certs/prePull: mkdir -p -m 0755 /home/envbox/.config/docker/certs.d/registry.test:5000',
+      'certs/prePull: copy /certs/ca.pem to /home/envbox/.config/docker/certs.d/registry.test:5000/ca.crt (mode 0644)',
     ]);
   });
 });
