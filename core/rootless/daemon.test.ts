@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { describeActions, rootlessHost, runConfigure, runPlan, runPreDaemon } from 'envbox/testing';
 import { definePlugin } from '../plugin.js';
 import { EnvboxError, InputError } from '../errors.js';
-import { dockerExecRoot, dockerPidfile, dockerSocket, runtime } from '../inputs/core-inputs.js';
+import { dockerDataRoot, dockerExecRoot, dockerPidfile, dockerSocket, runtime } from '../inputs/core-inputs.js';
 import { outerId, readRootlessIdentity, subordinateRange } from './identity.js';
 
 const ROOTLESS = { ENVBOX_ROOTLESS: 'true' };
@@ -51,7 +51,7 @@ describe('rootless daemon command line', () => {
     assert.ok(argv.includes('--host=unix:///run/envbox-rootless/docker.sock'));
     assert.ok(argv.includes('--exec-root=/run/envbox-rootless/docker'));
     assert.ok(argv.includes('--pidfile=/run/envbox-rootless/docker.pid'));
-    assert.ok(argv.includes('--data-root=/var/lib/docker'));
+    assert.ok(argv.includes('--data-root=/var/lib/docker/rootless'));
     assert.ok(argv.includes('--mtu=1450'));
     assert.ok(!argv.some((a) => a.startsWith('--userns-remap')));
     assert.deepEqual(daemon.env, { HOME: '/home/envbox', USER: 'envbox', XDG_RUNTIME_DIR: '/run/envbox-rootless' });
@@ -61,7 +61,7 @@ describe('rootless daemon command line', () => {
     const { actions } = await runPreDaemon([], { env: ROOTLESS, host: rootlessHost() });
     assert.deepEqual(describeActions(actions), [
       'core/preDaemon: mkdir -p -m 0700 /run/envbox-rootless', 'core/preDaemon: chown 1001:1001 /run/envbox-rootless',
-      'core/preDaemon: mkdir -p -m 0700 /var/lib/docker', 'core/preDaemon: chown 1001:1001 /var/lib/docker',
+      'core/preDaemon: mkdir -p -m 0700 /var/lib/docker/rootless', 'core/preDaemon: chown 1001:1001 /var/lib/docker/rootless',
       'core/preDaemon: mkdir -p -m 0700 /run/envbox-rootless/docker', 'core/preDaemon: chown 1001:1001 /run/envbox-rootless/docker',
     ]);
   });
@@ -99,6 +99,7 @@ describe('rootless inputs', () => {
     assert.equal(options.get(dockerSocket), '/run/rl/docker.sock');
     assert.equal(options.get(dockerExecRoot), '/run/rl/docker');
     assert.equal(options.get(dockerPidfile), '/run/rl/docker.pid');
+    assert.equal(options.get(dockerDataRoot), '/var/lib/docker/rootless');
   });
 
   it('keeps paths the user set, and changes nothing when rootless is off', async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Action } from '../actions.js';
 import type { InputProblem } from '../errors.js';
-import { dockerExecRoot, dockerHost, dockerPidfile, dockerSocket, rootless, rootlessDir, runtime } from '../inputs/core-inputs.js';
+import { dockerDataRoot, dockerExecRoot, dockerHost, dockerPidfile, dockerSocket, rootless, rootlessDir, runtime } from '../inputs/core-inputs.js';
 import type { OptionValues } from '../inputs/options.js';
 import type { RootlessIdentity } from './identity.js';
 
@@ -10,7 +10,8 @@ export const SLIRP_DEFAULT_MTU = 65520;
 
 /**
  * Rootless mode's values for inputs still at their rootful defaults: sysbox cannot run rootless,
- * and the rootless user cannot create files in /var/run. A value the user set is kept.
+ * the rootless user cannot create files in /var/run, and /var/lib/docker itself is never chowned.
+ * A value the user set is kept.
  */
 export function rootlessOptions(options: OptionValues): OptionValues {
   if (!options.get(rootless)) return options;
@@ -20,6 +21,9 @@ export function rootlessOptions(options: OptionValues): OptionValues {
   if (options.get(dockerSocket) === dockerSocket.default) next = next.with(dockerSocket, join(dir, 'docker.sock'));
   if (options.get(dockerExecRoot) === dockerExecRoot.default) next = next.with(dockerExecRoot, join(dir, 'docker'));
   if (options.get(dockerPidfile) === dockerPidfile.default) next = next.with(dockerPidfile, join(dir, 'docker.pid'));
+  // Still on the volume mounted at /var/lib/docker, in a subdir the rootless user may own: the
+  // volume's root is a system dir that envbox never hands to anyone.
+  if (options.get(dockerDataRoot) === dockerDataRoot.default) next = next.with(dockerDataRoot, join(dockerDataRoot.default!, 'rootless'));
   return next;
 }
 

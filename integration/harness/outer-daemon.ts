@@ -48,7 +48,7 @@ export interface OuterDaemon {
  * served with TLS and htpasswd on the bridge's gateway address, which containers reach as
  * `registry.test` (`--add-host`). The envbox image is loaded into it.
  */
-export async function startOuterDaemon(world: World, sandbox: Sandbox): Promise<OuterDaemon> {
+export async function startOuterDaemon(world: World, sandbox: Sandbox, options: { dockerdArgs?: string[] } = {}): Promise<OuterDaemon> {
   await assertImageIsFresh();
   const dir = sandbox.paths.dir;
   const ns = sandbox.netns;
@@ -61,7 +61,7 @@ export async function startOuterDaemon(world: World, sandbox: Sandbox): Promise<
   await writeFile(wrapper, STRIP_CAPS_RUNC, { mode: 0o755 });
   await sandbox.startDockerd([
     `--bridge=${BRIDGE}`, '--iptables=false', '--ip-forward=false', '--ip-masq=false',
-    `--add-runtime=strip-caps=${wrapper}`, '--default-runtime=strip-caps',
+    `--add-runtime=strip-caps=${wrapper}`, '--default-runtime=strip-caps', ...(options.dockerdArgs ?? []),
   ]);
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', DOCKER_CONFIG: sandbox.paths.dockerCliConfig };
   const dockerArgv = (args: string[]) => ['docker', '-H', `unix://${sandbox.paths.socket}`, ...args];

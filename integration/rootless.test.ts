@@ -1,0 +1,208 @@
+// Issue 9: the envbox image as an UNPRIVILEGED outer container, ENVBOX_ROOTLESS=true, on a real dockerd of the
+// test's own. The outer container gets no --privileged and no added capability: only seccomp and /proc
+// unconfined, and test-made TUN and FUSE nodes as devices (mknod in the sandbox dir, mode 0666; the
+// machine's /dev is never touched). Then each start check, with its requirement removed; then once more
+// on a userns-remapped test daemon (the Docker equivalent of Kubernetes hostUsers: false).
+import { spawn } from 'node:child_process';
+import { chown, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createWorld, destroyWorld, EnvboxRun, mustRun, Sandbox, type World } from './harness/index.js';
+import { IMAGE_TAG, startOuterDaemon, type OuterDaemon } from './harness/outer-daemon.js';
+import { fakeAgentToken, pullSecret } from './harness/scenario.js';
+
+const OUTER = 'envbox-rootless';
+const INNER_SOCKET = 'unix:///run/envbox-rootless/docker.sock';
+const BOOTSTRAP = [
+  'echo "bootstrap uid $(id -u)"',
+  'trap \'echo "bootstrap got SIGTERM"; exit 0\' TERM',
+  'while :; do sleep 1 & wait $!; done',
+].join('\n');
+
+/** What an unprivileged outer container gets, and nothing more. */
+function unprivileged(devices: { tun: string; fuse: string }, remove: Array<'tun' | 'seccomp' | 'proc'> = []): string[] {
+  return [
+    ...(remove.includes('seccomp') ? [] : ['--security-opt', 'seccomp=unconfined']),
+    ...(remove.includes('proc') ? [] : ['--security-opt', 'systempaths=unconfined']),
+    ...(remove.includes('tun') ? [] : ['--device', `${devices.tun}:/dev/net/tun`]),
+    '--device', `${devices.fuse}:/dev/fuse`,
+    '-e', 'ENVBOX_ROOTLESS=true',
+  ];
+}
+
+interface Outer {
+  sandbox: Sandbox;
+  daemon: OuterDaemon;
+  devices: { tun: string; fuse: string };
+  dataRoot: string;
+}
+
+async function startOuter(world: World, label: string, dockerdArgs: string[] = [], volumeOwner = 0): Promise<Outer> {
+  const sandbox = await Sandbox.create(world, label);
+  const devDir = join(sandbox.paths.dir, 'devices');
+  await mkdir(devDir, { recursive: true });
+  const devices = { tun: join(devDir, 'tun'), fuse: join(devDir, 'fuse') };
+  await mustRun(['mknod', '-m', '0666', devices.tun, 'c', '10', '200']);
+  await mustRun(['mknod', '-m', '0666', devices.fuse, 'c', '10', '229']);
+  // The rootless dockerd's data root, on a volume as in the Kubernetes example (overlay2 cannot sit on the container's own overlay).
+  const dataRoot = join(sandbox.paths.dir, 'rootless-docker');
+  await mkdir(dataRoot, { recursive: true });
+  if (volumeOwner !== 0) await chown(dataRoot, volumeOwner, volumeOwner);
+  const daemon = await startOuterDaemon(world, sandbox, { dockerdArgs });
+  return { sandbox, daemon, devices, dataRoot };
+}
+
+describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox image', () => {
+  let world: World;
+  let main: Outer;
+  let run: EnvboxRun;
+  let toDoneMs = 0;
+  const token = fakeAgentToken();
+  const runs: EnvboxRun[] = [];
+  const outers: Outer[] = [];
+
+  function docker(outer: Outer, args: string[]) {
+    return outer.daemon.docker(args, { timeoutMs: 120_000 });
+  }
+
+  async function start(outer: Outer, name: string, extra: string[] = []): Promise<{ run: EnvboxRun; toDoneMs: number }> {
+    const args = [
+      'run', '--rm', '--name', name, ...unprivileged(outer.devices),
+      '-v', `${outer.dataRoot}:/var/lib/docker`,
+      '-e', `CODER_INNER_IMAGE=${outer.daemon.registryHost}/workspace:noinit`, '-e', 'CODER_INNER_USERNAME=coder',
+      '-e', 'CODER_ADD_FUSE=true', '-e', 'CODER_CPUS=1', '-e', 'CODER_MEMORY=512Mi',
+      '--add-host', `registry.test:${outer.daemon.gateway}`,
+      '-v', `${world.registry.caPath}:/etc/envbox/registry-ca.pem:ro`, '-e', 'CODER_EXTRA_CERTS_PATH=/etc/envbox/registry-ca.pem',
+      '-e', 'CODER_IMAGE_PULL_SECRET', '-e', 'CODER_AGENT_TOKEN', '-e', 'CODER_BOOTSTRAP_SCRIPT',
+      ...extra, IMAGE_TAG, '/envbox', 'docker',
+    ];
+    const startedAt = Date.now();
+    const [file, ...rest] = outer.daemon.dockerArgv(args);
+    const child = spawn(file!, rest, {
+      env: {
+        PATH: process.env.PATH, HOME: '/root', DOCKER_CONFIG: outer.sandbox.paths.dockerCliConfig,
+        CODER_IMAGE_PULL_SECRET: pullSecret(world, { key: outer.daemon.registryHost }), CODER_AGENT_TOKEN: token, CODER_BOOTSTRAP_SCRIPT: BOOTSTRAP,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const started = new EnvboxRun(child, join(outer.sandbox.paths.dir, 'harness-dockerd.log'), `docker run (unprivileged, rootless) ${name}`);
+    runs.push(started);
+    await started.waitForDone(180_000);
+    return { run: started, toDoneMs: Date.now() - startedAt };
+  }
+
+  /** A run that must fail its start checks: exit 1, one error line. */
+  async function failingStart(remove: Array<'tun' | 'seccomp' | 'proc'>, entrypoint: string[] = ['/envbox', 'docker']) {
+    const result = await docker(main, [
+      'run', '--rm', ...unprivileged(main.devices, remove), '-e', 'CODER_INNER_IMAGE=registry.example.com/ws:1', '-e', 'CODER_INNER_USERNAME=coder',
+      ...(entrypoint[0] === '/envbox' ? [IMAGE_TAG, ...entrypoint] : ['--entrypoint', entrypoint[0]!, IMAGE_TAG, ...entrypoint.slice(1)]),
+    ]);
+    const lines = result.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { output: string; type: string });
+    return { exitCode: result.exitCode, errors: lines.filter((l) => l.type === 'error').map((l) => l.output), stderr: result.stderr };
+  }
+
+  function exec(argv: string[]) {
+    return docker(main, ['exec', OUTER, ...argv]);
+  }
+
+  before(async () => {
+    world = await createWorld();
+    main = await startOuter(world, 'rootless');
+    outers.push(main);
+    ({ run, toDoneMs } = await start(main, OUTER));
+  });
+
+  after(async () => {
+    for (const r of runs) r.kill();
+    for (const outer of outers) {
+      await outer.daemon.docker(['rm', '-f', OUTER, `${OUTER}-remap`]).catch(() => undefined);
+      await outer.daemon.stop();
+      await outer.sandbox.destroy();
+    }
+    if (world) await destroyWorld(world);
+  });
+
+  test('the build log reaches done, without --privileged', async (t) => {
+    const done = run.buildLog().find((l) => l.type === 'done');
+    assert.ok(done, run.tail());
+    const inspect = await docker(main, ['inspect', '-f', '{{.HostConfig.Privileged}} {{.HostConfig.CapAdd}}', OUTER]);
+    assert.equal(inspect.stdout.trim(), 'false []');
+    t.diagnostic(`rootless: docker run to done ${(toDoneMs / 1000).toFixed(1)} s (${done.output})`);
+  });
+
+  test('the daemon runs as the rootless user envbox (uid 1001), and the workspace as the user', async () => {
+    const uids = await exec(['sh', '-c', 'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = dockerd ] && awk \'/^Uid:/ { print $2 }\' $p/status; done; true']);
+    assert.deepEqual([...new Set(uids.stdout.trim().split('\n'))], ['1001'], uids.stderr);
+    const id = await exec(['docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', 'id', '-u']);
+    assert.equal(id.stdout.trim(), '1000', id.stderr);
+    await run.waitForOutput(/bootstrap uid 1000/, 30_000);
+  });
+
+  test('/dev/fuse opens inside the workspace', async () => {
+    const opened = await exec(['docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', 'sh', '-c', 'exec 3<>/dev/fuse && echo opened']);
+    assert.equal(opened.stdout.trim(), 'opened', opened.stderr);
+  });
+
+  test('the workspace reaches the test registry (through slirp4netns)', async () => {
+    // An HTTP request to the TLS port: the registry answers 400, which is proof enough of the route.
+    const got = await exec(['docker', '-H', INNER_SOCKET, 'exec', 'workspace_cvm', 'wget', '-q', '-O-', '-T', '10', `http://${main.daemon.gateway}:5000/v2/`]);
+    assert.match(`${got.stdout}${got.stderr}`, /400 Bad Request|HTTP request to an HTTPS server/, `${got.stdout}${got.stderr}`);
+  });
+
+  test('envbox status is ready, and --json carries the unenforced-limits warning, which the build log also has', async () => {
+    assert.equal((await exec(['/envbox', 'status'])).exitCode, 0);
+    const json = JSON.parse((await exec(['/envbox', 'status', '--json'])).stdout) as { warnings: string[] };
+    assert.equal(json.warnings.length, 1, JSON.stringify(json));
+    assert.match(json.warnings[0]!, /^CODER_CPUS=1 and CODER_MEMORY=536870912 not enforced on the workspace: the node uses cgroup v1/);
+    assert.equal(run.buildLog().filter((l) => /^Warning: CODER_CPUS=1 and CODER_MEMORY/.test(l.output)).length, 1, run.tail());
+    const inner = await exec(['docker', '-H', INNER_SOCKET, 'inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.CpuQuota}}', 'workspace_cvm']);
+    assert.equal(inner.stdout.trim(), '0 0', 'the limits are not set, so nothing pretends to enforce them');
+  });
+
+  test('SIGTERM (docker stop) stops everything, exit 0', async () => {
+    const stop = await docker(main, ['stop', OUTER]);
+    assert.equal(stop.exitCode, 0, stop.stderr);
+    assert.deepEqual(await run.waitForExit(30_000), { code: 0, signal: null }, run.tail());
+    assert.ok(run.buildLog().some((l) => l.output.includes('bootstrap got SIGTERM')), run.tail());
+  });
+
+  test('start check: no /dev/net/tun -> exit 1, naming the device', async () => {
+    const failed = await failingStart(['tun']);
+    assert.equal(failed.exitCode, 1, failed.stderr);
+    assert.equal(failed.errors.length, 1, failed.stderr);
+    assert.match(failed.errors[0]!, /^ENVBOX_ROOTLESS cannot start: \/dev\/net\/tun is missing.*--device \/dev\/net\/tun/);
+  });
+
+  test('start check: seccomp confined -> exit 1, naming seccomp=unconfined', async () => {
+    const failed = await failingStart(['seccomp']);
+    assert.equal(failed.exitCode, 1, failed.stderr);
+    assert.match(failed.errors[0]!, /^ENVBOX_ROOTLESS cannot start: envbox runs under a seccomp filter \(Seccomp: 2.*seccomp=unconfined/);
+  });
+
+  test('start check: /proc masked -> exit 1, naming systempaths=unconfined', async () => {
+    const failed = await failingStart(['proc']);
+    assert.equal(failed.exitCode, 1, failed.stderr);
+    assert.match(failed.errors[0]!, /^ENVBOX_ROOTLESS cannot start: \/proc is masked .*systempaths=unconfined/);
+  });
+
+  test('start check: setuid newuidmap without the file capability -> exit 1, naming setcap', async () => {
+    const failed = await failingStart([], ['sh', '-c', 'setcap -r /usr/bin/newuidmap && chmod u+s /usr/bin/newuidmap && exec /envbox docker']);
+    assert.equal(failed.exitCode, 1, failed.stderr);
+    assert.match(failed.errors[0]!, /^ENVBOX_ROOTLESS cannot start: \/usr\/bin\/newuidmap is setuid-root without the cap_setuid file capability.*setcap cap_setuid\+ep/);
+  });
+
+  test('on a userns-remapped outer daemon (root of the outer container is not host root): done, and stops with exit 0', async (t) => {
+    // --userns-remap=coder maps the outer container's 0-65535 to the host's 100000-165535, as hostUsers: false does.
+    const remap = await startOuter(world, 'rootless-remap', ['--userns-remap=coder'], 100000);
+    outers.push(remap);
+    const started = await start(remap, `${OUTER}-remap`);
+    t.diagnostic(`rootless on a userns-remapped daemon: docker run to done ${(started.toDoneMs / 1000).toFixed(1)} s (${started.run.buildLog().find((l) => l.type === 'done')?.output})`);
+    const uidMap = await docker(remap, ['exec', `${OUTER}-remap`, 'cat', '/proc/self/uid_map']);
+    assert.match(uidMap.stdout, /^\s*0\s+100000\s+65536\s*$/m, uidMap.stdout);
+    const id = await docker(remap, ['exec', `${OUTER}-remap`, 'docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', 'id', '-u']);
+    assert.equal(id.stdout.trim(), '1000', id.stderr);
+    assert.equal((await docker(remap, ['stop', `${OUTER}-remap`])).exitCode, 0);
+    assert.deepEqual(await started.run.waitForExit(30_000), { code: 0, signal: null }, started.run.tail());
+  });
+});
