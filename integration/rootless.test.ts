@@ -20,18 +20,25 @@ const BOOTSTRAP = [
   'while :; do sleep 1 & wait $!; done',
 ].join('\n');
 
-/** What an unprivileged outer container gets, and nothing more. */
-function unprivileged(devices: { tun: string; fuse: string }, remove: Array<'tun' | 'seccomp' | 'proc'> = []): string[] {
+/**
+ * What an unprivileged outer container gets, and nothing more. On a userns-remapped daemon runc cannot
+ * mknod, so `--device` binds the node at the *host's* path of that name (/dev/net/tun, mode 0600 on
+ * this machine, which the remapped root cannot open): there the test-made node is bound instead and
+ * allowed with a device cgroup rule, as a Kubernetes device plugin does.
+ */
+function unprivileged(devices: { tun: string; fuse: string }, remove: Array<'tun' | 'seccomp' | 'proc'> = [], bindDevices = false): string[] {
+  const device = (node: string, path: string, rule: string) => (bindDevices ? ['-v', `${node}:${path}`, '--device-cgroup-rule', rule] : ['--device', `${node}:${path}`]);
   return [
     ...(remove.includes('seccomp') ? [] : ['--security-opt', 'seccomp=unconfined']),
     ...(remove.includes('proc') ? [] : ['--security-opt', 'systempaths=unconfined']),
-    ...(remove.includes('tun') ? [] : ['--device', `${devices.tun}:/dev/net/tun`]),
-    '--device', `${devices.fuse}:/dev/fuse`,
+    ...(remove.includes('tun') ? [] : device(devices.tun, '/dev/net/tun', 'c 10:200 rwm')),
+    ...device(devices.fuse, '/dev/fuse', 'c 10:229 rwm'),
     '-e', 'ENVBOX_ROOTLESS=true',
   ];
 }
 
 interface Outer {
+  remapped: boolean;
   sandbox: Sandbox;
   daemon: OuterDaemon;
   devices: { tun: string; fuse: string };
@@ -50,7 +57,7 @@ async function startOuter(world: World, label: string, dockerdArgs: string[] = [
   await mkdir(dataRoot, { recursive: true });
   if (volumeOwner !== 0) await chown(dataRoot, volumeOwner, volumeOwner);
   const daemon = await startOuterDaemon(world, sandbox, { dockerdArgs });
-  return { sandbox, daemon, devices, dataRoot };
+  return { remapped: dockerdArgs.some((a) => a.startsWith('--userns-remap')), sandbox, daemon, devices, dataRoot };
 }
 
 describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox image', () => {
@@ -68,7 +75,7 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
 
   async function start(outer: Outer, name: string, extra: string[] = []): Promise<{ run: EnvboxRun; toDoneMs: number }> {
     const args = [
-      'run', '--rm', '--name', name, ...unprivileged(outer.devices),
+      'run', '--rm', '--name', name, ...unprivileged(outer.devices, [], outer.remapped),
       '-v', `${outer.dataRoot}:/var/lib/docker`,
       '-e', `CODER_INNER_IMAGE=${outer.daemon.registryHost}/workspace:noinit`, '-e', 'CODER_INNER_USERNAME=coder',
       '-e', 'CODER_ADD_FUSE=true', '-e', 'CODER_CPUS=1', '-e', 'CODER_MEMORY=512Mi',
@@ -146,7 +153,7 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
 
   test('the workspace reaches the test registry (through slirp4netns)', async () => {
     // An HTTP request to the TLS port: the registry answers 400, which is proof enough of the route.
-    const got = await exec(['docker', '-H', INNER_SOCKET, 'exec', 'workspace_cvm', 'wget', '-q', '-O-', '-T', '10', `http://${main.daemon.gateway}:5000/v2/`]);
+    const got = await exec(['docker', '-H', INNER_SOCKET, 'exec', 'workspace_cvm', 'wget', '-O-', '-T', '10', `http://${main.daemon.gateway}:5000/v2/`]);
     assert.match(`${got.stdout}${got.stderr}`, /400 Bad Request|HTTP request to an HTTPS server/, `${got.stdout}${got.stderr}`);
   });
 
@@ -202,6 +209,8 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
     assert.match(uidMap.stdout, /^\s*0\s+100000\s+65536\s*$/m, uidMap.stdout);
     const id = await docker(remap, ['exec', `${OUTER}-remap`, 'docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', 'id', '-u']);
     assert.equal(id.stdout.trim(), '1000', id.stderr);
+    const fuse = await docker(remap, ['exec', `${OUTER}-remap`, 'docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', 'sh', '-c', 'exec 3<>/dev/fuse && echo opened']);
+    assert.equal(fuse.stdout.trim(), 'opened', fuse.stderr);
     assert.equal((await docker(remap, ['stop', `${OUTER}-remap`])).exitCode, 0);
     assert.deepEqual(await started.run.waitForExit(30_000), { code: 0, signal: null }, started.run.tail());
   });
