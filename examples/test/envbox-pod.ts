@@ -11,6 +11,7 @@ import { builtinPlugins } from '../../plugins/index.js';
 import { worstCaseShutdownSeconds } from '../../core/lifecycle/shutdown-budget.js';
 import { planContainer, planPull } from '../../core/lifecycle/phases.js';
 import { MemoryHost } from '../../testing/memory-host.js';
+import { rootlessHost } from '../../testing/index.js';
 import { ubuntuFacts } from '../../testing/index.js';
 import { admissionProblems, EXAMPLES_DIR, validateAgainstSchema } from './manifests.js';
 import { envboxContainer, resolveContainerEnv, volumeAt, type ClusterSamples } from './pod-env.js';
@@ -66,18 +67,32 @@ export function checkEnvboxPod({ label, pod, configMaps, samples }: PodExpectati
   const resolvedEnv = () => resolveContainerEnv(pod(), container(), samples);
   const inputs = definedInputs();
   const valueOf = (name: string) => resolvedEnv()[name] ?? String(inputs.get(name)?.default ?? '');
-  const usesSysboxInside = () => valueOf('ENVBOX_RUNTIME') === 'sysbox-runc';
+  const rootless = () => valueOf('ENVBOX_ROOTLESS') === 'true';
+  // ENVBOX_ROOTLESS implies runc: sysbox cannot run under a rootless dockerd.
+  const usesSysboxInside = () => !rootless() && valueOf('ENVBOX_RUNTIME') === 'sysbox-runc';
 
   it(`${label}: matches the Kubernetes Pod schema and the API server's pod rules`, () => {
     validateAgainstSchema('Pod', pod());
     assert.deepEqual(admissionProblems(pod()), []);
   });
 
-  it(`${label}: runs /envbox docker, privileged or in a sysbox RuntimeClass`, () => {
+  it(`${label}: runs /envbox docker, privileged, in a sysbox RuntimeClass, or unprivileged and rootless`, () => {
     assert.deepEqual(container().command, ['/envbox', 'docker']);
-    const privileged = container().securityContext?.privileged === true;
+    const security = container().securityContext;
+    const privileged = security?.privileged === true;
     const sysboxClass = pod().spec?.runtimeClassName === 'sysbox-runc';
-    assert.ok(privileged !== sysboxClass, 'exactly one of privileged: true and runtimeClassName: sysbox-runc');
+    assert.equal([privileged, sysboxClass, rootless()].filter(Boolean).length, 1, 'exactly one of privileged: true, runtimeClassName: sysbox-runc and ENVBOX_ROOTLESS=true');
+    if (rootless()) {
+      assert.equal(security?.privileged ?? false, false, 'no privileged flag');
+      assert.deepEqual(security?.capabilities?.add ?? [], [], 'no added capability');
+      assert.equal(pod().spec?.hostUsers, false, 'a user namespace of its own');
+      assert.equal(security?.seccompProfile?.type, 'Unconfined');
+      assert.equal(security?.procMount, 'Unmasked');
+      assert.notEqual(security?.allowPrivilegeEscalation, false, 'newuidmap needs its file capabilities');
+      const limits = container().resources?.limits ?? {};
+      assert.equal(limits['squat.ai/tun'], '1', '/dev/net/tun from the device plugin');
+      if (valueOf('CODER_ADD_FUSE') === 'true') assert.equal(limits['squat.ai/fuse'], '1', '/dev/fuse from the device plugin');
+    }
     if (sysboxClass) assert.notEqual(valueOf('ENVBOX_RUNTIME'), 'sysbox-runc', 'sysbox cannot nest inside sysbox: set ENVBOX_RUNTIME=runc');
   });
 
@@ -86,7 +101,7 @@ export function checkEnvboxPod({ label, pod, configMaps, samples }: PodExpectati
       const ref = env(name)?.valueFrom?.resourceFieldRef;
       assert.equal(ref?.resource, resource, `${name} from resourceFieldRef ${resource}`);
     }
-    const app = await preparedApp();
+    const app = await preparedApp(rootless() ? delegatedCgroup2 : undefined);
     const { body } = await planContainer(app, ubuntuFacts);
     const limits = container().resources?.limits ?? {};
     assert.equal(body.HostConfig.Memory, parseQuantity(limits.memory as string), 'the workspace gets exactly the memory limit, in bytes');
@@ -145,7 +160,10 @@ export function checkEnvboxPod({ label, pod, configMaps, samples }: PodExpectati
     }
   });
 
-  const preparedApp = async () => {
+  /** Rootless limits are enforced only on a delegated cgroup v2 (plugins/resources unit-tests the v1 warning). */
+  const delegatedCgroup2 = (host: MemoryHost) => host.file('/sys/fs/cgroup/cgroup.controllers', 'cpu memory pids\n').own('/sys/fs/cgroup', 1001, 1001);
+
+  const preparedApp = async (view?: (host: MemoryHost) => MemoryHost) => {
     const values = resolvedEnv();
     const configPath = values[CONFIG_ENV];
     assert.ok(configPath, `${CONFIG_ENV} is set`);
@@ -156,7 +174,7 @@ export function checkEnvboxPod({ label, pod, configMaps, samples }: PodExpectati
     const local = join(configVolume(configMap), found.rest);
     return prepareApp({
       mode: 'plan', argv: [], env: { ...values, [CONFIG_ENV]: local }, cwd: dirname(local),
-      host: new MemoryHost(values), stderr: { write: () => true }, builtins: builtinPlugins(),
+      host: (view ?? ((h: MemoryHost) => h))(rootless() ? rootlessHost(values) : new MemoryHost(values)), stderr: { write: () => true }, builtins: builtinPlugins(),
     });
   };
 

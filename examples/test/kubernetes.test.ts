@@ -12,9 +12,10 @@ const configMaps = configMapsOf(manifests);
 const samples = { secrets: { 'envbox-pull-secret/.dockerconfigjson': SAMPLE_PULL_SECRET } };
 
 describe('examples/kubernetes', () => {
-  it('has the pod, its variant for a sysbox RuntimeClass, the claim and the site config', () => {
+  it('has the pod, its variants for a sysbox RuntimeClass and unprivileged, the device plugin, the claim and the site config', () => {
     assert.deepEqual(manifests.map((m) => `${m.file}:${m.kind}`), [
-      'configmap.yaml:ConfigMap', 'pod-sysbox-runtimeclass.yaml:Pod', 'pod.yaml:Pod', 'pvc.yaml:PersistentVolumeClaim',
+      'configmap.yaml:ConfigMap', 'generic-device-plugin.yaml:ConfigMap', 'generic-device-plugin.yaml:DaemonSet',
+      'pod-sysbox-runtimeclass.yaml:Pod', 'pod-unprivileged.yaml:Pod', 'pod.yaml:Pod', 'pvc.yaml:PersistentVolumeClaim',
     ]);
   });
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigMap, type IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Pod, type IPod } from 'kubernetes-models/v1/Pod';
+import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { parseAllDocuments } from 'yaml';
 
 export const EXAMPLES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,7 +29,7 @@ export function loadManifests(dir = KUBERNETES_DIR): Manifest[] {
 }
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
-  Pod, ConfigMap, PersistentVolumeClaim,
+  Pod, ConfigMap, PersistentVolumeClaim, DaemonSet,
 };
 
 /** Checks an object against the Kubernetes OpenAPI schema of its kind (kubernetes-models); throws on the first problems. */
