@@ -78,7 +78,7 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
       'run', '--rm', '--name', name, ...unprivileged(outer.devices, [], outer.remapped),
       '-v', `${outer.dataRoot}:/var/lib/docker`,
       '-e', `CODER_INNER_IMAGE=${outer.daemon.registryHost}/workspace:noinit`, '-e', 'CODER_INNER_USERNAME=coder',
-      '-e', 'CODER_ADD_FUSE=true', '-e', 'CODER_CPUS=1', '-e', 'CODER_MEMORY=512Mi',
+      '-e', 'CODER_ADD_FUSE=true', '-e', 'CODER_ADD_TUN=true', '-e', 'CODER_CPUS=1', '-e', 'CODER_MEMORY=512Mi',
       '--add-host', `registry.test:${outer.daemon.gateway}`,
       '-v', `${world.registry.caPath}:/etc/envbox/registry-ca.pem:ro`, '-e', 'CODER_EXTRA_CERTS_PATH=/etc/envbox/registry-ca.pem',
       '-e', 'CODER_IMAGE_PULL_SECRET', '-e', 'CODER_AGENT_TOKEN', '-e', 'CODER_BOOTSTRAP_SCRIPT',
@@ -146,9 +146,12 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
     await run.waitForOutput(/bootstrap uid 1000/, 30_000);
   });
 
-  test('/dev/fuse opens inside the workspace', async () => {
-    const opened = await exec(['docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', 'sh', '-c', 'exec 3<>/dev/fuse && echo opened']);
-    assert.equal(opened.stdout.trim(), 'opened', opened.stderr);
+  test('/dev/fuse and /dev/net/tun open inside the workspace, which has SYS_ADMIN and NET_ADMIN in its own user namespace', async () => {
+    const opened = await exec(['docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', 'sh', '-c',
+      'exec 3<>/dev/fuse && echo fuse-opened; exec 4<>/dev/net/tun && echo tun-opened']);
+    assert.deepEqual(opened.stdout.trim().split('\n'), ['fuse-opened', 'tun-opened'], opened.stderr);
+    const caps = await exec(['docker', '-H', INNER_SOCKET, 'inspect', '-f', '{{.HostConfig.CapAdd}}', 'workspace_cvm']);
+    assert.equal(caps.stdout.trim(), '[SYS_ADMIN NET_ADMIN]');
   });
 
   test('the workspace reaches the test registry (through slirp4netns)', async () => {
