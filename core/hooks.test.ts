@@ -180,7 +180,7 @@ describe('createHooks', () => {
 
   it('declares the six lifecycle hooks, and each call gives fresh hooks', () => {
     const a = createHooks();
-    assert.deepEqual(Object.keys(a), ['configure', 'preDaemon', 'prePull', 'containerSpec', 'postStart', 'shutdown']);
+    assert.deepEqual(Object.keys(a), ['configure', 'preDaemon', 'prePull', 'containerSpec', 'preStart', 'postStart', 'shutdown']);
     assert.notEqual(a.containerSpec, createHooks().containerSpec);
   });
 

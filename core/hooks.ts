@@ -40,6 +40,11 @@ export type PullAuth =
 export interface PullSpec {
   image: ImageRef;
   auth: PullAuth | null;
+  /**
+   * What a plugin learned before the pull that explains a failure (say, a registry mirror that does
+   * not answer); added to the pull's error, since the daemon's own message may not name the cause.
+   */
+  failureHints?: string[];
 }
 
 export interface SpecContext extends PhaseContext {
@@ -72,6 +77,11 @@ export interface EnvboxHooks {
   prePull: AsyncSeriesWaterfallHook<[PullSpec, PhaseContext]>;
   /** Waterfall over the ContainerCreate body; taps are pure edits of (body, facts). */
   containerSpec: AsyncSeriesWaterfallHook<[ContainerCreateBody, SpecContext]>;
+  /**
+   * After the container is created and before it starts (`docker` only): files written now (through
+   * `docker.putFile`) are there when the image's init starts, with nothing racing them.
+   */
+  preStart: AsyncSeriesHook<[StartedContext]>;
   /** Side effects once the container runs (`docker` only). */
   postStart: AsyncSeriesHook<[StartedContext]>;
   /** On SIGTERM/SIGINT or failure, before the container and daemons stop. */
@@ -84,6 +94,7 @@ interface HookSignatures {
   preDaemon: (daemon: DaemonSpec, context: PhaseContext) => DaemonSpec;
   prePull: (pull: PullSpec, context: PhaseContext) => PullSpec;
   containerSpec: (body: ContainerCreateBody, context: SpecContext) => ContainerCreateBody;
+  preStart: (context: StartedContext) => void;
   postStart: (context: StartedContext) => void;
   shutdown: (context: ShutdownContext) => void;
 }
@@ -123,6 +134,7 @@ export function createHooks(): Readonly<EnvboxHooks> {
     preDaemon: new AsyncSeriesWaterfallHook<[DaemonSpec, PhaseContext]>(['daemon', 'context']),
     prePull: new AsyncSeriesWaterfallHook<[PullSpec, PhaseContext]>(['pull', 'context']),
     containerSpec: new AsyncSeriesWaterfallHook<[ContainerCreateBody, SpecContext]>(['body', 'context']),
+    preStart: new AsyncSeriesHook<[StartedContext]>(['context']),
     postStart: new AsyncSeriesHook<[StartedContext]>(['context']),
     shutdown: new AsyncSeriesHook<[ShutdownContext]>(['context']),
   });

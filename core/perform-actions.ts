@@ -4,9 +4,10 @@ import { describeAction, type Action, type ActionBody } from './actions.js';
 import type { HostView } from './host/host.js';
 import type { BuildLog } from './log/buildlog.js';
 import type { Logger } from './log/logger.js';
+import { describeShift, shiftOwners } from './shift-owners.js';
 
 /** Carries out one action. Each is idempotent, so a restart over the same volumes is safe. */
-async function perform(action: ActionBody, host: HostView): Promise<'done' | 'skipped'> {
+async function perform(action: ActionBody, host: HostView, report: (line: string) => void): Promise<'done' | 'skipped'> {
   switch (action.kind) {
     case 'mknod': {
       const mode = parseInt(action.mode, 8);
@@ -47,6 +48,11 @@ async function perform(action: ActionBody, host: HostView): Promise<'done' | 'sk
     case 'writeFile':
       await writeFile(action.path, action.content);
       return 'done';
+    case 'shiftOwners': {
+      const outcome = await shiftOwners(action, report);
+      report(describeShift(action, outcome));
+      return outcome.skipped === null ? 'done' : 'skipped';
+    }
   }
 }
 
@@ -65,7 +71,7 @@ export function createActionRunner(host: HostView, log: Logger, buildLog: BuildL
         performed.push(action);
         const { plugin, hook, bestEffort, ...body } = action;
         try {
-          const outcome = await perform(body, host);
+          const outcome = await perform(body, host, (line) => buildLog.info(line));
           log.debug({ action, outcome }, 'performed action');
           buildLog.info(`Action: ${describeAction(body)}${outcome === 'skipped' ? ' (already so)' : ''}`);
         } catch (error) {

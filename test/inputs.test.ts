@@ -100,11 +100,13 @@ const INVALID_ENV: Record<string, readonly Case[]> = {
     ['CODER_DOCKER_BRIDGE_CIDR', '10.0.0.0/31', /the prefix \/31 must be between \/8 and \/30/],
   ],
   'mount lists': [
-    ['CODER_MOUNTS', '/home/coder', /^entry "\/home\/coder" is not src:dst or src:dst:ro$/],
-    ['CODER_MOUNTS', '/a:/b:ro:extra', /is not src:dst or src:dst:ro/],
+    ['CODER_MOUNTS', '/home/coder', /^entry "\/home\/coder" is not src:dst, src:dst:ro or src:dst:chown$/],
+    ['CODER_MOUNTS', '/a:/b:ro:extra', /has the option "extra"; only ro, rw and chown are allowed/],
+    ['CODER_MOUNTS', '/a:/a:ro,chown', /^entry 2 is the option "chown" on its own: options follow the target after a ":" \(src:dst:ro:chown\), because "," separates the mounts$/],
+    ['CODER_MOUNTS', '/a:/a:ro:rw', /is both ro and rw/],
     ['CODER_MOUNTS', 'home/coder:/home/coder', /has a source that is not an absolute path/],
     ['CODER_MOUNTS', '/home/coder:home', /has a target that is not an absolute path/],
-    ['CODER_MOUNTS', '/a:/b:rx', /has the option "rx"; only ro and rw are allowed/],
+    ['CODER_MOUNTS', '/a:/b:rx', /has the option "rx"; only ro, rw and chown are allowed/],
     ['CODER_MOUNTS', '/a:/b,,/c:/d', /^entry 2 is empty \(remove the extra comma\)$/],
     ['CODER_MOUNTS', '/a:/b,', /^entry 2 is empty/],
   ],
@@ -346,6 +348,11 @@ describe('valid forms', () => {
     ['CODER_MOUNTS', '/home/coder:/home/coder, /etc/ssl:/etc/ssl:ro', [
       { source: '/home/coder', target: '/home/coder', readOnly: false },
       { source: '/etc/ssl', target: '/etc/ssl', readOnly: true },
+    ]],
+    ['CODER_MOUNTS', '/home/coder:/home/coder:chown,/data:/data:chown:ro,/x:/x:ro:chown', [
+      { source: '/home/coder', target: '/home/coder', readOnly: false, chown: true },
+      { source: '/data', target: '/data', readOnly: true, chown: true },
+      { source: '/x', target: '/x', readOnly: true, chown: true },
     ]],
     ['ENVBOX_DOCKER_HOST', '/var/run/docker.sock', 'unix:///var/run/docker.sock'],
     ['ENVBOX_DOCKER_HOST', 'tcp://127.0.0.1:2375', 'tcp://127.0.0.1:2375'],

@@ -1,5 +1,6 @@
 import type { PullAuth } from '../hooks.js';
 import type { ContainerCreateBody } from '../spec/types.js';
+import type { TarInput } from './tar.js';
 
 /** One line of the pull progress stream, as the daemon sends it. */
 export interface PullProgress {
@@ -71,6 +72,8 @@ export interface DockerClient {
   waitContainer(id: string): Promise<number>;
   /** A file's bytes via the archive API, without starting the container; null when absent. */
   readFile(id: string, path: string): Promise<Buffer | null>;
+  /** Extracts these entries under `dir` (which must exist) through the archive API; works before start. */
+  putFiles(id: string, dir: string, entries: readonly TarInput[]): Promise<void>;
   /** HEAD on the archive API; null when the path does not exist. */
   statPath(id: string, path: string): Promise<PathStat | null>;
   pruneImages(): Promise<void>;

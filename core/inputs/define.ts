@@ -16,6 +16,11 @@ export interface InputDef<T = unknown> {
   required?: boolean;
   /** The value never appears in logs, errors or plan output. */
   secret?: boolean;
+  /**
+   * For a value that is public apart from some parts (the password in `http://user:pass@proxy:3128`):
+   * those parts are scrubbed like secrets, and the rest stays readable.
+   */
+  secretParts?(value: T): string[];
   /** Other flag spellings accepted, e.g. coder/envbox's own names. */
   aliases?: string[];
   /** A boolean flag may be given bare (`--add-fuse`). */

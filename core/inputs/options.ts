@@ -33,7 +33,13 @@ export class OptionValues {
       if (typeof value !== 'object' || value === null) return [];
       return Object.entries(value).filter(([key]) => !PUBLIC_FIELDS.has(key)).flatMap(([, v]) => leaves(v));
     };
-    return this.definitions().filter((d) => d.secret).flatMap((d) => leaves(this.values.get(d.key)));
+    const whole = this.definitions().filter((d) => d.secret).flatMap((d) => leaves(this.values.get(d.key)));
+    return [...whole, ...this.definitions().flatMap((d) => this.partsOf(d))];
+  }
+
+  private partsOf(def: InputDef): string[] {
+    const value = this.values.get(def.key);
+    return def.secretParts && value !== undefined ? def.secretParts(value).filter((p) => p.length > 0) : [];
   }
 
   /** Plain object for logs and plan output, with secrets replaced by `[redacted]`. */
@@ -42,7 +48,8 @@ export class OptionValues {
     for (const def of this.defs.values()) {
       const value = this.values.get(def.key);
       if (value === undefined) continue;
-      out[def.key] = def.secret ? REDACTED : value;
+      const parts = this.partsOf(def);
+      out[def.key] = def.secret ? REDACTED : parts.length > 0 ? JSON.parse(parts.reduce((t, p) => t.split(JSON.stringify(p).slice(1, -1)).join(REDACTED), JSON.stringify(value))) : value;
     }
     return out;
   }

@@ -120,11 +120,12 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     deps.status.setContainerId(containerId);
     buildLog.info('Pruning images to free up disk...');
     await docker.pruneImages().catch((error: unknown) => buildLog.info(`Pruning images failed (not fatal): ${messageOf(error)}`));
+    const startedCtx: StartedContext = { mode: 'docker', options: o, host: app.host, log, buildLog, containerId, containerName: container.name, facts, docker, signal };
+    await abortable(hooks.preStart.promise(startedCtx), signal);
     buildLog.info('Starting up workspace...');
     await docker.startContainer(containerId);
     const containerExit = docker.waitContainer(containerId);
 
-    const startedCtx: StartedContext = { mode: 'docker', options: o, host: app.host, log, buildLog, containerId, containerName: container.name, facts, docker, signal };
     await abortable(hooks.postStart.promise(startedCtx), signal);
 
     const script = o.get(bootstrapScript);

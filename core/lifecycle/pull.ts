@@ -60,7 +60,8 @@ export async function pullWithRetry(docker: DockerClient, pull: PullSpec, buildL
       if (NO_SPACE.test(message)) throw new NoSpaceError(`pulling ${pull.image.raw} failed: ${message}`, undefined, { cause: error });
       if (options.signal?.aborted) throw options.signal.reason;
       if (PERMANENT.test(message) || attempt >= attempts) {
-        throw new EnvboxError(`pulling ${pull.image.raw} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${message.replace(/^pull image: /, '')}`, undefined, { cause: error });
+        const hints = pull.failureHints?.length ? pull.failureHints.join(' ') : undefined;
+        throw new EnvboxError(`pulling ${pull.image.raw} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${message.replace(/^pull image: /, '')}`, hints, { cause: error });
       }
       buildLog.info(`Pull attempt ${attempt} of ${attempts} failed (${message}); retrying...`);
       await sleep(1000 * 2 ** (attempt - 1));

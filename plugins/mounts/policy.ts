@@ -33,9 +33,12 @@ export function isHomeDir(source: string): boolean {
 export function mountListProblem(list: readonly MountSpec[]): string | null {
   const seen = new Map<string, string>();
   for (const [index, mount] of list.entries()) {
-    const entry = `entry ${index + 1} ("${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}")`;
+    const entry = `entry ${index + 1} ("${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}${mount.chown ? ':chown' : ''}")`;
     const target = normalizePath(mount.target);
     if (target === '/') return `${entry} mounts over the workspace's root "/"; choose a directory inside it`;
+    if (mount.chown && isPrivateTarget(target)) {
+      return `${entry} asks to chown "${target}", whose source belongs to envbox and keeps its owners; use :chown only for the workspace's own volumes`;
+    }
     const earlier = seen.get(target);
     if (earlier !== undefined) return `${entry} has the target "${target}" that ${earlier} already uses; each target may appear once`;
     seen.set(target, `entry ${index + 1}`);
