@@ -81,6 +81,19 @@ describe('shiftOwners on a real tree', { skip: asRoot ? false : 'lchown to other
     assert.equal(outcome.checked, 0);
   });
 
+  it('reports progress with the entries done and the rate on a walk that takes a while', async () => {
+    const fresh = join(base, 'progress');
+    for (let i = 0; i < 6; i++) {
+      await mkdir(join(fresh, `d${i}`), { recursive: true });
+      await lchown(join(fresh, `d${i}`), 1000, 1000);
+    }
+    let clock = 0;
+    const lines: string[] = [];
+    await shiftOwners({ ...request(), path: fresh }, (l) => lines.push(l), { now: () => (clock += 1000), batch: 2 });
+    assert.ok(lines.length >= 2, lines.join('\n'));
+    assert.match(lines[0]!, /^Shifting owners in .*\/progress: \d+ entries checked, \d+ shifted \(\d+ entries\/s\)\.\.\.$/);
+  });
+
   it('walks again when the top of the tree holds an unshifted id (the volume was used elsewhere again) or the offset changed', async () => {
     await writeFile(join(tree, 'new-from-elsewhere'), '');
     await lchown(join(tree, 'new-from-elsewhere'), 1000, 1000);

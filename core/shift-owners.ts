@@ -72,7 +72,11 @@ export async function alreadyShifted(request: ShiftRequest): Promise<string | nu
 }
 
 /** Walks `request.path` and shifts owners; `progress` gets a line every 2 s on big trees. */
-export async function shiftOwners(request: ShiftRequest, progress: (line: string) => void, now: () => number = Date.now): Promise<ShiftOutcome> {
+export async function shiftOwners(
+  request: ShiftRequest,
+  progress: (line: string) => void,
+  { now = Date.now, batch = BATCH }: { now?: () => number; batch?: number } = {},
+): Promise<ShiftOutcome> {
   const started = now();
   const skip = await alreadyShifted(request);
   if (skip !== null) return { skipped: skip, checked: 0, shifted: 0, seconds: (now() - started) / 1000 };
@@ -126,7 +130,7 @@ export async function shiftOwners(request: ShiftRequest, progress: (line: string
       if (s.dev !== rootDev) continue;
       visit(path, s);
       if (s.isDirectory()) pending.push(path);
-      if (checked % BATCH === 0) {
+      if (checked % batch === 0) {
         // Sync calls are several times faster than promises here; yielding keeps signals and timers alive.
         await new Promise((resolve) => setImmediate(resolve));
         if (now() - lastReport >= PROGRESS_EVERY_MS) {
