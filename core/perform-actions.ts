@@ -7,7 +7,7 @@ import type { Logger } from './log/logger.js';
 import { describeShift, shiftOwners } from './shift-owners.js';
 
 /** Carries out one action. Each is idempotent, so a restart over the same volumes is safe. */
-async function perform(action: ActionBody, host: HostView, report: (line: string) => void): Promise<'done' | 'skipped'> {
+async function perform(action: ActionBody, host: HostView, report: (line: string) => void, signal?: AbortSignal): Promise<'done' | 'skipped'> {
   switch (action.kind) {
     case 'mknod': {
       const mode = parseInt(action.mode, 8);
@@ -49,7 +49,7 @@ async function perform(action: ActionBody, host: HostView, report: (line: string
       await writeFile(action.path, action.content);
       return 'done';
     case 'shiftOwners': {
-      const outcome = await shiftOwners(action, report);
+      const outcome = await shiftOwners(action, report, { signal });
       report(describeShift(action, outcome));
       return outcome.skipped === null ? 'done' : 'skipped';
     }
@@ -62,7 +62,8 @@ export interface ActionRunner {
   readonly performed: readonly Action[];
 }
 
-export function createActionRunner(host: HostView, log: Logger, buildLog: BuildLog): ActionRunner {
+/** `signal` (SIGTERM) stops a long action, such as a big owner shift, between batches. */
+export function createActionRunner(host: HostView, log: Logger, buildLog: BuildLog, signal?: AbortSignal): ActionRunner {
   const performed: Action[] = [];
   return {
     performed,
@@ -71,10 +72,11 @@ export function createActionRunner(host: HostView, log: Logger, buildLog: BuildL
         performed.push(action);
         const { plugin, hook, bestEffort, ...body } = action;
         try {
-          const outcome = await perform(body, host, (line) => buildLog.info(line));
+          const outcome = await perform(body, host, (line) => buildLog.info(line), signal);
           log.debug({ action, outcome }, 'performed action');
           buildLog.info(`Action: ${describeAction(body)}${outcome === 'skipped' ? ' (already so)' : ''}`);
         } catch (error) {
+          if (signal?.aborted && error === signal.reason) throw error;
           const reason = error instanceof Error ? (error as Error & { stderr?: string }).stderr || error.message : String(error);
           if (bestEffort) {
             log.warn({ action, error: reason }, 'best-effort action failed');

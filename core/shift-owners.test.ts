@@ -94,6 +94,16 @@ describe('shiftOwners on a real tree', { skip: asRoot ? false : 'lchown to other
     assert.match(lines[0]!, /^Shifting owners in .*\/progress: \d+ entries checked, \d+ shifted \(\d+ entries\/s\)\.\.\.$/);
   });
 
+  it('stops between batches when asked (SIGTERM), leaving no marker', async () => {
+    const fresh = join(base, 'stopped');
+    for (let i = 0; i < 6; i++) await mkdir(join(fresh, `d${i}`), { recursive: true });
+    const controller = new AbortController();
+    const reason = new Error('SIGTERM');
+    controller.abort(reason);
+    await assert.rejects(shiftOwners({ ...request(), path: fresh }, () => {}, { batch: 2, signal: controller.signal }), (e: unknown) => e === reason);
+    await assert.rejects(readFile(join(fresh, SHIFT_MARKER)), /ENOENT/);
+  });
+
   it('walks again when the top of the tree holds an unshifted id (the volume was used elsewhere again) or the offset changed', async () => {
     await writeFile(join(tree, 'new-from-elsewhere'), '');
     await lchown(join(tree, 'new-from-elsewhere'), 1000, 1000);

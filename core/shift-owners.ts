@@ -75,7 +75,7 @@ export async function alreadyShifted(request: ShiftRequest): Promise<string | nu
 export async function shiftOwners(
   request: ShiftRequest,
   progress: (line: string) => void,
-  { now = Date.now, batch = BATCH }: { now?: () => number; batch?: number } = {},
+  { now = Date.now, batch = BATCH, signal }: { now?: () => number; batch?: number; signal?: AbortSignal } = {},
 ): Promise<ShiftOutcome> {
   const started = now();
   const skip = await alreadyShifted(request);
@@ -133,6 +133,8 @@ export async function shiftOwners(
       if (checked % batch === 0) {
         // Sync calls are several times faster than promises here; yielding keeps signals and timers alive.
         await new Promise((resolve) => setImmediate(resolve));
+        // SIGTERM mid-walk: stop now; without a marker, the next start walks again (shifting is idempotent).
+        if (signal?.aborted) throw signal.reason;
         if (now() - lastReport >= PROGRESS_EVERY_MS) {
           lastReport = now();
           progress(`Shifting owners in ${request.path}: ${checked} entries checked, ${shifted} shifted (${rate()} entries/s)...`);

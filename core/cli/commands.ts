@@ -61,7 +61,7 @@ async function docker(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const code = await runDocker(app, {
     connect: dockerClient(app),
     launcher: processLauncher(app.log, (text) => app.buildLog.scrub(text)),
-    actions: createActionRunner(app.host, app.log, app.buildLog),
+    actions: createActionRunner(app.host, app.log, app.buildLog, controller.signal),
     status: new StatusTracker(app.options.get(statusFile)),
     signal: controller.signal,
     reportFailure(error) {
