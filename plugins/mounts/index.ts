@@ -1,5 +1,5 @@
 import { InputError } from '../../core/errors.js';
-import { disableIdmappedMount, idOffset } from '../../core/inputs/core-inputs.js';
+import { disableIdmappedMount, dockerDataRoot, dockerFallbackDataRoot, idOffset } from '../../core/inputs/core-inputs.js';
 import { ID_RANGE_SIZE } from '../../core/shift-owners.js';
 import type { MountSpec } from '../../core/inputs/kinds.js';
 import type { SpecContext } from '../../core/hooks.js';
@@ -18,7 +18,7 @@ export function mountsPlugin(): EnvboxPlugin {
     inputs: [mounts],
     apply({ hooks }) {
       hooks.configure.tap((options) => {
-        const problem = mountListProblem(options.get(mounts));
+        const problem = mountListProblem(options.get(mounts), [options.get(dockerDataRoot), options.get(dockerFallbackDataRoot)]);
         if (problem !== null) throw new InputError([{ variable: mounts.env, problem, example: `${mounts.env}=${mounts.example}` }]);
         return options;
       });

@@ -149,6 +149,9 @@ describe('mounts plugin', () => {
   for (const [name, value, pattern] of [
     ['the root target', '/a:/a,/data:/', /entry 2 \("\/data:\/"\) mounts over the workspace's root "\/"/],
     ['a duplicate target', '/a:/x,/b:/y,/c:/x/:ro', /entry 3 \("\/c:\/x\/:ro"\) has the target "\/x" that entry 1 already uses/],
+    ['chown on the outer container\'s root', '/:/host:chown', /entry 1 \("\/:\/host:chown"\): :chown on "\/" would shift the owners of the whole outer container/],
+    ['chown on a system tree', '/etc/ssl:/etc/ssl:ro:chown', /:chown on "\/etc\/ssl" would shift the owners of the outer container's \/etc/],
+    ['chown on a dir holding dockerd\'s data root', '/var/lib:/data:chown', /:chown on "\/var\/lib" would shift the owners of \/var\/lib\/docker, which envbox's dockerd uses/],
     ['chown on a private target', '/mnt/d:/var/lib/docker:chown', /entry 1 \("\/mnt\/d:\/var\/lib\/docker:chown"\) asks to chown "\/var\/lib\/docker", whose source belongs to envbox/],
   ] as const) {
     it(`rejects ${name} in configure as an InputError naming CODER_MOUNTS and the entry`, async () => {

@@ -29,8 +29,27 @@ export function isHomeDir(source: string): boolean {
   return path === '/root' || /^\/home\/[^/]+$/.test(path);
 }
 
-/** What is wrong with the user's mount list (a target of `/` or used twice), or null. */
-export function mountListProblem(list: readonly MountSpec[]): string | null {
+/** System trees of the outer container: shifting their owners would break envbox itself. */
+const SYSTEM_TREES = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/usr', '/var/run'];
+
+const within = (path: string, tree: string) => path === tree || path.startsWith(`${tree}/`);
+
+/**
+ * Why `:chown` must not touch this source, or null: `/`, a system tree, or a directory that holds
+ * one of envbox's own (dockerd's data roots). Shifting those would break the outer container.
+ */
+export function chownSourceProblem(source: string, envboxDirs: readonly string[]): string | null {
+  const path = normalizePath(source);
+  if (path === '/') return 'would shift the owners of the whole outer container';
+  const system = SYSTEM_TREES.find((tree) => within(path, tree));
+  if (system) return `would shift the owners of the outer container's ${system}`;
+  const own = envboxDirs.map(normalizePath).find((dir) => within(dir, path) || within(path, dir));
+  if (own) return `would shift the owners of ${own}, which envbox's dockerd uses`;
+  return null;
+}
+
+/** What is wrong with the user's mount list (a target of `/` or used twice, a dangerous :chown), or null. */
+export function mountListProblem(list: readonly MountSpec[], envboxDirs: readonly string[] = []): string | null {
   const seen = new Map<string, string>();
   for (const [index, mount] of list.entries()) {
     const entry = `entry ${index + 1} ("${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}${mount.chown ? ':chown' : ''}")`;
@@ -39,6 +58,8 @@ export function mountListProblem(list: readonly MountSpec[]): string | null {
     if (mount.chown && isPrivateTarget(target)) {
       return `${entry} asks to chown "${target}", whose source belongs to envbox and keeps its owners; use :chown only for the workspace's own volumes`;
     }
+    const danger = mount.chown ? chownSourceProblem(mount.source, envboxDirs) : null;
+    if (danger !== null) return `${entry}: :chown on "${normalizePath(mount.source)}" ${danger}; use it only for the workspace's own volumes`;
     const earlier = seen.get(target);
     if (earlier !== undefined) return `${entry} has the target "${target}" that ${earlier} already uses; each target may appear once`;
     seen.set(target, `entry ${index + 1}`);
