@@ -97,6 +97,14 @@ describe('home volumes that keep their owners (:chown)', () => {
 
   test('first start: the user owns their files inside, other ids are shifted or left as the rules say, and nothing outside the tree changed', { timeout: 180_000 }, async () => {
     assert.ok(before_.size > 20_000, `the tree holds ${before_.size} entries`);
+    // plan shows the shift as an action, and performs nothing.
+    const facts = { uid: 1000, gid: 1000, home: '/home/coder', hasInit: true, osReleaseId: 'debian' };
+    const plan = await sandbox.startEnvbox({ ...env, ENVBOX_IMAGE_FACTS: JSON.stringify(facts) }, ['plan']);
+    assert.equal((await plan.waitForExit(60_000)).code, 0, plan.tail());
+    const planned = (JSON.parse(plan.stdoutText()) as { actions: { kind: string }[] }).actions.filter((a) => a.kind === 'shiftOwners');
+    assert.deepEqual(planned, [{ kind: 'shiftOwners', path: '/home/coder', offset: OFFSET, below: 65536, plugin: 'mounts', hook: 'containerSpec' }]);
+    assert.deepEqual(owners(home), before_, 'plan changed no owner');
+
     run = await startFresh();
     await run.waitForDone(150_000);
     const line = infoOutputs(run).find((l) => l.startsWith('Shifted owners in /home/coder:'));
