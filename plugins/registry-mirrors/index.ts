@@ -49,7 +49,7 @@ export function registryMirrorsPlugin(probe = probeMirror): EnvboxPlugin {
           down.push(`${mirror} (${reason})`);
         }
         if (down.length === 0) return pull;
-        const hint = `The registry ${down.length === 1 ? 'mirror' : 'mirrors'} ${down.join(', ')} in ${registryMirrors.env} did not answer, so dockerd pulled from Docker Hub directly. Check the mirror, or that this pod can reach it.`;
+        const hint = `The registry ${down.length === 1 ? 'mirror' : 'mirrors'} ${down.join(', ')} in ${registryMirrors.env} did not answer, so dockerd tried Docker Hub directly. Check the mirror, or that this pod can reach it.`;
         return { ...pull, failureHints: [...(pull.failureHints ?? []), hint] };
       });
     },
