@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareApp } from '../core/app.js';
 import { planContainer } from '../core/lifecycle/phases.js';
-import { MemoryHost } from '../test/support/memory-host.js';
+import { MemoryHost } from '../testing/memory-host.js';
+import { builtinPlugins } from '../plugins/index.js';
 import { FACTS, FULL_ENV, plainContainerSpec, plainInputs } from './spec-pipeline.js';
 
 async function both(env: Record<string, string>, facts = FACTS) {
   const cwd = await mkdtemp(join(tmpdir(), 'envbox-bench-test-'));
   try {
-    const app = await prepareApp({ mode: 'plan', argv: [], env, cwd, host: new MemoryHost({ ...env }), stderr: { write: () => true } });
+    const app = await prepareApp({ mode: 'plan', argv: [], env, cwd, host: new MemoryHost({ ...env }), stderr: { write: () => true }, builtins: builtinPlugins() });
     return { planned: await planContainer(app, facts), plain: plainContainerSpec(plainInputs(app), facts) };
   } finally {
     await rm(cwd, { recursive: true, force: true });

@@ -6,8 +6,12 @@ import type { Action, ActionSink } from '../core/actions.js';
 import { prepareApp, type App } from '../core/app.js';
 import type { ImageFacts } from '../core/facts.js';
 import {
-  agentToken, containerName, deviceDir, idOffset, innerEnvs, innerHostname, innerImage, innerWorkDir, runtime,
+  agentToken, containerName, idOffset, innerImage, runtime,
 } from '../core/inputs/core-inputs.js';
+import { innerEnvs } from '../plugins/env/inputs.js';
+import { deviceDir } from '../plugins/shared/device-node-plugin.js';
+import { builtinPlugins } from '../plugins/index.js';
+import { innerHostname, innerWorkDir } from '../plugins/workspace/inputs.js';
 import type { MountSpec } from '../core/inputs/kinds.js';
 import { planContainer } from '../core/lifecycle/phases.js';
 import { declareDeviceNode, withDeviceNode, type DeviceNode } from '../core/spec/device.js';
@@ -20,7 +24,7 @@ import { effectiveMounts, isHomeDir, isPrivateTarget } from '../plugins/mounts/p
 import { CPU_PERIOD } from '../plugins/resources/index.js';
 import { cpus as cpusInput, memory as memoryInput } from '../plugins/resources/inputs.js';
 import { addTun } from '../plugins/tun/inputs.js';
-import { MemoryHost } from '../test/support/memory-host.js';
+import { MemoryHost } from '../testing/memory-host.js';
 import { interleave, since } from './lib/interleave.js';
 import { median } from './lib/stats.js';
 import type { Benchmark, BenchResult } from './lib/types.js';
@@ -155,7 +159,7 @@ export async function prepareBenchApp(): Promise<{ app: App; cleanup: () => Prom
   // An empty cwd, so that no envbox.config.* of the checkout is picked up.
   const cwd = await mkdtemp(join(tmpdir(), 'envbox-bench-'));
   const app = await prepareApp({
-    mode: 'plan', argv: [], env: FULL_ENV, cwd, host: new MemoryHost({ ...FULL_ENV }), stderr: { write: () => true },
+    mode: 'plan', argv: [], env: FULL_ENV, cwd, host: new MemoryHost({ ...FULL_ENV }), stderr: { write: () => true }, builtins: builtinPlugins(),
   });
   return { app, cleanup: () => rm(cwd, { recursive: true, force: true }) };
 }

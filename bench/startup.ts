@@ -45,7 +45,7 @@ export function parsePhaseSplit(line: string): PhaseSplit {
 
 /** startup runs the built CLI; timing stale code would report figures for code that no longer exists. */
 async function checkBuilt(): Promise<void> {
-  const main = join(repoRoot, 'dist', 'core', 'cli', 'main.js');
+  const main = join(repoRoot, 'dist', 'cli', 'main.js');
   const built = await stat(main).catch(() => { throw new Error(`${main} is missing: run \`npm run build\` first (startup runs the built CLI)`); });
   for (const dir of ['core', 'plugins']) {
     for (const file of await readdir(join(repoRoot, dir), { recursive: true })) {

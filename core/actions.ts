@@ -1,8 +1,29 @@
+import { z } from 'zod';
+
 /**
  * Side effects are data. Plugins declare them while their hooks run; the core performs them in
  * declaration order (`envbox docker`) or prints them (`envbox plan`), so the two cannot disagree.
  * Modes are octal strings ("02755") because that is how people read and write them.
  */
+const path = z.string().regex(/^\//, 'must be an absolute path');
+const mode = z.string().regex(/^0[0-7]{3,4}$/, 'must be an octal mode string such as "0755"');
+const id = z.number().int().min(0).max(2 ** 32 - 1);
+const deviceNumber = z.number().int().min(0).max(2 ** 20 - 1);
+const bestEffort = { bestEffort: z.boolean().optional() };
+
+/** What a plugin may pass to `act`: checked when it is declared, so a wrong shape never reaches plan or docker. */
+export const actionSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('mknod'), path, major: deviceNumber, minor: deviceNumber, mode, ...bestEffort }),
+  z.strictObject({ kind: z.literal('chown'), path, uid: id, gid: id, ...bestEffort }),
+  z.strictObject({ kind: z.literal('chmod'), path, mode, ...bestEffort }),
+  z.strictObject({ kind: z.literal('mkdir'), path, mode, ...bestEffort }),
+  z.strictObject({ kind: z.literal('remount'), path, options: z.string().regex(/^[a-z0-9_,=-]+$/, 'must be mount options such as "rw"'), ...bestEffort }),
+  z.strictObject({ kind: z.literal('unmount'), path, ...bestEffort }),
+  z.strictObject({ kind: z.literal('copyFile'), from: path, to: path, mode, ...bestEffort }),
+  z.strictObject({ kind: z.literal('writeFile'), path, content: z.string(), ...bestEffort }),
+  z.strictObject({ kind: z.literal('shiftOwners'), path, offset: id.min(1), below: id.min(1), ...bestEffort }),
+]);
+
 export type ActionBody =
   | { kind: 'mknod'; path: string; major: number; minor: number; mode: string }
   | { kind: 'chown'; path: string; uid: number; gid: number }
@@ -26,6 +47,13 @@ export type Action = ActionBody & {
 
 export interface ActionSink {
   act(action: ActionBody & { bestEffort?: boolean }): void;
+}
+
+/** "kind: expected one of ...; path: must be an absolute path", without quoting the values. */
+export function actionProblem(action: unknown): string | null {
+  const parsed = actionSchema.safeParse(action);
+  if (parsed.success) return null;
+  return parsed.error.issues.map((i) => `${i.path.join('.') || 'action'}: ${i.message}`).join('; ');
 }
 
 export function describeAction(action: ActionBody): string {

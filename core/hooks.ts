@@ -1,26 +1,30 @@
-import { AsyncSeriesHook, AsyncSeriesWaterfallHook } from 'tapable';
-import type { Action, ActionSink } from './actions.js';
+import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
+import { actionProblem, type Action, type ActionSink } from './actions.js';
 import type { DockerClient } from './docker/client.js';
-import { InputError, PluginError, asError } from './errors.js';
+import type { PullAuth } from './docker/registry-auth.js';
+import { InputError, PluginError, asError, type InputProblem } from './errors.js';
 import type { ImageFacts } from './facts.js';
+import { checkResult, deepFreeze } from './hook-results.js';
 import type { HostView } from './host/host.js';
 import type { ImageRef } from './image-ref.js';
 import type { OptionValues } from './inputs/options.js';
-import type { BuildLog } from './log/buildlog.js';
+import type { BuildLog, BuildLogEntry } from './log/buildlog.js';
 import type { Logger } from './log/logger.js';
 import type { ContainerCreateBody } from './spec/types.js';
+import { didYouMean } from './suggest.js';
 
+export type { PullAuth };
 export type Mode = 'docker' | 'plan';
 
 export interface ConfigureContext {
-  mode: Mode;
-  host: HostView;
-  log: Logger;
+  readonly mode: Mode;
+  readonly host: HostView;
+  readonly log: Logger;
 }
 
 export interface BaseContext extends ConfigureContext {
-  options: OptionValues;
-  buildLog: BuildLog;
+  readonly options: OptionValues;
+  readonly buildLog: BuildLog;
 }
 
 /** Context of the hooks whose taps may declare side effects. */
@@ -28,78 +32,96 @@ export interface PhaseContext extends BaseContext, ActionSink {}
 
 /** The dockerd command line. `argv[0]` is the program; the core adds the cgroup wrapper itself. */
 export interface DaemonSpec {
-  argv: string[];
-  env: Record<string, string>;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
 }
 
-/** Registry credentials in the shape of Docker's X-Registry-Auth. */
-export type PullAuth =
-  | { username: string; password: string; serveraddress: string }
-  | { identitytoken: string; serveraddress: string };
-
 export interface PullSpec {
-  image: ImageRef;
-  auth: PullAuth | null;
+  readonly image: Readonly<ImageRef>;
+  readonly auth: Readonly<PullAuth> | null;
   /**
    * What a plugin learned before the pull that explains a failure (say, a registry mirror that does
    * not answer); added to the pull's error, since the daemon's own message may not name the cause.
    */
-  failureHints?: string[];
+  readonly failureHints?: readonly string[];
 }
 
 export interface SpecContext extends PhaseContext {
-  facts: ImageFacts;
-  containerName: string;
+  readonly facts: ImageFacts;
+  readonly containerName: string;
   /** The OCI runtime the container will use: `sysbox-runc`, `runc`, ... */
-  runtime: string;
+  readonly runtime: string;
 }
 
 export interface StartedContext extends BaseContext {
-  containerId: string;
-  containerName: string;
-  facts: ImageFacts;
-  docker: DockerClient;
-  signal: AbortSignal;
+  readonly containerId: string;
+  readonly containerName: string;
+  readonly facts: ImageFacts;
+  readonly docker: DockerClient;
+  readonly signal: AbortSignal;
 }
 
 export interface ShutdownContext extends BaseContext {
-  reason: string;
-  containerId: string | null;
+  /** The signal that asked envbox to stop. */
+  readonly reason: string;
+  readonly containerId: string | null;
 }
 
-/** Every hook envbox emits, in lifecycle order. */
-export interface EnvboxHooks {
-  /** Waterfall over the resolved inputs; runs before anything starts. Throw an InputError to exit 2. */
-  configure: AsyncSeriesWaterfallHook<[OptionValues, ConfigureContext]>;
-  /** Waterfall over dockerd's command line. Not called when ENVBOX_DOCKER_HOST names a daemon. */
-  preDaemon: AsyncSeriesWaterfallHook<[DaemonSpec, PhaseContext]>;
-  /** Waterfall over what to pull and with which credentials. Runs after the daemon answers. */
-  prePull: AsyncSeriesWaterfallHook<[PullSpec, PhaseContext]>;
-  /** Waterfall over the ContainerCreate body; taps are pure edits of (body, facts). */
-  containerSpec: AsyncSeriesWaterfallHook<[ContainerCreateBody, SpecContext]>;
-  /**
-   * After the container is created and before it starts (`docker` only): files written now (through
-   * `docker.putFile`) are there when the image's init starts, with nothing racing them.
-   */
-  preStart: AsyncSeriesHook<[StartedContext]>;
-  /** Side effects once the container runs (`docker` only). */
-  postStart: AsyncSeriesHook<[StartedContext]>;
-  /** On SIGTERM/SIGINT or failure, before the container and daemons stop. */
-  shutdown: AsyncSeriesHook<[ShutdownContext]>;
+export interface FailedContext extends BaseContext {
+  readonly error: unknown;
+  /** The failure paragraph, scrubbed: what the build log, status file and termination log say. */
+  readonly message: string;
+  readonly containerId: string | null;
 }
 
+export interface BuildLogContext {
+  readonly mode: Mode;
+  readonly options: OptionValues;
+  readonly log: Logger;
+}
+
+/**
+ * Every hook envbox emits, in lifecycle order: the one declaration that the tap types, the set of
+ * waterfalls and the plugin facade are derived from (as webpack's Compiler declares its hooks).
+ */
+export function createHooks() {
+  return Object.freeze({
+    /** Waterfall over the resolved inputs; runs before anything starts. Throw an InputError to exit 2. */
+    configure: new AsyncSeriesWaterfallHook<[OptionValues, ConfigureContext]>(['options', 'context']),
+    /** Waterfall over dockerd's command line. Not called when ENVBOX_DOCKER_HOST names a daemon. */
+    preDaemon: new AsyncSeriesWaterfallHook<[DaemonSpec, PhaseContext]>(['daemon', 'context']),
+    /** Waterfall over what to pull and with which credentials. Runs after the daemon answers. */
+    prePull: new AsyncSeriesWaterfallHook<[PullSpec, PhaseContext]>(['pull', 'context']),
+    /** Waterfall over the ContainerCreate body; taps are pure edits of (body, facts). The body is frozen. */
+    containerSpec: new AsyncSeriesWaterfallHook<[ContainerCreateBody, SpecContext]>(['body', 'context']),
+    /**
+     * After the container is created and before it starts (`docker` only): files written now (through
+     * `docker.putFiles`) are there when the image's init starts, with nothing racing them.
+     */
+    preStart: new AsyncSeriesHook<[StartedContext]>(['context']),
+    /** Side effects once the container runs (`docker` only). */
+    postStart: new AsyncSeriesHook<[StartedContext]>(['context']),
+    /** Sync, once per build-log line, after secrets are scrubbed. A throw is reported, never fatal. */
+    buildLog: new SyncHook<[BuildLogEntry, BuildLogContext]>(['entry', 'context']),
+    /** On a runtime failure (exit 1), after the failure is reported and before everything stops. */
+    failed: new AsyncSeriesHook<[FailedContext]>(['context']),
+    /** On SIGTERM/SIGINT, before the bootstrap process, the container and the daemons stop. */
+    shutdown: new AsyncSeriesHook<[ShutdownContext]>(['context']),
+  });
+}
+
+export type EnvboxHooks = ReturnType<typeof createHooks>;
 export type HookName = keyof EnvboxHooks;
-interface HookSignatures {
-  configure: (options: OptionValues, context: ConfigureContext) => OptionValues;
-  preDaemon: (daemon: DaemonSpec, context: PhaseContext) => DaemonSpec;
-  prePull: (pull: PullSpec, context: PhaseContext) => PullSpec;
-  containerSpec: (body: ContainerCreateBody, context: SpecContext) => ContainerCreateBody;
-  preStart: (context: StartedContext) => void;
-  postStart: (context: StartedContext) => void;
-  shutdown: (context: ShutdownContext) => void;
-}
-/** A tap returns the hook's value (or a promise of it); waterfall taps must return the edited value. */
-export type TapFn<K extends HookName> = (...args: Parameters<HookSignatures[K]>) => ReturnType<HookSignatures[K]> | Promise<ReturnType<HookSignatures[K]>>;
+export const HOOK_NAMES: readonly HookName[] = Object.freeze(Object.keys(createHooks()) as HookName[]);
+
+type ArgsOf<K extends HookName> = EnvboxHooks[K] extends { promise(...args: infer A): Promise<unknown> } ? A : never;
+type ResultOf<K extends HookName> = EnvboxHooks[K] extends { promise(...args: never[]): Promise<infer R> } ? R : never;
+type SyncHookName = { [K in HookName]: EnvboxHooks[K] extends SyncHook<never, unknown> ? K : never }[HookName];
+
+/** A tap returns the hook's value (or a promise of it); waterfall taps must return the edited value. Sync hooks take sync taps. */
+export type TapFn<K extends HookName> = K extends SyncHookName
+  ? (...args: ArgsOf<K>) => ResultOf<K>
+  : (...args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>>;
 
 /**
  * Named stages order taps across plugins; within a stage, taps run in registration order
@@ -126,67 +148,142 @@ export interface HookTap<K extends HookName> {
 /** The tap side of every hook; what a plugin's `apply` receives. */
 export type PluginHooks = { readonly [K in HookName]: HookTap<K> };
 
-const WATERFALLS: ReadonlySet<HookName> = new Set(['configure', 'preDaemon', 'prePull', 'containerSpec']);
+/** Where a hook call collects what its taps declare; never visible to a plugin. */
+const ACTIONS = Symbol('actions');
+/** Set on `configure`'s context to collect every InputError of every tap instead of stopping at the first. */
+const PROBLEMS = Symbol('problems');
 
-export function createHooks(): Readonly<EnvboxHooks> {
-  return Object.freeze({
-    configure: new AsyncSeriesWaterfallHook<[OptionValues, ConfigureContext]>(['options', 'context']),
-    preDaemon: new AsyncSeriesWaterfallHook<[DaemonSpec, PhaseContext]>(['daemon', 'context']),
-    prePull: new AsyncSeriesWaterfallHook<[PullSpec, PhaseContext]>(['pull', 'context']),
-    containerSpec: new AsyncSeriesWaterfallHook<[ContainerCreateBody, SpecContext]>(['body', 'context']),
-    preStart: new AsyncSeriesHook<[StartedContext]>(['context']),
-    postStart: new AsyncSeriesHook<[StartedContext]>(['context']),
-    shutdown: new AsyncSeriesHook<[ShutdownContext]>(['context']),
-  });
+/** Set on a sync hook's context: a tap's error is kept there and the next tap still runs. */
+const ERRORS = Symbol('errors');
+
+/** A context for a sync hook call whose taps must not stop each other; their errors land in `errors`. */
+export function collectingErrors<C extends object>(context: C): { context: C; errors: PluginError[] } {
+  const errors: PluginError[] = [];
+  return { context: { ...context, [ERRORS]: errors }, errors };
 }
 
-/** Contexts handed to `hook.promise` carry the list that a plugin's `act` appends to. */
-export interface ActionCollector {
-  actions: Action[];
+export interface CollectedProblems {
+  problems: InputProblem[];
+  /** Errors that were not bad input, kept in case no problem explains them. */
+  crashes: Error[];
 }
 
-function withPluginAct(pluginName: string, hook: HookName, context: unknown): unknown {
-  if (typeof context !== 'object' || context === null || !('actions' in context)) return context;
-  const collector = context as ActionCollector;
+/** A context for a hook call whose taps may declare actions, and the list they land in. */
+export function collectingActions<C extends object>(context: C): { context: C & ActionSink; actions: Action[] } {
+  const actions: Action[] = [];
+  const act = () => { throw new Error('act is bound to a plugin by the hook facade'); };
+  return { context: { ...context, act, [ACTIONS]: actions }, actions };
+}
+
+/** A configure context that collects the InputErrors of all taps. */
+export function collectingProblems(context: ConfigureContext): { context: ConfigureContext; collected: CollectedProblems } {
+  const collected: CollectedProblems = { problems: [], crashes: [] };
+  return { context: { ...context, [PROBLEMS]: collected } as ConfigureContext, collected };
+}
+
+/** The context one tap sees: the caller's internals removed, `act` bound to this plugin and hook, validated. */
+function pluginContext(pluginName: string, hook: HookName, context: unknown): unknown {
+  if (typeof context !== 'object' || context === null) return context;
+  const { [ACTIONS]: actions, [PROBLEMS]: _problems, [ERRORS]: _errors, ...visible } = context as Record<string | symbol, unknown>;
+  if (!Array.isArray(actions)) return visible;
   return {
-    ...context,
-    act(action: Parameters<ActionSink['act']>[0]) {
-      collector.actions.push({ ...action, plugin: pluginName, hook });
+    ...visible,
+    act(action: unknown) {
+      const problem = actionProblem(action);
+      if (problem !== null) throw new PluginError(pluginName, hook, new TypeError(`declared an invalid action (${problem})`));
+      (actions as Action[]).push({ ...(action as Action), plugin: pluginName, hook });
     },
   };
 }
 
+function contractError(pluginName: string, problem: string, example: string): InputError {
+  return new InputError([{ variable: `plugin "${pluginName}"`, problem, example }]);
+}
+
+function tapArguments(pluginName: string, hook: HookName, optionsOrFn: unknown, maybeFn: unknown): { stage: number; fn: (...args: unknown[]) => unknown } {
+  const example = `api.hooks.${hook}.tap({ stage: api.stages.POLICY }, (value, ctx) => value)`;
+  const fn = typeof optionsOrFn === 'function' ? optionsOrFn : maybeFn;
+  if (typeof fn !== 'function') throw contractError(pluginName, `hooks.${hook}.tap needs a function`, example);
+  if (typeof optionsOrFn === 'function') return { stage: STAGE.FEATURE, fn: fn as (...args: unknown[]) => unknown };
+  if (typeof optionsOrFn !== 'object' || optionsOrFn === null) throw contractError(pluginName, `hooks.${hook}.tap takes options { stage } before the function`, example);
+  const unknown = Object.keys(optionsOrFn).filter((k) => k !== 'stage');
+  if (unknown.length > 0) throw contractError(pluginName, `hooks.${hook}.tap options take only "stage", not ${unknown.map((k) => `"${k}"`).join(', ')}`, example);
+  const stage = (optionsOrFn as TapOptions).stage;
+  if ('stage' in optionsOrFn && (typeof stage !== 'number' || !Number.isFinite(stage))) {
+    throw contractError(pluginName, `hooks.${hook}.tap has the stage ${String(stage)}, not a finite number (a misspelt api.stages name gives undefined)`, example);
+  }
+  return { stage: stage ?? STAGE.FEATURE, fn: fn as (...args: unknown[]) => unknown };
+}
+
 /**
- * The tap side for one plugin: every tap carries the plugin's name, rejects become PluginErrors
- * that name plugin and hook, and a waterfall tap that forgets to return its value is caught here.
+ * The tap side for one plugin, where the plugin contract is enforced: every tap carries the
+ * plugin's name; a throw becomes a PluginError naming plugin and hook; each waterfall tap gets a
+ * frozen value and its result is checked right after it runs; actions are validated and
+ * attributed to the plugin that declared them; an unknown hook name is named.
  */
-export function pluginHooks(hooks: Readonly<EnvboxHooks>, pluginName: string): PluginHooks {
+export function pluginHooks(hooks: EnvboxHooks, pluginName: string): PluginHooks {
   const facade = {} as Record<HookName, HookTap<HookName>>;
-  for (const name of Object.keys(hooks) as HookName[]) {
+  for (const name of HOOK_NAMES) {
+    const hook = hooks[name];
+    // tapable's hook classes are factories with a null prototype: `constructor` is what tells them apart.
+    const waterfall = hook.constructor === AsyncSeriesWaterfallHook;
+    const sync = hook.constructor === SyncHook;
     facade[name] = {
-      tap(optionsOrFn: TapOptions | TapFn<HookName>, maybeFn?: TapFn<HookName>) {
-        const fn = (typeof optionsOrFn === 'function' ? optionsOrFn : maybeFn) as (...args: unknown[]) => unknown;
-        const options = typeof optionsOrFn === 'function' ? {} : optionsOrFn;
-        if (typeof fn !== 'function') throw new PluginError(pluginName, name, new TypeError('tap needs a function'));
-        const wrapped = async (...args: unknown[]) => {
+      tap(optionsOrFn: unknown, maybeFn?: unknown) {
+        const { stage, fn } = tapArguments(pluginName, name, optionsOrFn, maybeFn);
+        const invoke = (args: unknown[]) => {
           const last = args.length - 1;
-          const pluginArgs = args.map((arg, i) => (i === last ? withPluginAct(pluginName, name, arg) : arg));
+          return fn(...args.map((arg, i) => (i === last ? pluginContext(pluginName, name, arg) : waterfall && i === 0 ? deepFreeze(arg) : arg)));
+        };
+        if (sync) {
+          (hook as SyncHook<unknown[]>).tap({ name: pluginName, stage }, (...args: unknown[]) => {
+            let failure: PluginError | undefined;
+            try {
+              const result = invoke(args);
+              if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
+                (result as Promise<unknown>).then(undefined, () => undefined);
+                failure = new PluginError(pluginName, name, new TypeError(`a ${name} tap must be synchronous; it returned a promise`));
+              }
+            } catch (error) {
+              failure = error instanceof PluginError ? error : new PluginError(pluginName, name, asError(error));
+            }
+            if (!failure) return;
+            const errors = (args.at(-1) as Record<symbol, PluginError[]> | undefined)?.[ERRORS];
+            if (!errors) throw failure;
+            errors.push(failure);
+          });
+          return;
+        }
+        (hook as AsyncSeriesHook<unknown[]>).tapPromise({ name: pluginName, stage }, (async (...args: unknown[]) => {
           let result: unknown;
           try {
-            result = await fn(...pluginArgs);
+            result = await invoke(args);
           } catch (error) {
+            const collected = (args.at(-1) as Record<symbol, CollectedProblems> | undefined)?.[PROBLEMS];
+            if (collected && waterfall) {
+              if (error instanceof InputError) collected.problems.push(...error.problems);
+              else collected.crashes.push(error instanceof PluginError ? error : new PluginError(pluginName, name, asError(error)));
+              return args[0];
+            }
             // Bad input stays an InputError (exit 2): its message already names the variable.
             if (error instanceof PluginError || error instanceof InputError) throw error;
             throw new PluginError(pluginName, name, asError(error));
           }
-          if (WATERFALLS.has(name) && (result === undefined || result === null)) {
-            throw new PluginError(pluginName, name, new TypeError(`a ${name} tap must return the (edited) value it was given`));
-          }
+          if (!waterfall) return undefined;
+          const problem = checkResult(name, result);
+          if (problem !== null) throw new PluginError(pluginName, name, new TypeError(problem));
           return result;
-        };
-        (hooks[name] as AsyncSeriesHook<unknown[]>).tapPromise({ name: pluginName, stage: options.stage ?? STAGE.FEATURE }, wrapped as never);
+        }) as never);
       },
     };
   }
-  return Object.freeze(facade) as unknown as PluginHooks;
+  const frozen = Object.freeze(facade);
+  return new Proxy(frozen, {
+    get(target, property, receiver) {
+      if (typeof property === 'symbol' || property in target) return Reflect.get(target, property, receiver) as unknown;
+      if (property === 'then' || property === 'toJSON') return undefined;
+      throw contractError(pluginName, `api.hooks.${property} is not a hook${didYouMean(property, HOOK_NAMES)}; the hooks are ${HOOK_NAMES.join(', ')}`,
+        'api.hooks.postStart.tap(async (ctx) => { ... })');
+    },
+  }) as unknown as PluginHooks;
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { EnvboxError } from './errors.js';
 import { findPasswdEntry, osReleaseId, resolveImageFacts } from './image-facts.js';
 import type { ContainerCreateBody } from './spec/types.js';
-import { FakeDocker } from '../test/support/fake-docker.js';
+import { FakeDocker } from '../testing/fake-docker.js';
 
 const PASSWD = [
   'root:x:0:0:root:/root:/bin/bash',

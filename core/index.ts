@@ -3,9 +3,11 @@ export { defineConfig, definePlugin, STAGE } from './plugin.js';
 export type { EnvboxConfig, EnvboxPlugin, PluginApi, PluginEntry } from './plugin.js';
 export type {
   EnvboxHooks, HookName, PluginHooks, TapOptions, ConfigureContext, BaseContext, PhaseContext, SpecContext,
-  StartedContext, ShutdownContext, DaemonSpec, PullSpec, PullAuth, Mode,
+  StartedContext, ShutdownContext, FailedContext, BuildLogContext, DaemonSpec, PullSpec, PullAuth, Mode, TapFn,
 } from './hooks.js';
-export type { Action, ActionBody } from './actions.js';
+export { HOOK_NAMES } from './hooks.js';
+export type { Action, ActionBody, ActionSink } from './actions.js';
+export type { BuildLogEntry, BuildLogType } from './log/buildlog.js';
 export type { ImageFacts } from './facts.js';
 export type { HostView, FileStat, MountEntry } from './host/host.js';
 export type { ImageRef } from './image-ref.js';

@@ -12,6 +12,12 @@ export interface EnvboxPlugin {
   name: string;
   /** The inputs this plugin owns; they become env vars, flags and config keys. */
   inputs?: readonly InputDef<any>[];
+  /**
+   * Object keys whose values are secret wherever they are logged (`auth`, `identitytoken`); the
+   * debug logger redacts them. Values of `secret: true` inputs are scrubbed from every output anyway,
+   * and a secret learned later is handed to `ctx.buildLog.redact([value])`.
+   */
+  secretKeys?: readonly string[];
   apply(api: PluginApi): void;
 }
 

@@ -1,4 +1,4 @@
-// Issue 4 end to end, through the real CLI (dist/core/cli/main.js): the build log reaches a coderd
+// Issue 4 end to end, through the real CLI (dist/cli/main.js): the build log reaches a coderd
 // stand-in (TLS, self-signed CA, 401s first), a failure leaves its paragraph in the build log, the
 // termination log and the status file, and a coderd that is down or untrusted never fails or stalls the start.
 import { after, before, describe, test } from 'node:test';
@@ -16,8 +16,8 @@ import type { StandInSnapshot } from './coderd/serve.js';
 import { startCoderdStandIn, type CoderdStandIn, type ReceivedLog } from './coderd/standin.js';
 import { makeTestCa, type TestCa } from './coderd/tls.js';
 
-const MAIN = join(repoRoot, 'dist', 'core', 'cli', 'main.js');
-/** What envbox gives coderd at exit (LOG_FLUSH_MS in core/cli/commands.ts). */
+const MAIN = join(repoRoot, 'dist', 'cli', 'main.js');
+/** What envbox gives coderd at exit (LOG_FLUSH_MS in plugins/coder-logs/index.ts). */
 const LOG_CLOSE_BOUND_MS = 5_000;
 /** Node's start, the failure itself and a busy CI machine; the bound under test is the close timeout. */
 const MARGIN_MS = 4_000;

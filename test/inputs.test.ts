@@ -2,31 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../core/errors.js';
 import { parseImageRef } from '../core/image-ref.js';
-import { CORE_INPUTS } from '../core/inputs/core-inputs.js';
+import { collectInputs } from '../core/app.js';
 import type { InputDef } from '../core/inputs/define.js';
 import { resolveInputs, type InputSources } from '../core/inputs/resolve.js';
-import * as certsInputs from '../plugins/certs/inputs.js';
-import * as fuseInputs from '../plugins/fuse/inputs.js';
-import * as gpuInputs from '../plugins/gpu/inputs.js';
-import * as mountsInputs from '../plugins/mounts/inputs.js';
-import * as pullSecretInputs from '../plugins/pullsecret/inputs.js';
-import * as resourcesInputs from '../plugins/resources/inputs.js';
-import * as tunInputs from '../plugins/tun/inputs.js';
+import { builtinPlugins } from '../plugins/index.js';
 
 /**
  * The invalid-input suite: every input of the core and the built-in plugins, fed bad values the
  * way a pod template would (env vars), and through flags and a config file. Each problem must read
  * `VARIABLE: <what is wrong>. Example: <a valid value>` and never echo a secret.
  */
-function inputsOf(module: Record<string, unknown>): InputDef[] {
-  return Object.values(module).filter((v): v is InputDef => typeof v === 'object' && v !== null && 'env' in v && 'schema' in v);
-}
-
-// Every module's exports, once each: an input may be re-exported by the plugin that reads it.
-const ALL_INPUTS: InputDef[] = [...new Set<InputDef>([
-  ...CORE_INPUTS,
-  ...[tunInputs, fuseInputs, mountsInputs, pullSecretInputs, certsInputs, resourcesInputs, gpuInputs].flatMap(inputsOf),
-])];
+const ALL_INPUTS: InputDef[] = collectInputs(builtinPlugins());
 const REQUIRED = { CODER_INNER_IMAGE: 'ubuntu', CODER_INNER_USERNAME: 'coder' };
 const LINE = /^(.+?): .+\. Example: .+$/;
 
@@ -249,7 +235,13 @@ describe('how the message spells the variable', () => {
 
   it('reports an unknown config key', () => {
     const error = inputError({ config: { cpu: 2 }, configFile: 'envbox.config.js' });
-    assert.match(error.message, /^cpu \(in envbox.config.js\): is not a known option\. Example: options: \{ cpus: 2 \}/);
+    assert.match(error.message, /^cpu \(in envbox.config.js\): is not a known option \(did you mean "cpus"\?\)\. Example: options: \{ cpus: "2" \}/);
+  });
+
+  it('suggests the nearest option for a typo, as Vite does, and none when nothing is close', () => {
+    assert.match(inputError({ config: { cpuss: 2 }, configFile: 'c.js' }).message, /^cpuss \(in c.js\): is not a known option \(did you mean "cpus"\?\)/);
+    assert.match(inputError({ config: { addFsue: true }, configFile: 'c.js' }).message, /\(did you mean "addFuse"\?\)/);
+    assert.match(inputError({ config: { somethingElse: 1 }, configFile: 'c.js' }).message, /^somethingElse \(in c.js\): is not a known option\. Example: options: \{ cpus: 2 \}/);
   });
 
   it('rejects a config value that is neither text, number nor boolean', () => {
@@ -371,12 +363,13 @@ describe('valid forms', () => {
 });
 
 describe('the inputs themselves', () => {
-  it('have unique env vars, flags and config keys, all prefixed CODER_ or ENVBOX_', () => {
+  it('have unique env vars, flags and config keys, all prefixed CODER_ or ENVBOX_ (the proxy variables keep the names every tool reads)', () => {
     for (const field of ['env', 'flag', 'key'] as const) {
       const names = ALL_INPUTS.map((d) => d[field]);
       assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], `duplicate ${field}`);
     }
-    assert.deepEqual(ALL_INPUTS.filter((d) => !/^(CODER|ENVBOX)_[A-Z0-9_]+$/.test(d.env)).map((d) => d.env), []);
+    const STANDARD = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY']);
+    assert.deepEqual(ALL_INPUTS.filter((d) => !STANDARD.has(d.env) && !/^(CODER|ENVBOX)_[A-Z0-9_]+$/.test(d.env)).map((d) => d.env), []);
   });
 
   for (const def of ALL_INPUTS) {

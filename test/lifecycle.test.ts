@@ -169,7 +169,7 @@ describe('envbox docker lifecycle (fake daemon and Docker)', () => {
 describe('flags', () => {
   it("accept coder/envbox's own spellings as aliases, and bare boolean flags", async () => {
     const { parseFlags, collectInputs } = await import('../core/app.js');
-    const { builtinPlugins } = await import('../core/builtins.js');
+    const { builtinPlugins } = await import('../plugins/index.js');
     const flags = parseFlags(['--coder-url=https://c.example', '--boostrap-script=echo hi', '--add-fuse'], collectInputs(builtinPlugins()));
     assert.deepEqual(flags, { 'agent-url': 'https://c.example', 'bootstrap-script': 'echo hi', 'add-fuse': 'true' });
   });
@@ -214,3 +214,62 @@ describe('preDaemon env', () => {
     assert.deepEqual(plan.daemon.env, { HTTPS_PROXY: 'http://proxy.corp:3128' });
   });
 });
+
+describe('failed, shutdown and buildLog hooks in the lifecycle', () => {
+  function recorder(events: string[], options: { throwInBuildLog?: boolean } = {}): EnvboxPlugin {
+    return {
+      name: 'site-recorder',
+      apply({ hooks }) {
+        hooks.buildLog.tap((entry) => {
+          if (options.throwInBuildLog) throw new Error('log forwarder down');
+          events.push(`log:${entry.type}:${entry.output}`);
+        });
+        hooks.failed.tap((ctx) => { events.push(`failed:${ctx.message}`); });
+        hooks.shutdown.tap((ctx) => { events.push(`shutdown:${ctx.reason}`); });
+      },
+    };
+  }
+
+  it('calls failed (not shutdown) on a runtime failure, after the error line and before anything stops', async () => {
+    const events: string[] = [];
+    const run = await startLifecycle({}, { plugins: [recorder(events)] });
+    await run.untilLine((e) => e.type === 'done');
+    run.docker.exit(1);
+    assert.equal(await run.exit, 1);
+    const failed = events.findIndex((e) => e.startsWith('failed:the workspace container exited with code 1'));
+    assert.ok(failed > 0, events.join('\n'));
+    assert.ok(events.slice(0, failed).some((e) => e.startsWith('log:error:the workspace container exited')), 'the error line came first');
+    assert.ok(!events.some((e) => e.startsWith('shutdown:')), 'shutdown is for signals');
+    assert.equal(run.launcher.stopped, 1, 'the daemons still stop after the hook');
+  });
+
+  it('calls shutdown (not failed) on SIGTERM', async () => {
+    const events: string[] = [];
+    const run = await startLifecycle({}, { plugins: [recorder(events)] });
+    await run.untilLine((e) => e.type === 'done');
+    run.stop('SIGTERM');
+    assert.equal(await run.exit, 0);
+    assert.ok(events.includes('shutdown:SIGTERM'));
+    assert.ok(!events.some((e) => e.startsWith('failed:')));
+  });
+
+  it('hands buildLog every line once, scrubbed, in order; a throwing tap is reported once and never stops the start', async () => {
+    const events: string[] = [];
+    const run = await startLifecycle({}, { plugins: [recorder(events)] });
+    await run.untilLine((e) => e.type === 'done');
+    run.stop();
+    await run.exit;
+    const forwarded = events.filter((e) => e.startsWith('log:')).map((e) => e.replace(/^log:\w+:/, ''));
+    assert.deepEqual(forwarded, run.log.map((e) => e.output));
+    assert.ok(!events.join('\n').includes('token-abc-123'));
+
+    const throwing = await startLifecycle({}, { plugins: [recorder([], { throwInBuildLog: true })] });
+    await throwing.untilLine((e) => e.type === 'done');
+    throwing.stop();
+    assert.equal(await throwing.exit, 0);
+    const warnings = throwing.log.filter((e) => e.output.includes('log forwarder down'));
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]!.output, 'Warning: plugin "site-recorder" failed in hook "buildLog": log forwarder down');
+  });
+});
+

@@ -36,7 +36,7 @@ async function inputErrorOf(work: Promise<unknown>): Promise<InputError> {
 describe('loadConfig: where the config comes from', () => {
   it('returns empty defaults when there is no config', async () => {
     const root = await project({});
-    assert.deepEqual(await loadConfig(root), { options: {}, plugins: [], disable: [] });
+    assert.deepEqual(await loadConfig(root), { options: {}, plugins: [], sources: [], disable: [] });
   });
 
   it('loads envbox.config.mjs exporting an object', async () => {
@@ -90,7 +90,7 @@ describe('loadConfig: where the config comes from', () => {
 
   it('does not search above the project root (the nearest package.json)', async () => {
     const root = await project({ 'envbox.config.mjs': "export default { options: { cpus: 3 } };\n", 'inner/package.json': '{ "name": "inner" }' });
-    assert.deepEqual(await loadConfig(join(root, 'inner')), { options: {}, plugins: [], disable: [] });
+    assert.deepEqual(await loadConfig(join(root, 'inner')), { options: {}, plugins: [], sources: [], disable: [] });
   });
 
   it('an explicit path wins over a config found by searching', async () => {
@@ -184,7 +184,7 @@ describe('loadConfig: errors name the file', () => {
     const root = await project({ 'envbox.config.mjs': "export default { plugin: [] };\n" });
     const error = await inputErrorOf(loadConfig(root));
     assert.equal(error.problems[0]?.variable, join(root, 'envbox.config.mjs'));
-    assert.match(error.message, /"plugin"/);
+    assert.match(error.problems[0]?.problem ?? '', /^"plugin" is not a config key \(did you mean "plugins"\?\); the keys are plugins, options, disable$/);
   });
 
   it('a key of the wrong type, naming the key', async () => {
@@ -193,17 +193,18 @@ describe('loadConfig: errors name the file', () => {
     assert.match(error.problems[0]?.problem ?? '', /^disable: /);
   });
 
-  for (const [what, entry] of [
-    ['a number', '42'],
-    ['an object without apply', "{ name: 'half' }"],
-    ['an object with an empty name', "{ name: '', apply() {} }"],
-    ['an array without a path', '[{ a: 1 }]'],
+  for (const [what, entry, problem] of [
+    ['a number', '42', /^plugins\[1\] is not a plugin object \{ name, apply \}; an entry is/],
+    ['an object without apply', "{ name: 'half' }", /^plugins\[1\] is a plugin object without "apply" \(a function\);/],
+    ['an object with an empty name', "{ name: '', apply() {} }", /^plugins\[1\] is a plugin object without "name" \(a non-empty string, not ""\);/],
+    ['an object with neither', "{ nmae: 'x', aply() {} }", /^plugins\[1\] is a plugin object without "name" \(a non-empty string\) and "apply" \(a function\);/],
+    ['an array without a path', '[{ a: 1 }]', /^plugins\[1\] is an array whose first item is not a module path;/],
   ] as const) {
-    it(`a bad plugin entry: ${what}`, async () => {
+    it(`a bad plugin entry: ${what}, naming what is missing`, async () => {
       const root = await project({ 'envbox.config.mjs': `export default { plugins: [{ name: 'ok', apply() {} }, ${entry}] };\n` });
       const error = await inputErrorOf(loadConfig(root));
       assert.equal(error.problems[0]?.variable, join(root, 'envbox.config.mjs'));
-      assert.match(error.problems[0]?.problem ?? '', /^plugins\[1\] is not a plugin object/);
+      assert.match(error.problems[0]?.problem ?? '', problem);
     });
   }
 

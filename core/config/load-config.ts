@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { cosmiconfig } from 'cosmiconfig';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { didYouMean } from '../suggest.js';
 import type { EnvboxConfig, EnvboxPlugin } from '../plugin.js';
 
 export interface LoadedConfig {
@@ -11,6 +12,8 @@ export interface LoadedConfig {
   file?: string;
   options: Record<string, unknown>;
   plugins: EnvboxPlugin[];
+  /** Where each plugin came from, for errors: `plugins[1] ("./quota.mjs") in /site/envbox.config.mjs`. */
+  sources: string[];
   disable: string[];
 }
 
@@ -26,10 +29,15 @@ function configError(file: string, problem: string, example = EXAMPLE): InputErr
   return new InputError([{ variable: file, problem, example }]);
 }
 
-function isPlugin(value: unknown): value is EnvboxPlugin {
-  return typeof value === 'object' && value !== null
-    && typeof (value as EnvboxPlugin).name === 'string' && (value as EnvboxPlugin).name !== ''
-    && typeof (value as EnvboxPlugin).apply === 'function';
+/** What is missing from a would-be plugin object, or null when it is one. */
+function pluginShapeProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'is not a plugin object { name, apply }';
+  const { name, apply } = value as Partial<EnvboxPlugin>;
+  const missing = [
+    typeof name === 'string' && name !== '' ? null : `"name" (a non-empty string${name === undefined ? '' : `, not ${JSON.stringify(name)}`})`,
+    typeof apply === 'function' ? null : `"apply" (a function${apply === undefined ? '' : `, not ${typeof apply}`})`,
+  ].filter((m) => m !== null);
+  return missing.length === 0 ? null : `is a plugin object without ${missing.join(' and ')}`;
 }
 
 async function loadPluginModule(file: string, specifier: string, pluginOptions: unknown): Promise<EnvboxPlugin> {
@@ -45,11 +53,12 @@ async function loadPluginModule(file: string, specifier: string, pluginOptions: 
   }
   const exported = mod.default ?? mod.plugin;
   const plugin = typeof exported === 'function' ? await (exported as (o: unknown) => unknown)(pluginOptions) : exported;
-  if (!isPlugin(plugin)) {
-    throw configError(file, `the module "${specifier}" must export (default) a plugin object { name, apply } or a function returning one`,
+  const problem = pluginShapeProblem(plugin);
+  if (problem !== null) {
+    throw configError(file, `the module "${specifier}" must export (default) a plugin object { name, apply } or a function returning one; what it gave ${problem}`,
       "export default function myPlugin(options) { return { name: 'my-plugin', apply({ hooks }) {} } }");
   }
-  return plugin;
+  return plugin as EnvboxPlugin;
 }
 
 /**
@@ -69,7 +78,7 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Lo
       : EXAMPLE;
     throw configError(where ?? (error as { filepath?: string }).filepath ?? 'envbox config', `failed to load: ${message}`, hint);
   }
-  if (!result) return { options: {}, plugins: [], disable: [] };
+  if (!result) return { options: {}, plugins: [], sources: [], disable: [] };
   const file = result.filepath;
   let raw = result.config as unknown;
   if (typeof raw === 'function') raw = await (raw as () => unknown)();
@@ -78,16 +87,29 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Lo
   }
   const parsed = configShape.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw configError(file, `${issue?.path.join('.') || 'the config'}: ${issue?.message ?? 'invalid'}`);
+    throw configError(file, parsed.error.issues.map((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => `"${key}" is not a config key${didYouMean(key, Object.keys(configShape.shape))}; the keys are plugins, options, disable`).join('; ');
+      }
+      return `${issue.path.join('.') || 'the config'}: ${issue.message}`;
+    }).join('; '));
   }
   const config = parsed.data as EnvboxConfig;
   const plugins: EnvboxPlugin[] = [];
+  const sources: string[] = [];
   for (const [index, entry] of (config.plugins ?? []).entries()) {
     if (typeof entry === 'string') plugins.push(await loadPluginModule(file, entry, undefined));
     else if (Array.isArray(entry) && typeof entry[0] === 'string') plugins.push(await loadPluginModule(file, entry[0], entry[1]));
-    else if (isPlugin(entry)) plugins.push(entry);
-    else throw configError(file, `plugins[${index}] is not a plugin object { name, apply }, a module path, or [path, options]`);
+    else {
+      const problem = pluginShapeProblem(entry);
+      if (problem !== null) {
+        const kind = Array.isArray(entry) ? 'is an array whose first item is not a module path' : problem;
+        throw configError(file, `plugins[${index}] ${kind}; an entry is a plugin object { name, apply }, a module path, or [path, options]`);
+      }
+      plugins.push(entry as EnvboxPlugin);
+    }
+    const module = typeof entry === 'string' ? entry : Array.isArray(entry) ? entry[0] : undefined;
+    sources.push(`plugins[${index}]${module ? ` (${JSON.stringify(module)})` : ''} in ${file}`);
   }
-  return { file, options: config.options ?? {}, plugins, disable: config.disable ?? [] };
+  return { file, options: config.options ?? {}, plugins, sources, disable: config.disable ?? [] };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ipv4CidrInput } from '../inputs/kinds.js';
-import { MemoryHost } from '../../test/support/memory-host.js';
+import { MemoryHost } from '../../testing/memory-host.js';
 import { dockerdArgv, usesCgroup2, wrapForCgroup2, type DaemonArgvInput } from './argv.js';
 
 const PATHS = { socket: '/var/run/docker.sock', dataRoot: '/var/lib/docker', execRoot: '/var/run/docker', pidfile: '/var/run/docker.pid' };

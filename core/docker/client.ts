@@ -1,4 +1,4 @@
-import type { PullAuth } from '../hooks.js';
+import type { PullAuth } from './registry-auth.js';
 import type { ContainerCreateBody } from '../spec/types.js';
 import type { TarInput } from './tar.js';
 

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import Docker from 'dockerode';
-import type { PullAuth } from '../hooks.js';
+import type { PullAuth } from './registry-auth.js';
 import type { Logger } from '../log/logger.js';
 import type { ContainerCreateBody } from '../spec/types.js';
 import type { ContainerState, DockerClient, ExecOptions, ExecResult, PathStat, PullProgress, StreamingExec } from './client.js';

@@ -1,4 +1,7 @@
-import type { PullAuth } from '../hooks.js';
+/** Registry credentials in the shape of Docker's X-Registry-Auth. */
+export type PullAuth =
+  | { username: string; password: string; serveraddress: string }
+  | { identitytoken: string; serveraddress: string };
 
 /**
  * X-Registry-Auth as dockerd decodes it: base64url WITH padding of the JSON. dockerd silently

@@ -1,7 +1,7 @@
 import { imageFactsSchema } from '../facts.js';
 import { defineInput } from './define.js';
 import {
-  absolutePathInput, booleanInput, boundedIntegerInput, dockerHostInput, envFilterInput, hostnameInput, httpUrlInput,
+  absolutePathInput, booleanInput, boundedIntegerInput, dockerHostInput,
   imageRefInput, ipv4CidrInput, jsonInput, linkNameInput, nameInput, stringInput, textInput, Problem,
 } from './kinds.js';
 
@@ -17,22 +17,6 @@ export const innerUsername = defineInput({
 export const agentToken = defineInput({
   key: 'agentToken', env: 'CODER_AGENT_TOKEN', flag: 'agent-token', schema: stringInput, secret: true,
   description: 'The Coder agent token, passed to the workspace and used to send startup logs.', example: '5f1c...-token',
-});
-export const agentUrl = defineInput({
-  key: 'agentUrl', env: 'CODER_AGENT_URL', flag: 'agent-url', aliases: ['coder-url'], schema: httpUrlInput,
-  description: 'The Coder deployment URL; with the token, startup logs are sent there.', example: 'https://coder.example.com',
-});
-export const innerEnvs = defineInput({
-  key: 'innerEnvs', env: 'CODER_INNER_ENVS', flag: 'envs', schema: envFilterInput, default: [] as string[],
-  description: 'Outer env vars to pass to the workspace: names or NAME_PREFIX* patterns, comma-separated.', example: 'FOO,KUBERNETES_*',
-});
-export const innerWorkDir = defineInput({
-  key: 'innerWorkDir', env: 'CODER_INNER_WORK_DIR', flag: 'work-dir', schema: absolutePathInput,
-  description: 'The working directory of the inner container.', example: '/home/coder',
-});
-export const innerHostname = defineInput({
-  key: 'innerHostname', env: 'CODER_INNER_HOSTNAME', flag: 'hostname', schema: hostnameInput,
-  description: 'The hostname of the inner container (default: the container name).', example: 'my-workspace',
 });
 export const bootstrapScript = defineInput({
   key: 'bootstrapScript', env: 'CODER_BOOTSTRAP_SCRIPT', flag: 'bootstrap-script', aliases: ['boostrap-script'], schema: stringInput,
@@ -129,10 +113,6 @@ export const bootstrapLogLimit = defineInput({
   description: 'How many bytes of bootstrap output go to the build log (the original kept 1 KiB).', example: '1048576',
 });
 
-export const deviceDir = defineInput({
-  key: 'deviceDir', env: 'ENVBOX_DEVICE_DIR', flag: 'device-dir', schema: absolutePathInput, default: '/tmp',
-  description: 'Where envbox makes the FUSE and TUN nodes it passes to the workspace (coder-fuse, coder-tun).', example: '/tmp',
-});
 
 export const statusFile = defineInput({
   key: 'statusFile', env: 'ENVBOX_STATUS_FILE', flag: 'status-file', schema: absolutePathInput, default: '/run/envbox/status.json',
@@ -149,18 +129,11 @@ export const pullPolicy = defineInput({
   description: 'When to pull the workspace image, as Kubernetes\' imagePullPolicy: always, if-not-present, or never.', example: 'if-not-present',
 });
 
-export const extraCertsPath = defineInput({
-  key: 'extraCertsPath', env: 'CODER_EXTRA_CERTS_PATH', flag: 'extra-certs-path', schema: absolutePathInput,
-  description:
-    'A CA certificate file, or a directory of certificate files, for the registry of the workspace image. '
-    + "They are copied to dockerd's certs.d/<registry>/ (a file becomes ca.crt) and also trusted for CODER_AGENT_URL.",
-  example: '/etc/envbox/certs',
-});
 
 export const CORE_INPUTS = [
-  innerImage, innerUsername, agentToken, agentUrl, innerEnvs, innerWorkDir, innerHostname, bootstrapScript,
+  innerImage, innerUsername, agentToken, bootstrapScript,
   bridgeCidr, disableIdmappedMount, debug, dockerHost, runtime, ethlink, containerName, idOffset, usernsUser,
   dockerSocket, dockerDataRoot, dockerFallbackDataRoot, dockerExecRoot, dockerPidfile, dockerdLog, daemonTimeout,
-  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, deviceDir, statusFile, terminationLog, pullPolicy, extraCertsPath,
+  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, statusFile, terminationLog, pullPolicy,
 ] as const;
 

@@ -189,21 +189,24 @@ export const linkNameInput = textInput((text) =>
 );
 
 /** Parses JSON text, then checks it against `schema`; problems never quote a secret value. */
+/** JSON text checked against a schema; a secret's JSON error is not quoted (V8 quotes the text around it). */
+export function parseJson<T>(text: string, schema: z.ZodType<T>, what: string, secret: boolean): T | Problem {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const detail = secret ? '' : `: ${(error as Error).message}`;
+    return new Problem(`is not valid JSON${detail}${secret ? ' (the value is hidden because it is secret)' : ''}`);
+  }
+  const result = schema.safeParse(parsed);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+  return new Problem(`is not ${what}${where}: ${issue?.message ?? 'invalid'}`);
+}
+
 export function jsonInput<T>(schema: z.ZodType<T>, what: string, secret: boolean): z.ZodType<T> {
-  const fromText = textInput((text) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      const detail = secret ? '' : `: ${(error as Error).message}`;
-      return new Problem(`is not valid JSON${detail}${secret ? ' (the value is hidden because it is secret)' : ''}`);
-    }
-    const result = schema.safeParse(parsed);
-    if (result.success) return result.data;
-    const issue = result.error.issues[0];
-    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    return new Problem(`is not ${what}${where}: ${issue?.message ?? 'invalid'}`);
-  });
+  const fromText = textInput((text) => parseJson(text, schema, what, secret));
   // A config file may give the object itself rather than its JSON text.
   return z.preprocess((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : v), fromText) as unknown as z.ZodType<T>;
 }

@@ -3,7 +3,6 @@ import type { DockerClient, StreamingExec } from '../docker/client.js';
 import type { DaemonLauncher, DaemonSet } from '../daemon/managed-daemon.js';
 import { waitForPing } from '../daemon/wait.js';
 import { EnvboxError, messageOf } from '../errors.js';
-import type { StartedContext } from '../hooks.js';
 import { resolveImageFacts } from '../image-facts.js';
 import {
   bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerHost, dockerSocket, dockerdLog,
@@ -12,7 +11,7 @@ import {
 import type { ActionRunner } from '../perform-actions.js';
 import { StopRequested, abortable } from './abort.js';
 import { startBootstrap } from './bootstrap.js';
-import { planContainer, planDaemon, planPull, startActions } from './phases.js';
+import { failedContext, planContainer, planDaemon, planPull, shutdownContext, startActions, startedContext } from './phases.js';
 import { NoSpaceError, pullWithRetry } from './pull.js';
 import type { StatusReporter } from './status-reporter.js';
 
@@ -71,6 +70,12 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     }
   };
 
+  /** A full disk: restart dockerd with the vfs driver on the fallback data root (as the original does). */
+  const fallBackToVfs = async (): Promise<void> => {
+    buildLog.info('Insufficient space to start dockerd or the workspace. Restarting dockerd with the vfs driver on the fallback data root; performance will be degraded. Clean up your home volume and restart the workspace to improve it.');
+    await startDaemon(true);
+  };
+
   const pullImage = async (): Promise<void> => {
     const { pull, actions } = await planPull(app);
     await deps.actions.run(actions);
@@ -85,8 +90,7 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
         await startDaemon(false);
       } catch (error) {
         if (!(error instanceof NoSpaceError)) throw error;
-        buildLog.info('Insufficient space to start dockerd. Restarting it with the vfs driver on the fallback data root; performance will be degraded.');
-        await startDaemon(true);
+        await fallBackToVfs();
       }
     } else {
       buildLog.info(`Using the existing Docker daemon at ${o.get(dockerHost)} (ENVBOX_DOCKER_HOST); starting no daemon.`);
@@ -101,8 +105,7 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
       await pullImage();
     } catch (error) {
       if (!(error instanceof NoSpaceError) || !managed) throw error;
-      buildLog.info('Insufficient space to start inner container. Restarting dockerd using the vfs driver. Your performance will be degraded. Clean up your home volume and then restart the workspace to improve performance.');
-      await startDaemon(true);
+      await fallBackToVfs();
       await pullImage();
     }
 
@@ -120,7 +123,7 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     deps.status.setContainerId(containerId);
     buildLog.info('Pruning images to free up disk...');
     await docker.pruneImages().catch((error: unknown) => buildLog.info(`Pruning images failed (not fatal): ${messageOf(error)}`));
-    const startedCtx: StartedContext = { mode: 'docker', options: o, host: app.host, log, buildLog, containerId, containerName: container.name, facts, docker, signal };
+    const startedCtx = startedContext(app, { containerId, containerName: container.name, facts, docker, signal });
     await abortable(hooks.preStart.promise(startedCtx), signal);
     buildLog.info('Starting up workspace...');
     await docker.startContainer(containerId);
@@ -163,6 +166,8 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     const paragraph = deps.reportFailure(error);
     buildLog.error(paragraph);
     deps.status.fail(paragraph);
+    await hooks.failed.promise(failedContext(app, error, paragraph, started.containerId))
+      .catch((hookError: unknown) => buildLog.info(`Warning: ${messageOf(hookError)}`));
     await cleanup(app, started);
     return 1;
   }
@@ -180,8 +185,8 @@ async function shutdown(app: App, deps: DockerDeps, started: Started, signalName
   const { buildLog, log, options: o } = app;
   deps.status.enter('stopping');
   buildLog.info(`Received ${signalName}; shutting down the workspace...`);
-  await app.hooks.shutdown.promise({ mode: 'docker', options: o, host: app.host, log, buildLog, reason: signalName, containerId: started.containerId })
-    .catch((error: unknown) => log.warn({ error: messageOf(error) }, 'shutdown hook failed'));
+  await app.hooks.shutdown.promise(shutdownContext(app, signalName, started.containerId))
+    .catch((error: unknown) => buildLog.info(`Warning: ${messageOf(error)}`));
   if (started.bootstrap && started.docker) {
     try {
       const pid = await started.docker.execPid(started.bootstrap.id);

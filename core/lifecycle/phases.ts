@@ -1,8 +1,11 @@
 import type { Action } from '../actions.js';
 import type { App } from '../app.js';
 import { dockerdArgv, usesCgroup2, wrapForCgroup2 } from '../daemon/argv.js';
+import type { DockerClient } from '../docker/client.js';
 import type { ImageFacts } from '../facts.js';
-import type { ActionCollector, DaemonSpec, PhaseContext, PullSpec } from '../hooks.js';
+import {
+  collectingActions, type BaseContext, type DaemonSpec, type FailedContext, type PullSpec, type ShutdownContext, type StartedContext,
+} from '../hooks.js';
 import {
   bridgeCidr, cgroupRoot, containerName, dockerDataRoot, dockerExecRoot, dockerFallbackDataRoot, dockerPidfile,
   dockerSocket, ethlink, innerImage, oomScoreFile, runtime, usernsUser,
@@ -11,13 +14,11 @@ import type { ContainerCreateBody } from '../spec/types.js';
 
 /**
  * Each phase runs its hook and returns the value plus the actions its taps declared. `plan` prints
- * these; `docker` performs them. Both call the same functions, so they cannot disagree.
+ * these; `docker` performs them; `envbox/testing` returns them. All three call these functions,
+ * so they cannot disagree.
  */
-export function phaseContext(app: App): PhaseContext & ActionCollector {
-  return {
-    mode: app.mode, options: app.options, host: app.host, log: app.log, buildLog: app.buildLog, actions: [],
-    act() { throw new Error('act is bound to a plugin by the hook facade'); },
-  };
+export function baseContext(app: App): BaseContext {
+  return { mode: app.mode, options: app.options, host: app.host, log: app.log, buildLog: app.buildLog };
 }
 
 /** envbox's own first action: it must be the last thing the OOM killer picks in its pod. */
@@ -44,21 +45,46 @@ export async function planDaemon(app: App, options: { fallback?: boolean } = {})
     mtu,
     ...(options.fallback ? { fallbackDataRoot: o.get(dockerFallbackDataRoot) } : {}),
   });
-  const ctx = phaseContext(app);
-  const spec = await app.hooks.preDaemon.promise({ argv, env: {} }, ctx);
-  const spawnArgv = (await usesCgroup2(app.host, o.get(cgroupRoot))) ? wrapForCgroup2(spec.argv) : spec.argv;
-  return { spec, spawnArgv, actions: ctx.actions };
+  const { context, actions } = collectingActions(baseContext(app));
+  const spec = await app.hooks.preDaemon.promise({ argv, env: {} }, context);
+  const spawnArgv = (await usesCgroup2(app.host, o.get(cgroupRoot))) ? wrapForCgroup2([...spec.argv]) : [...spec.argv];
+  return { spec, spawnArgv, actions };
 }
 
 export async function planPull(app: App): Promise<{ pull: PullSpec; actions: Action[] }> {
-  const ctx = phaseContext(app);
-  const pull = await app.hooks.prePull.promise({ image: app.options.get(innerImage), auth: null }, ctx);
-  return { pull, actions: ctx.actions };
+  const { context, actions } = collectingActions(baseContext(app));
+  const pull = await app.hooks.prePull.promise({ image: app.options.get(innerImage), auth: null }, context);
+  return { pull, actions };
 }
 
-export async function planContainer(app: App, facts: ImageFacts): Promise<{ name: string; body: ContainerCreateBody; actions: Action[] }> {
-  const ctx = { ...phaseContext(app), facts, containerName: app.options.get(containerName), runtime: app.options.get(runtime) };
-  const initial: ContainerCreateBody = { Image: app.options.get(innerImage).raw, HostConfig: {} };
-  const body = await app.hooks.containerSpec.promise(initial, ctx);
-  return { name: ctx.containerName, body, actions: ctx.actions };
+/** The body every containerSpec starts from; the workspace plugin fills in the rest at BASE. */
+export function initialBody(app: App): ContainerCreateBody {
+  return { Image: app.options.get(innerImage).raw, HostConfig: {} };
+}
+
+export async function planContainer(app: App, facts: ImageFacts, initial: ContainerCreateBody = initialBody(app)): Promise<{ name: string; body: ContainerCreateBody; actions: Action[] }> {
+  const name = app.options.get(containerName);
+  const { context, actions } = collectingActions({ ...baseContext(app), facts, containerName: name, runtime: app.options.get(runtime) });
+  const body = await app.hooks.containerSpec.promise(initial, context);
+  return { name, body, actions };
+}
+
+export interface Running {
+  containerId: string;
+  containerName: string;
+  facts: ImageFacts;
+  docker: DockerClient;
+  signal: AbortSignal;
+}
+
+export function startedContext(app: App, running: Running): StartedContext {
+  return { ...baseContext(app), ...running };
+}
+
+export function shutdownContext(app: App, reason: string, containerId: string | null): ShutdownContext {
+  return { ...baseContext(app), reason, containerId };
+}
+
+export function failedContext(app: App, error: unknown, message: string, containerId: string | null): FailedContext {
+  return { ...baseContext(app), error, message, containerId };
 }

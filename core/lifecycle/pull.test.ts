@@ -5,7 +5,7 @@ import type { PullSpec } from '../hooks.js';
 import { parseImageRef, type ImageRef } from '../image-ref.js';
 import { BuildLog } from '../log/buildlog.js';
 import { silentLogger } from '../log/logger.js';
-import { FakeDocker } from '../../test/support/fake-docker.js';
+import { FakeDocker } from '../../testing/fake-docker.js';
 import { NoSpaceError, progressReporter, pullWithRetry, type PullOptions } from './pull.js';
 
 function capture() {

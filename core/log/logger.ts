@@ -2,24 +2,26 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/** Keys whose values pino replaces wherever they appear in a logged object. */
-const REDACT_PATHS = [
-  'token', 'agentToken', 'password', 'auth', 'identitytoken', 'imagePullSecret', 'secret',
-  '*.token', '*.agentToken', '*.password', '*.auth', '*.identitytoken', '*.imagePullSecret', '*.secret',
-  'headers["x-registry-auth"]', 'headers["coder-session-token"]',
-];
+/** Keys whose values are secret whatever plugin logs them; plugins add their own (`secretKeys`). */
+const GENERIC_SECRET_KEYS = ['token', 'password', 'secret'];
+const SECRET_HEADERS = ['headers["x-registry-auth"]', 'headers["coder-session-token"]', 'headers.authorization'];
+
+function redactPaths(keys: readonly string[]): string[] {
+  const safe = [...new Set([...GENERIC_SECRET_KEYS, ...keys])].filter((k) => /^[A-Za-z_$][\w$]*$/.test(k));
+  return [...safe, ...safe.map((k) => `*.${k}`), ...SECRET_HEADERS];
+}
 
 /**
  * Debug logs go through pino on stderr. Besides key-based redaction, every line is scrubbed of
  * the secret values themselves, so a token inside an error message is caught too.
  */
-export function createLogger(options: { debug: boolean; scrub: (line: string) => string; destination?: NodeJS.WritableStream }): Logger {
+export function createLogger(options: { debug: boolean; scrub: (line: string) => string; redactKeys?: readonly string[]; destination?: NodeJS.WritableStream }): Logger {
   const destination = options.destination ?? process.stderr;
   return pino(
     {
       level: options.debug ? 'debug' : 'warn',
       base: { name: 'envbox' },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      redact: { paths: redactPaths(options.redactKeys ?? []), censor: '[redacted]' },
       hooks: {
         streamWrite: options.scrub,
       },

@@ -1,6 +1,6 @@
 import type { ActionSink } from '../actions.js';
 import type { ContainerCreateBody } from './types.js';
-import { withBind, withDevice, withDeviceCgroupRule } from './edits.js';
+import { hasBind, withBind, withDevice, withDeviceCgroupRule, type MergeOptions } from './edits.js';
 
 export interface DeviceNode {
   hostPath: string;
@@ -12,9 +12,12 @@ export interface DeviceNode {
 /**
  * Passes a character device to the workspace in the form its runtime honours. sysbox-runc maps
  * `Devices` itself. runc under userns-remap ignores PathOnHost and bind-mounts an unopenable node,
- * so there we bind the node and allow it with a device cgroup rule instead.
+ * so there we bind the node and allow it with a device cgroup rule instead. With `ifAbsent`, a node
+ * already mapped in either form is left as it is.
  */
-export function withDeviceNode(body: ContainerCreateBody, runtime: string, node: DeviceNode): ContainerCreateBody {
+export function withDeviceNode(body: ContainerCreateBody, runtime: string, node: DeviceNode, options: MergeOptions = {}): ContainerCreateBody {
+  const mapped = hasBind(body, node.containerPath) || (body.HostConfig.Devices ?? []).some((d) => d.PathInContainer === node.containerPath);
+  if (options.ifAbsent && mapped) return body;
   if (runtime === 'sysbox-runc') {
     return withDevice(body, { PathOnHost: node.hostPath, PathInContainer: node.containerPath, CgroupPermissions: 'rwm' });
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { createCoderLogSink, ENVBOX_LOG_SOURCE_ID, type CoderLogSinkOptions } from '../../core/coder/index.js';
+import { createCoderLogSink, ENVBOX_LOG_SOURCE_ID, type CoderLogSinkOptions } from '../../plugins/coder-logs/sink.js';
 import { BuildLog } from '../../core/log/buildlog.js';
 import { startCoderdStandIn, type CoderdStandIn } from './standin.js';
 import { makeTestCa, type TestCa } from './tls.js';
@@ -37,13 +37,13 @@ function logger() {
   return { log, lines, warnings: () => lines.filter((l) => JSON.parse(l).level === 40) };
 }
 
-/** A build log wired as the core wires it: JSON lines to a stream, and the coderd sink. */
+/** A build log wired as the coder-logs plugin wires it: JSON lines to a stream, and each entry to the coderd sink. */
 function buildLogTo(url: string, options: Partial<CoderLogSinkOptions> = {}) {
   const log = logger();
   const stderr: string[] = [];
   const buildLog = new BuildLog({ write: (text: string) => stderr.push(text) });
   const sink = createCoderLogSink({ url, token: TOKEN, extraCertsPath: ca.caPath, logger: log.log, ...options });
-  buildLog.addSink(sink);
+  buildLog.attach({ call: (entry) => sink.write(entry) });
   return { buildLog, sink, log, stderr };
 }
 
@@ -84,7 +84,7 @@ describe('build log to coderd', () => {
       expected.push('ready in 3.2 s: daemon 0.7 s, pull 1.1 s');
       buildLog.done();
 
-      const flushMs = await timed(() => buildLog.flush(15_000));
+      const flushMs = await timed(() => sink.flush(15_000));
       await sink.close(CLOSE_TIMEOUT_MS);
       t.diagnostic(`flush through 3 x 401 with the default backoff: ${Math.round(flushMs)} ms`);
 
@@ -103,7 +103,7 @@ describe('build log to coderd', () => {
   it('costs the start no more than the flush and close timeouts when coderd refuses connections', async (t) => {
     const { buildLog, sink } = buildLogTo(`https://127.0.0.1:${await closedPort()}`);
     const writeMs = await timed(async () => { for (let n = 0; n < 1000; n += 1) buildLog.info(`line ${n}`); });
-    const flushMs = await timed(() => buildLog.flush(FLUSH_TIMEOUT_MS));
+    const flushMs = await timed(() => sink.flush(FLUSH_TIMEOUT_MS));
     const closeMs = await timed(() => sink.close(CLOSE_TIMEOUT_MS));
     t.diagnostic(`coderd down (refused): 1000 writes ${writeMs.toFixed(1)} ms, flush ${Math.round(flushMs)} ms (bound ${FLUSH_TIMEOUT_MS}), close ${Math.round(closeMs)} ms (bound ${CLOSE_TIMEOUT_MS})`);
     assert.ok(flushMs <= FLUSH_TIMEOUT_MS + SLACK_MS, `flush took ${flushMs} ms`);
@@ -120,7 +120,7 @@ describe('build log to coderd', () => {
       const { port } = blackHole.address() as AddressInfo;
       const { buildLog, sink } = buildLogTo(`https://127.0.0.1:${port}`);
       for (let n = 0; n < 100; n += 1) buildLog.info(`line ${n}`);
-      const flushMs = await timed(() => buildLog.flush(FLUSH_TIMEOUT_MS));
+      const flushMs = await timed(() => sink.flush(FLUSH_TIMEOUT_MS));
       const closeMs = await timed(() => sink.close(CLOSE_TIMEOUT_MS));
       t.diagnostic(`coderd hanging: flush ${Math.round(flushMs)} ms, close ${Math.round(closeMs)} ms (bounds ${FLUSH_TIMEOUT_MS}/${CLOSE_TIMEOUT_MS})`);
       assert.ok(flushMs <= FLUSH_TIMEOUT_MS + SLACK_MS, `flush took ${flushMs} ms`);
@@ -137,7 +137,7 @@ describe('build log to coderd', () => {
     try {
       const without = buildLogTo(coderd.url, { extraCertsPath: undefined });
       without.buildLog.info('needs the CA');
-      await without.buildLog.flush(1000);
+      await without.sink.flush(1000);
       await without.sink.close(500);
       assert.equal(coderd.received.length, 0);
       assert.equal(coderd.requests.length, 0, 'no request got past the TLS handshake');
@@ -162,7 +162,7 @@ describe('build log to coderd', () => {
     try {
       const { buildLog, sink, log } = buildLogTo(coderd.url, { maxBatchLines: 10 });
       for (let n = 0; n < 100; n += 1) buildLog.info(`${n} `.padEnd(200, '.'));
-      await buildLog.flush(5000);
+      await sink.flush(5000);
       const requestsAtStop = coderd.requests.length;
       buildLog.info('after the overflow');
       await sink.close(CLOSE_TIMEOUT_MS);

@@ -1,30 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Action } from '../../core/actions.js';
 import { PluginError } from '../../core/errors.js';
-import { createHooks, pluginHooks, STAGE, type PhaseContext } from '../../core/hooks.js';
 import { innerImage } from '../../core/inputs/core-inputs.js';
-import { BuildLog } from '../../core/log/buildlog.js';
-import { silentLogger } from '../../core/log/logger.js';
-import { resolveFor } from '../../test/support/harness.js';
-import { MemoryHost } from '../../test/support/memory-host.js';
+import { MemoryHost, runPrePull } from 'envbox/testing';
 import { certsPlugin } from './index.js';
 
-/** Runs prePull with a build log that is kept, so that its lines can be checked. */
+/** Runs prePull with the build log kept, so that its lines can be checked. */
 async function prePull(env: Record<string, string>, host = new MemoryHost()) {
-  const plugin = certsPlugin();
-  const hooks = createHooks();
-  plugin.apply({ hooks: pluginHooks(hooks, plugin.name), stages: STAGE });
-  const options = resolveFor([plugin], env);
-  const buildLog: string[] = [];
-  const ctx: PhaseContext & { actions: Action[] } = {
-    mode: 'plan', options, host, log: silentLogger(), actions: [], act() {},
-    buildLog: new BuildLog({ write: (line: string) => buildLog.push(JSON.parse(line).output) }),
-  };
-  const pull = { image: options.get(innerImage), auth: null };
-  const result = await hooks.prePull.promise(pull, ctx);
-  assert.equal(result, pull, 'the pull itself is not changed');
-  return { actions: ctx.actions.map(({ plugin, hook, ...a }) => (assert.deepEqual([plugin, hook], ['certs', 'prePull']), a)), buildLog };
+  const run = await runPrePull([certsPlugin()], { env, host });
+  assert.deepEqual(run.pull, { image: run.options.get(innerImage), auth: null }, 'the pull itself is not changed');
+  const actions = run.actions.map(({ plugin, hook, ...a }) => (assert.deepEqual([plugin, hook], ['certs', 'prePull']), a));
+  return { actions, buildLog: run.buildLog.map((e) => e.output) };
 }
 
 const image = { CODER_INNER_IMAGE: 'test.registry.com/team/app:1' };

@@ -14,7 +14,7 @@ import { certsDir, extraCertsPath } from './inputs.js';
 export function certsPlugin(): EnvboxPlugin {
   return {
     name: 'certs',
-    inputs: [certsDir],
+    inputs: [extraCertsPath, certsDir],
     apply({ hooks }) {
       hooks.prePull.tap(async (pull, ctx) => {
         await trustExtraCerts(ctx, pull.image.registry);

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryHost } from '../../test/support/memory-host.js';
-import { runContainerSpec } from '../../test/support/harness.js';
+import { MemoryHost, runContainerSpec } from 'envbox/testing';
 import { envPlugin, filterEnv, mergeSubsystems } from './index.js';
 
 describe('env plugin', () => {

@@ -1,6 +1,7 @@
-import { agentToken, innerEnvs } from '../../core/inputs/core-inputs.js';
+import { agentToken } from '../../core/inputs/core-inputs.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
-import { envName, withEnv } from '../../core/spec/edits.js';
+import { withEnv } from '../../core/spec/edits.js';
+import { innerEnvs } from './inputs.js';
 
 const SUBSYSTEM = 'CODER_AGENT_SUBSYSTEM';
 
@@ -20,6 +21,7 @@ export function filterEnv(env: Readonly<Record<string, string>>, filters: readon
 export function envPlugin(): EnvboxPlugin {
   return {
     name: 'env',
+    inputs: [innerEnvs],
     apply({ hooks }) {
       hooks.containerSpec.tap((body, ctx) => {
         let next = withEnv(body, 'CODER_AGENT_TOKEN', ctx.options.get(agentToken) ?? '');
@@ -34,5 +36,3 @@ export function envPlugin(): EnvboxPlugin {
     },
   };
 }
-
-export { envName };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../core/errors.js';
-import { resolveFor, runContainerSpec } from '../../test/support/harness.js';
+import { prepareTest, runContainerSpec } from 'envbox/testing';
 import { tunPlugin } from '../tun/index.js';
 import { fusePlugin } from './index.js';
 import { addFuse } from './inputs.js';
@@ -44,21 +44,24 @@ describe('fuse plugin', () => {
     ]);
   });
 
-  it('is idempotent: applying the plugin twice edits the body once', async () => {
-    const { body } = await runContainerSpec([fusePlugin(), fusePlugin()], { env: { CODER_ADD_FUSE: 'true' }, runtime: 'runc' });
-    assert.equal(body.HostConfig.Binds?.length, 1);
-    assert.equal(body.HostConfig.DeviceCgroupRules?.length, 1);
+  it('is idempotent: applying the plugin again to its own result changes nothing', async () => {
+    const run = { env: { CODER_ADD_FUSE: 'true' }, runtime: 'runc' };
+    const once = await runContainerSpec([fusePlugin()], run);
+    const twice = await runContainerSpec([fusePlugin()], { ...run, body: once.body });
+    assert.deepEqual(twice.body, once.body);
+    assert.equal(twice.body.HostConfig.Binds?.length, 1);
+    assert.equal(twice.body.HostConfig.DeviceCgroupRules?.length, 1);
   });
 
-  it('rejects a value that is not a boolean, naming the variable and an example', () => {
-    assert.throws(() => resolveFor([fusePlugin()], { CODER_ADD_FUSE: 'maybe' }), (error: unknown) => {
+  it('rejects a value that is not a boolean, naming the variable and an example', async () => {
+    await assert.rejects(prepareTest([fusePlugin()], { env: { CODER_ADD_FUSE: 'maybe' } }), (error: unknown) => {
       assert.ok(error instanceof InputError);
       assert.match(error.message, /^CODER_ADD_FUSE: "maybe" is not a boolean .*Example: CODER_ADD_FUSE=true$/);
       return true;
     });
   });
 
-  it('accepts the bare flag --add-fuse', () => {
-    assert.equal(resolveFor([fusePlugin()], {}, { 'add-fuse': true }).get(addFuse), true);
+  it('accepts the bare flag --add-fuse', async () => {
+    assert.equal((await prepareTest([fusePlugin()], { argv: ['--add-fuse'] })).options.get(addFuse), true);
   });
 });

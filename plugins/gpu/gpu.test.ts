@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NodeHost } from '../../core/host/node-host.js';
 import { InputError, PluginError } from '../../core/errors.js';
-import { createHooks, pluginHooks, STAGE } from '../../core/hooks.js';
-import { silentLogger } from '../../core/log/logger.js';
-import { baseBody, resolveFor, runContainerSpec, runPrePull, ubuntuFacts } from '../../test/support/harness.js';
-import { MemoryHost } from '../../test/support/memory-host.js';
-import { findGpuLibraries, gpuPlugin, innerLibDirFor, sameDirSymlinks } from './index.js';
+import { MemoryHost, prepareTest, runContainerSpec, runPrePull, ubuntuFacts, runConfigure as configureWith } from 'envbox/testing';
+import { gpuPlugin } from './index.js';
+import { innerLibDirFor } from './inner-lib-dir.js';
+import { findGpuLibraries } from './libraries.js';
+import { sameDirSymlinks } from './same-dir-symlinks.js';
 
 const LIB = '/var/coder/usr/lib';
 const GPU_ON = { CODER_ADD_GPU: 'true', CODER_USR_LIB_DIR: LIB };
@@ -17,11 +17,10 @@ const GPU_ON = { CODER_ADD_GPU: 'true', CODER_USR_LIB_DIR: LIB };
 const plainFacts = { ...ubuntuFacts, osReleaseId: 'alpine' };
 
 async function runConfigure(env: Record<string, string>) {
-  const plugin = gpuPlugin();
-  const hooks = createHooks();
-  plugin.apply({ hooks: pluginHooks(hooks, plugin.name), stages: STAGE });
-  return hooks.configure.promise(resolveFor([plugin], env), { mode: 'plan', host: new MemoryHost(env), log: silentLogger() });
+  return (await configureWith([gpuPlugin()], { env, host: new MemoryHost(env) })).options;
 }
+
+const EMPTY_BODY = { Image: 'ubuntu', HostConfig: {} };
 
 /** The outer container of the original's TestGPUs: two device nodes, a driver mount and /etc/hosts. */
 function gpuHost(env: Record<string, string> = {}) {
@@ -162,8 +161,10 @@ describe('gpu plugin: the docker command (cli GPU cases)', () => {
 
   it('accepts CODER_ADD_GPU with CODER_USR_LIB_DIR, and no GPU without either', async () => {
     // The configure tap validates only: the options come back as they went in.
-    assert.deepEqual((await runConfigure(GPU_ON)).toJSON(), resolveFor([gpuPlugin()], GPU_ON).toJSON());
-    assert.deepEqual((await runConfigure({})).toJSON(), resolveFor([gpuPlugin()], {}).toJSON());
+    const plugin = gpuPlugin();
+    const passThrough = { ...plugin, apply() {} };
+    assert.deepEqual((await runConfigure(GPU_ON)).toJSON(), (await prepareTest([passThrough], { env: GPU_ON })).options.toJSON());
+    assert.deepEqual((await runConfigure({})).toJSON(), (await prepareTest([passThrough], {})).options.toJSON());
   });
 
   it('unmounts /proc drivers, maps devices, binds mounts and libraries, passes NVIDIA env (GPU)', async () => {
@@ -255,7 +256,7 @@ describe('gpu plugin: runtimes', () => {
     const { body, actions } = await runContainerSpec([gpuPlugin()], { env: GPU_ON, host, runtime: 'sysbox-runc' });
     assert.deepEqual(body.HostConfig.Devices, [{ PathOnHost: '/dev/nvidiactl', PathInContainer: '/dev/nvidiactl', CgroupPermissions: 'rwm' }]);
     assert.equal(body.HostConfig.DeviceCgroupRules, undefined);
-    assert.deepEqual(body.HostConfig.Binds, []);
+    assert.equal(body.HostConfig.Binds, undefined);
     assert.deepEqual(actions, []);
   });
 
@@ -364,7 +365,7 @@ describe('gpu plugin: composition', () => {
   it('changes nothing when CODER_ADD_GPU is off, whatever the host has', async () => {
     const host = gpuHost({ NVIDIA_VISIBLE_DEVICES: 'all' }).mount('/proc/driver/nvidia');
     const { body, actions } = await runContainerSpec([gpuPlugin()], { env: { CODER_USR_LIB_DIR: LIB }, host });
-    assert.deepEqual(body, baseBody());
+    assert.deepEqual(body, EMPTY_BODY);
     assert.deepEqual(actions, []);
     const pre = await runPrePull([gpuPlugin()], { host });
     assert.deepEqual(pre.actions, []);
@@ -375,7 +376,7 @@ describe('gpu plugin: composition', () => {
       .symlink('/usr/local/nvidia/libcuda.so', 'libcuda.so.1');
     for (const runtime of ['sysbox-runc', 'runc']) {
       const once = await runContainerSpec([gpuPlugin()], { env: GPU_ON, host, runtime });
-      const twice = await runContainerSpec([gpuPlugin(), gpuPlugin()], { env: GPU_ON, host, runtime });
+      const twice = await runContainerSpec([gpuPlugin()], { env: GPU_ON, host, runtime, body: once.body });
       assert.deepEqual(twice.body, once.body, runtime);
       assert.ok((once.body.HostConfig.Binds ?? []).length >= 5, runtime);
     }
@@ -383,7 +384,7 @@ describe('gpu plugin: composition', () => {
 
   it('never replaces a bind that is already there for the same target', async () => {
     const host = new MemoryHost().file(`${LIB}/libcuda.so`).file(`${LIB}/libnvidia-ml.so`);
-    const body = { ...baseBody(), HostConfig: { ...baseBody().HostConfig, Binds: ['/home/me/libcuda.so:/usr/lib/libcuda.so'] } };
+    const body = { Image: 'ubuntu', HostConfig: { Binds: ['/home/me/libcuda.so:/usr/lib/libcuda.so'] } };
     const result = await runContainerSpec([gpuPlugin()], { env: GPU_ON, host, facts: plainFacts, body });
     assert.deepEqual(result.body.HostConfig.Binds, ['/home/me/libcuda.so:/usr/lib/libcuda.so', `${LIB}/libnvidia-ml.so:/usr/lib/libnvidia-ml.so:ro`]);
   });
@@ -400,7 +401,7 @@ describe('gpu plugin: composition', () => {
     ]);
   });
 
-  it('rejects a relative CODER_USR_LIB_DIR', () => {
-    assert.throws(() => resolveFor([gpuPlugin()], { CODER_USR_LIB_DIR: 'usr/lib' }), /CODER_USR_LIB_DIR: "usr\/lib" is not an absolute path/);
+  it('rejects a relative CODER_USR_LIB_DIR', async () => {
+    await assert.rejects(prepareTest([gpuPlugin()], { env: { CODER_USR_LIB_DIR: 'usr/lib' } }), /CODER_USR_LIB_DIR: "usr\/lib" is not an absolute path/);
   });
 });

@@ -4,13 +4,6 @@ import { procGpuMounts } from './mounts.js';
 import { addGpu, innerUsrLibDir, usrLibDir } from './inputs.js';
 import { resolveInnerLibDir, withGpus } from './spec.js';
 
-export { findGpuLibraries, symlinkChain } from './libraries.js';
-export { sameDirSymlinks } from './same-dir-symlinks.js';
-export { findGpuMounts, procGpuMounts, deviceNodesAt } from './mounts.js';
-export { innerLibDirFor } from './inner-lib-dir.js';
-export { remapToInnerLibDir, resolveInnerLibDir, withGpus } from './spec.js';
-export { addGpu, usrLibDir, innerUsrLibDir } from './inputs.js';
-
 function missingUsrLibDir(): InputError {
   return new InputError([{
     variable: usrLibDir.env,

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { SpecContext } from '../../core/hooks.js';
 import { withDeviceNode } from '../../core/spec/device.js';
-import { parseBind, withBind, withEnv, type Bind } from '../../core/spec/edits.js';
+import { withBind, withEnv, type Bind } from '../../core/spec/edits.js';
 import type { ContainerCreateBody } from '../../core/spec/types.js';
 import { innerLibDirFor } from './inner-lib-dir.js';
 import { findGpuLibraries } from './libraries.js';
@@ -26,13 +26,6 @@ export function remapToInnerLibDir(bind: Bind, dirs: GpuDirs): Bind {
   return { ...bind, target: posix.join(dirs.innerLibDir, bind.source.slice(dirs.hostLibDir.length)) };
 }
 
-function hasBindTarget(body: ContainerCreateBody, target: string): boolean {
-  return (body.HostConfig.Binds ?? []).some((b) => parseBind(b).target === target);
-}
-
-function isDeviceMapped(body: ContainerCreateBody, containerPath: string): boolean {
-  return hasBindTarget(body, containerPath) || (body.HostConfig.Devices ?? []).some((d) => d.PathInContainer === containerPath);
-}
 
 /** Every GPU edit of the ContainerCreate body; reads the outer container only through ctx.host. */
 export async function withGpus(body: ContainerCreateBody, ctx: SpecContext, dirs: GpuDirs): Promise<ContainerCreateBody> {
@@ -45,11 +38,8 @@ export async function withGpus(body: ContainerCreateBody, ctx: SpecContext, dirs
       ctx.log.warn({ path, reason: nodes.reason }, 'gpu: skipping a /dev mount that is not a device');
       continue;
     }
-    for (const node of nodes) {
-      // Mapping a node again would move it to the end of Binds under runc; once is enough.
-      if (isDeviceMapped(next, node.containerPath)) continue;
-      next = withDeviceNode(next, ctx.runtime, node);
-    }
+    // A node mapped already (by the user, or an earlier run of this plugin) stays as it is.
+    for (const node of nodes) next = withDeviceNode(next, ctx.runtime, node, { ifAbsent: true });
   }
 
   const libraries = await findGpuLibraries(ctx.host, dirs.hostLibDir);
@@ -59,15 +49,9 @@ export async function withGpus(body: ContainerCreateBody, ctx: SpecContext, dirs
     .filter((path) => !mounted.has(path))
     .map((path) => ({ source: path, target: path, readOnly: true }));
 
-  for (const bind of [...mounts.binds, ...libraryBinds].map((b) => remapToInnerLibDir(b, dirs))) {
-    // withBind replaces by target; a bind already there (the user's own, or one from an earlier
-    // run of this plugin) wins, which also keeps this edit idempotent.
-    if (hasBindTarget(next, bind.target)) {
-      ctx.log.debug({ target: bind.target }, 'gpu: skipping a bind whose target is already mounted');
-      continue;
-    }
-    next = withBind(next, bind);
-  }
+  // A bind already there for the same target (the user's own, or one from an earlier run of this
+  // plugin) wins, which also keeps this edit idempotent.
+  for (const bind of [...mounts.binds, ...libraryBinds].map((b) => remapToInnerLibDir(b, dirs))) next = withBind(next, bind, { ifAbsent: true });
 
   for (const [name, value] of Object.entries(ctx.host.env)) {
     if (GPU_ENV.test(name)) next = withEnv(next, name, value);

@@ -2,10 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Action } from '../../core/actions.js';
 import { InputError } from '../../core/errors.js';
-import { createHooks, pluginHooks, STAGE } from '../../core/hooks.js';
-import { silentLogger } from '../../core/log/logger.js';
-import { MemoryHost } from '../../test/support/memory-host.js';
-import { baseBody, resolveFor, runContainerSpec, ubuntuFacts } from '../../test/support/harness.js';
+import { MemoryHost, runConfigure, runContainerSpec, ubuntuFacts } from 'envbox/testing';
 import { mountsPlugin } from './index.js';
 import { mounts } from './inputs.js';
 import { isHomeDir, isPrivateTarget } from './policy.js';
@@ -14,11 +11,7 @@ const DEFAULT_BINDS = ['/var/lib/coder/docker:/var/lib/docker', '/var/lib/coder/
 const strip = (actions: Action[]) => actions.map(({ plugin, hook, ...a }) => a);
 
 async function configure(env: Record<string, string>) {
-  const hooks = createHooks();
-  const plugin = mountsPlugin();
-  plugin.apply({ hooks: pluginHooks(hooks, plugin.name), stages: STAGE });
-  const options = resolveFor([plugin], env);
-  return hooks.configure.promise(options, { mode: 'plan', host: new MemoryHost(), log: silentLogger() });
+  return (await runConfigure([mountsPlugin()], { env })).options;
 }
 
 describe('mounts plugin', () => {
@@ -94,7 +87,7 @@ describe('mounts plugin', () => {
   });
 
   it('replaces a bind that an earlier plugin made for the same target', async () => {
-    const earlier = { ...baseBody(), HostConfig: { Binds: ['/old:/data', '/keep:/keep'] } };
+    const earlier = { Image: 'ubuntu', HostConfig: { Binds: ['/old:/data', '/keep:/keep'] } };
     const { body } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/new:/data:ro' }, body: earlier });
     assert.deepEqual(body.HostConfig.Binds, ['/keep:/keep', ...DEFAULT_BINDS, '/new:/data:ro']);
   });
@@ -107,8 +100,9 @@ describe('mounts plugin', () => {
     assert.deepEqual(strip(bare.actions).slice(2).map((a) => a.kind), ['mkdir', 'remount', 'chmod', 'chown']);
   });
 
-  it('is idempotent: applying the plugin twice leaves one bind per target', async () => {
-    const { body } = await runContainerSpec([mountsPlugin(), mountsPlugin()], { env: { CODER_MOUNTS: '/a:/a' } });
+  it('is idempotent: applying the plugin again to its own result leaves one bind per target', async () => {
+    const once = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/a:/a' } });
+    const { body } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/a:/a' }, body: once.body });
     assert.deepEqual(body.HostConfig.Binds, [...DEFAULT_BINDS, '/a:/a']);
   });
 

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../core/errors.js';
-import { createHooks, pluginHooks, STAGE } from '../../core/hooks.js';
-import { silentLogger } from '../../core/log/logger.js';
-import { resolveFor, runPreDaemon } from '../../test/support/harness.js';
-import { MemoryHost } from '../../test/support/memory-host.js';
+import { runConfigure, runPreDaemon } from 'envbox/testing';
 import { proxyPlugin } from './index.js';
 import { maskedProxy } from './inputs.js';
 
@@ -12,23 +9,22 @@ const PASSWORD = 'pr0xy-s3cret-value';
 const WITH_CREDENTIALS = `http://alice:${PASSWORD}@proxy.corp:3128`;
 
 async function configure(env: Record<string, string>) {
-  const plugin = proxyPlugin();
-  const hooks = createHooks();
-  plugin.apply({ hooks: pluginHooks(hooks, plugin.name), stages: STAGE });
-  return hooks.configure.promise(resolveFor([plugin], env), { mode: 'plan', host: new MemoryHost(env), log: silentLogger() });
+  return (await runConfigure([proxyPlugin()], { env })).options;
 }
 
 describe('proxy plugin', () => {
   it('gives dockerd HTTP_PROXY, HTTPS_PROXY and NO_PROXY on its own env', async () => {
     const env = { HTTP_PROXY: 'http://proxy.corp:3128', HTTPS_PROXY: WITH_CREDENTIALS, NO_PROXY: 'localhost,.svc' };
-    const { daemon, actions } = await runPreDaemon([proxyPlugin()], { env, daemon: { argv: ['dockerd'], env: { KEEP: '1' } } });
-    assert.deepEqual(daemon, { argv: ['dockerd'], env: { KEEP: '1', ...env } });
+    const { daemon, actions, buildLog } = await runPreDaemon([proxyPlugin()], { env });
+    assert.deepEqual(daemon.env, env);
     assert.deepEqual(actions, []);
+    assert.ok(buildLog.some((l) => l.output === `dockerd pulls through HTTP_PROXY=http://proxy.corp:3128 HTTPS_PROXY=http://alice:[redacted]@proxy.corp:3128 NO_PROXY=localhost,.svc`),
+      JSON.stringify(buildLog));
   });
 
   it('leaves dockerd alone when no proxy is given', async () => {
     const { daemon } = await runPreDaemon([proxyPlugin()]);
-    assert.deepEqual(daemon, { argv: ['dockerd'], env: {} });
+    assert.deepEqual(daemon.env, {});
   });
 
   it('reads the lowercase names when the uppercase ones are unset, and the uppercase name wins', async () => {

@@ -44,9 +44,16 @@ const authEntrySchema = z.looseObject({
   }
 });
 
-export const dockerConfigSchema: z.ZodType<DockerConfig> = z.looseObject({
-  auths: z.record(z.string(), authEntrySchema),
-}) as unknown as z.ZodType<DockerConfig>;
+const authsSchema = z.record(z.string(), authEntrySchema);
+
+/** CODER_IMAGE_PULL_SECRET: a Kubernetes dockerconfigjson always has `auths`. */
+export const dockerConfigSchema: z.ZodType<DockerConfig> = z.looseObject({ auths: authsSchema }) as unknown as z.ZodType<DockerConfig>;
+
+/**
+ * CODER_DOCKER_CONFIG: the same entries, checked the same way; a file without `auths` (only a
+ * credsStore, say) holds no credentials, as in the original.
+ */
+export const dockerConfigFileSchema: z.ZodType<Partial<DockerConfig>> = z.looseObject({ auths: authsSchema.optional() }) as unknown as z.ZodType<Partial<DockerConfig>>;
 
 /** The registry's host[:port] in an `auths` key, which may be a URL such as https://registry.test:5000/v1/. */
 export function authKeyHost(key: string): string {

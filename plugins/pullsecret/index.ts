@@ -1,21 +1,28 @@
-import { EnvboxError } from '../../core/errors.js';
-import type { PhaseContext, PullAuth, PullSpec } from '../../core/hooks.js';
+import { InputError } from '../../core/errors.js';
+import type { HostView } from '../../core/host/host.js';
+import type { PullAuth, PullSpec } from '../../core/hooks.js';
+import { Problem, parseJson } from '../../core/inputs/kinds.js';
+import type { OptionValues } from '../../core/inputs/options.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
-import { chooseAuth } from './docker-config.js';
-import { dockerConfigPath, imagePullSecret } from './inputs.js';
-
-/** The X-Registry-Auth header value; the core's encoder, under the name this plugin's users know. */
-export { encodeRegistryAuth as dockerAuthHeader } from '../../core/docker/registry-auth.js';
+import { chooseAuth, dockerConfigFileSchema } from './docker-config.js';
+import { DOCKER_CONFIG_JSON, dockerConfigPath, imagePullSecret } from './inputs.js';
 
 /** CODER_DOCKER_CONFIG (when the file exists) or CODER_IMAGE_PULL_SECRET: credentials for the image's registry. */
 export function pullSecretPlugin(): EnvboxPlugin {
   return {
     name: 'pullsecret',
     inputs: [imagePullSecret, dockerConfigPath],
+    secretKeys: ['auth', 'identitytoken', 'imagePullSecret'],
     apply({ hooks }) {
+      // The file is checked before anything starts, with the schema of the env var: a bad entry is exit 2 either way.
+      hooks.configure.tap(async (options, ctx) => {
+        await credentialSource(ctx.host, options);
+        return options;
+      });
+
       hooks.prePull.tap(async (pull, ctx) => {
         if (pull.auth !== null) return pull;
-        const source = await credentialSource(ctx);
+        const source = await credentialSource(ctx.host, ctx.options);
         if (source === null) return pull;
         const registry = pull.image.registry;
         const chosen = chooseAuth(source.auths, registry);
@@ -37,34 +44,25 @@ interface CredentialSource {
   auths: unknown;
 }
 
-async function credentialSource(ctx: PhaseContext): Promise<CredentialSource | null> {
-  const path = ctx.options.get(dockerConfigPath);
-  const text = await ctx.host.readFile(path);
+async function credentialSource(host: HostView, options: OptionValues): Promise<CredentialSource | null> {
+  const path = options.get(dockerConfigPath);
+  const text = await host.readFile(path);
   if (text !== null) return { name: `${dockerConfigPath.env} ${path}`, auths: parseConfigFile(path, text) };
-  const secret = ctx.options.get(imagePullSecret);
+  const secret = options.get(imagePullSecret);
   return secret ? { name: imagePullSecret.env, auths: secret.auths } : null;
 }
 
-/** The `auths` of a docker config file; what is wrong is said without quoting any of it. */
+/** The `auths` of a docker config file, checked like CODER_IMAGE_PULL_SECRET; what is wrong is said without quoting any of it. */
 function parseConfigFile(path: string, text: string): unknown {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    // V8's message quotes the text around the error, which may be a password.
-    const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    throw new EnvboxError(
-      `the docker config ${path} (${dockerConfigPath.env}) is not valid JSON${position ? ` (error at character ${position})` : ''}`,
-      `fix the file, or point ${dockerConfigPath.env} at another one; it is read instead of ${imagePullSecret.env} whenever it exists`,
-    );
+  const parsed = parseJson(text, dockerConfigFileSchema, DOCKER_CONFIG_JSON, true);
+  if (parsed instanceof Problem) {
+    throw new InputError([{
+      variable: `${dockerConfigPath.env} (${path})`,
+      problem: parsed.text,
+      example: `fix the file, or point ${dockerConfigPath.env} at another one; it is read instead of ${imagePullSecret.env} whenever it exists`,
+    }]);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new EnvboxError(
-      `the docker config ${path} (${dockerConfigPath.env}) is not a JSON object`,
-      'a docker config looks like {"auths":{"registry.example.com":{"auth":"<base64 user:pass>"}}}',
-    );
-  }
-  return (parsed as { auths?: unknown }).auths ?? null;
+  return parsed.auths ?? null;
 }
 
 function secretsOf(auth: PullAuth): Record<string, string> {

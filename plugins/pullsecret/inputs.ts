@@ -2,12 +2,15 @@ import { defineInput } from '../../core/inputs/define.js';
 import { absolutePathInput, jsonInput } from '../../core/inputs/kinds.js';
 import { dockerConfigSchema } from './docker-config.js';
 
+/** How a docker config is described in errors, for the env var and the file alike. */
+export const DOCKER_CONFIG_JSON = 'a docker config JSON (like {"auths":{"registry.example.com":{"auth":"<base64 user:pass>"}}})';
+
 export const imagePullSecret = defineInput({
   key: 'imagePullSecret', env: 'CODER_IMAGE_PULL_SECRET', flag: 'image-secret', secret: true,
-  schema: jsonInput(dockerConfigSchema, 'a docker config JSON (like {"auths":{"registry.example.com":{"auth":"<base64 user:pass>"}}})', true),
+  schema: jsonInput(dockerConfigSchema, DOCKER_CONFIG_JSON, true),
   description:
     'Registry credentials for pulling the workspace image, as a docker config JSON (the content of a Kubernetes '
-    + '`kubernetes.io/dockerconfigjson` secret). Used when CODER_DOCKER_CONFIG does not exist. Never logged.',
+    + '`kubernetes.io/dockerconfigjson` secret). Used when CODER_DOCKER_CONFIG does not exist.',
   example: '{"auths":{"registry.example.com":{"auth":"dXNlcjpwYXNzd29yZA=="}}}',
 });
 

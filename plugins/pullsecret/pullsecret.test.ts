@@ -2,16 +2,14 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { Action } from '../../core/actions.js';
-import { InputError, PluginError } from '../../core/errors.js';
-import { createHooks, pluginHooks, STAGE, type PhaseContext, type PullAuth } from '../../core/hooks.js';
+import { encodeRegistryAuth as dockerAuthHeader, type PullAuth } from '../../core/docker/registry-auth.js';
+import { InputError } from '../../core/errors.js';
 import { innerImage } from '../../core/inputs/core-inputs.js';
-import { BuildLog } from '../../core/log/buildlog.js';
+import { planPull } from '../../core/lifecycle/phases.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
-import { resolveFor, runPrePull } from '../../test/support/harness.js';
-import { MemoryHost } from '../../test/support/memory-host.js';
+import { MemoryHost, prepareTest, runPrePull } from 'envbox/testing';
 import { decodeBasicAuth } from './docker-config.js';
-import { dockerAuthHeader, pullSecretPlugin } from './index.js';
+import { pullSecretPlugin } from './index.js';
 import { imagePullSecret } from './inputs.js';
 
 /** The original's sample: a gcr.io JSON-key secret whose username/password and auth both exist. */
@@ -122,16 +120,21 @@ describe('pullsecret plugin: CODER_DOCKER_CONFIG', () => {
     assert.equal(await authFor('registry.test/app', { CODER_IMAGE_PULL_SECRET: pullSecret }, host), null);
   });
 
-  it('ignores an auths entry in the file whose auth is not base64, rather than failing', async () => {
+  it('refuses an auth in the file that is not base64, exactly as in the env var (exit 2; it used to be skipped silently)', async () => {
     const host = new MemoryHost().file('/root/.docker/config.json', secret({ 'registry.test': { auth: '%%%' }, other: { username: 'u', password: 'p' } }));
-    assert.deepEqual(await authFor('registry.test/app', {}, host), { username: 'u', password: 'p', serveraddress: 'registry.test' });
+    await assert.rejects(authFor('registry.test/app', {}, host), (error: unknown) => {
+      assert.ok(error instanceof InputError, 'exit 2, before anything starts');
+      assert.match(error.message, /^CODER_DOCKER_CONFIG \(\/root\/.docker\/config.json\): is not a docker config JSON .* at auths\.registry\.test\.auth: is not base64 of "user:password"\. Example: fix the file/);
+      assert.doesNotMatch(error.message, /%%%/);
+      return true;
+    });
   });
 
   it('fails on malformed JSON in the file, naming the file and the variable but quoting none of it', async () => {
     const host = new MemoryHost().file('/root/.docker/config.json', '{"auths":{"registry.test":{"password": hunter2-secret}}}');
     await assert.rejects(authFor('registry.test/app', {}, host), (error: unknown) => {
-      assert.ok(error instanceof PluginError);
-      assert.match(error.message, /^plugin "pullsecret" failed in hook "prePull": the docker config \/root\/.docker\/config.json \(CODER_DOCKER_CONFIG\) is not valid JSON/);
+      assert.ok(error instanceof InputError);
+      assert.match(error.message, /^CODER_DOCKER_CONFIG \(\/root\/.docker\/config.json\): is not valid JSON/);
       assert.doesNotMatch(error.message, /hunter2/);
       return true;
     });
@@ -139,7 +142,7 @@ describe('pullsecret plugin: CODER_DOCKER_CONFIG', () => {
 
   it('fails on a file that is JSON but not an object', async () => {
     const host = new MemoryHost().file('/root/.docker/config.json', '["registry.test"]');
-    await assert.rejects(authFor('registry.test/app', {}, host), /\/root\/.docker\/config.json \(CODER_DOCKER_CONFIG\) is not a JSON object/);
+    await assert.rejects(authFor('registry.test/app', {}, host), /CODER_DOCKER_CONFIG \(\/root\/.docker\/config.json\): is not a docker config JSON/);
   });
 });
 
@@ -152,25 +155,21 @@ describe('pullsecret plugin: secrecy and wiring', () => {
 
   it('logs which source and key it used at debug level, and never the password', async () => {
     const { lines, logger } = capture();
-    const buildLines: string[] = [];
-    const plugin = pullSecretPlugin();
-    const hooks = createHooks();
-    plugin.apply({ hooks: pluginHooks(hooks, plugin.name), stages: STAGE });
-    const options = resolveFor([plugin], { CODER_INNER_IMAGE: 'registry.test/app', CODER_IMAGE_PULL_SECRET: secret({ 'https://registry.test/v2/': { auth: b64('carol:Sup3rS3cret!') } }) });
-    const buildLog = new BuildLog({ write: (text: string) => buildLines.push(text) });
-    const ctx: PhaseContext & { actions: Action[] } = {
-      mode: 'plan', options, host: new MemoryHost(), log: logger, buildLog, actions: [], act() {},
-    };
-    const pull = await hooks.prePull.promise({ image: options.get(innerImage), auth: null }, ctx);
+    const { app, buildLog: buildLines } = await prepareTest([pullSecretPlugin()], {
+      env: { CODER_INNER_IMAGE: 'registry.test/app', CODER_IMAGE_PULL_SECRET: secret({ 'https://registry.test/v2/': { auth: b64('carol:Sup3rS3cret!') } }) },
+    });
+    const { pull, actions } = await planPull({ ...app, log: logger });
     assert.deepEqual(pull.auth, { username: 'carol', password: 'Sup3rS3cret!', serveraddress: 'registry.test' });
+    assert.deepEqual(pull.image, app.options.get(innerImage));
+    const buildLog = app.buildLog;
     const logged = lines.join('');
     assert.match(logged, /"source":"CODER_IMAGE_PULL_SECRET"/);
     assert.match(logged, /"authKey":"https:\/\/registry.test\/v2\/"/);
     assert.doesNotMatch(logged, /Sup3rS3cret|Y2Fyb2w6U3VwM3JTM2NyZXQh/);
     // the chosen password is scrubbed from the build log from now on, whatever echoes it
     buildLog.info('daemon said: Sup3rS3cret! was rejected');
-    assert.doesNotMatch(buildLines.join(''), /Sup3rS3cret/);
-    assert.deepEqual(ctx.actions, []);
+    assert.equal(buildLines.at(-1)?.output, 'daemon said: [redacted] was rejected');
+    assert.deepEqual(actions, []);
   });
 
   it('keeps credentials that an earlier tap already chose', async () => {
@@ -186,15 +185,15 @@ describe('pullsecret plugin: secrecy and wiring', () => {
     assert.deepEqual(pull.auth, { identitytoken: 'site-token', serveraddress: 'registry.test' });
   });
 
-  it('redacts the pull secret in the resolved options', () => {
-    const options = resolveFor([pullSecretPlugin()], { CODER_IMAGE_PULL_SECRET: secret({ r: { auth: b64('u:p') } }) });
+  it('redacts the pull secret in the resolved options', async () => {
+    const { options } = await prepareTest([pullSecretPlugin()], { env: { CODER_IMAGE_PULL_SECRET: secret({ r: { auth: b64('u:p') } }) } });
     assert.equal(options.toJSON().imagePullSecret, '[redacted]');
     assert.equal(options.toJSON().dockerConfigPath, '/root/.docker/config.json');
   });
 
-  it('rejects an auth field that is not base64 of user:password at input time, without echoing it', () => {
+  it('rejects an auth field that is not base64 of user:password at input time, without echoing it', async () => {
     for (const bad of ['not*base64', b64('no-colon-here'), b64(':no-user')]) {
-      assert.throws(() => resolveFor([pullSecretPlugin()], { CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { auth: bad } }) }), (error: unknown) => {
+      await assert.rejects(prepareTest([pullSecretPlugin()], { env: { CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { auth: bad } }) } }), (error: unknown) => {
         assert.ok(error instanceof InputError);
         assert.match(error.message, /^CODER_IMAGE_PULL_SECRET: is not a docker config JSON .* at auths\.registry\.test\.auth: is not base64 of "user:password"\. Example: CODER_IMAGE_PULL_SECRET=\{"auths"/);
         assert.ok(!error.message.includes(bad));
@@ -203,8 +202,8 @@ describe('pullsecret plugin: secrecy and wiring', () => {
     }
   });
 
-  it('accepts a config with other keys and an empty auths map', () => {
-    const options = resolveFor([pullSecretPlugin()], { CODER_IMAGE_PULL_SECRET: '{"auths":{},"credsStore":"desktop"}' });
+  it('accepts a config with other keys and an empty auths map', async () => {
+    const { options } = await prepareTest([pullSecretPlugin()], { env: { CODER_IMAGE_PULL_SECRET: '{"auths":{},"credsStore":"desktop"}' } });
     assert.deepEqual(options.get(imagePullSecret)?.auths, {});
   });
 });

@@ -2,6 +2,7 @@ import { InputError } from '../../core/errors.js';
 import { dockerHost } from '../../core/inputs/core-inputs.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { trustExtraCerts } from '../certs/index.js';
+import { certsDir, extraCertsPath } from '../certs/inputs.js';
 import { registryMirrors } from './inputs.js';
 import { probeMirror } from './probe.js';
 
@@ -16,7 +17,8 @@ const DOCKER_HUB = 'docker.io';
 export function registryMirrorsPlugin(probe = probeMirror): EnvboxPlugin {
   return {
     name: 'registry-mirrors',
-    inputs: [registryMirrors],
+    // The CA and certs.d inputs are shared with certs, which copies them for the image's registry.
+    inputs: [registryMirrors, extraCertsPath, certsDir],
     apply({ hooks }) {
       hooks.configure.tap((options) => {
         if (options.get(registryMirrors).length > 0 && options.get(dockerHost) !== undefined) {

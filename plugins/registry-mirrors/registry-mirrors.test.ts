@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import type { Action } from '../../core/actions.js';
 import { InputError } from '../../core/errors.js';
-import { createHooks, pluginHooks, STAGE } from '../../core/hooks.js';
-import { silentLogger } from '../../core/log/logger.js';
-import { resolveFor, runPreDaemon, runPrePull } from '../../test/support/harness.js';
-import { MemoryHost } from '../../test/support/memory-host.js';
+import { MemoryHost, runConfigure, runPreDaemon, runPrePull } from 'envbox/testing';
 import { certsPlugin } from '../certs/index.js';
 import { registryMirrorsPlugin } from './index.js';
 import { probeMirror } from './probe.js';
@@ -17,7 +15,7 @@ const neverCalled = async () => assert.fail('no probe expected');
 describe('registry-mirrors plugin', () => {
   it('gives the managed dockerd one --registry-mirror per mirror, normalised', async () => {
     const { daemon } = await runPreDaemon([registryMirrorsPlugin(neverCalled)], { env: { ENVBOX_REGISTRY_MIRRORS: MIRRORS } });
-    assert.deepEqual(daemon.argv, ['dockerd', '--registry-mirror=https://mirror.corp:5000', '--registry-mirror=http://cache.local']);
+    assert.deepEqual(daemon.argv.slice(-2), ['--registry-mirror=https://mirror.corp:5000', '--registry-mirror=http://cache.local']);
   });
 
   it('copies CODER_EXTRA_CERTS_PATH to each mirror host\'s certs.d dir, as for the image\'s registry', async () => {
@@ -25,7 +23,7 @@ describe('registry-mirrors plugin', () => {
     const { actions } = await runPrePull([certsPlugin(), registryMirrorsPlugin(neverCalled)], {
       env: { ENVBOX_REGISTRY_MIRRORS: MIRRORS, CODER_EXTRA_CERTS_PATH: '/certs/ca.crt', CODER_INNER_IMAGE: 'codercom/enterprise-base:ubuntu' }, host,
     });
-    assert.deepEqual(actions.filter((a) => a.kind === 'copyFile').map((a) => a.kind === 'copyFile' && [a.to, a.plugin]), [
+    assert.deepEqual(actions.filter((a: Action) => a.kind === 'copyFile').map((a) => a.kind === 'copyFile' && [a.to, a.plugin]), [
       ['/etc/docker/certs.d/docker.io/ca.crt', 'certs'],
       ['/etc/docker/certs.d/mirror.corp:5000/ca.crt', 'registry-mirrors'],
       ['/etc/docker/certs.d/cache.local/ca.crt', 'registry-mirrors'],
@@ -47,12 +45,8 @@ describe('registry-mirrors plugin', () => {
   });
 
   it('refuses mirrors with ENVBOX_DOCKER_HOST (exit 2): that daemon is configured elsewhere', async () => {
-    const plugin = registryMirrorsPlugin(neverCalled);
-    const hooks = createHooks();
-    plugin.apply({ hooks: pluginHooks(hooks, plugin.name), stages: STAGE });
-    const options = resolveFor([plugin], { ENVBOX_REGISTRY_MIRRORS: MIRRORS, ENVBOX_DOCKER_HOST: 'unix:///var/run/docker.sock' });
-    await assert.rejects(hooks.configure.promise(options, { mode: 'docker', host: new MemoryHost(), log: silentLogger() }),
-      (error: unknown) => error instanceof InputError && /^ENVBOX_REGISTRY_MIRRORS: applies to the dockerd envbox starts/.test(error.message));
+    await assert.rejects(runConfigure([registryMirrorsPlugin(neverCalled)], { env: { ENVBOX_REGISTRY_MIRRORS: MIRRORS, ENVBOX_DOCKER_HOST: 'unix:///var/run/docker.sock' } }),
+      (error: unknown) => error instanceof InputError && /ENVBOX_REGISTRY_MIRRORS: applies to the dockerd envbox starts/.test(error.message));
   });
 
   for (const [value, pattern] of [
@@ -61,8 +55,8 @@ describe('registry-mirrors plugin', () => {
     ['https://mirror.corp/v2/', /has a path, query or fragment; dockerd takes only scheme:\/\/host\[:port\]/],
     ['https://a,,https://b', /entry 2 is empty/],
   ] as const) {
-    it(`rejects ENVBOX_REGISTRY_MIRRORS=${value}`, () => {
-      assert.throws(() => resolveFor([registryMirrorsPlugin()], { ENVBOX_REGISTRY_MIRRORS: value }),
+    it(`rejects ENVBOX_REGISTRY_MIRRORS=${value}`, async () => {
+      await assert.rejects(runConfigure([registryMirrorsPlugin()], { env: { ENVBOX_REGISTRY_MIRRORS: value } }),
         (error: unknown) => error instanceof InputError && pattern.test(error.message) && /Example: ENVBOX_REGISTRY_MIRRORS=https:\/\/mirror.corp:5000/.test(error.message));
     });
   }

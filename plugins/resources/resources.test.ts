@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runContainerSpec } from '../../test/support/harness.js';
+import { runContainerSpec } from 'envbox/testing';
 import { resourcesPlugin } from './index.js';
 
 describe('resources plugin', () => {

@@ -1,4 +1,4 @@
-import { deviceNodePlugin } from '../../core/spec/device-node-plugin.js';
+import { deviceNodePlugin } from '../shared/device-node-plugin.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { addTun } from './inputs.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../core/errors.js';
-import { resolveFor, runContainerSpec } from '../../test/support/harness.js';
+import { describeActions, prepareTest, runContainerSpec } from 'envbox/testing';
 import { tunPlugin } from './index.js';
 
 describe('tun plugin', () => {
@@ -14,9 +14,9 @@ describe('tun plugin', () => {
   it('maps the node as a device under sysbox-runc and declares mknod + chown to the id offset', async () => {
     const { body, actions } = await runContainerSpec([tunPlugin()], { env: { CODER_ADD_TUN: 'true' } });
     assert.deepEqual(body.HostConfig.Devices, [{ PathOnHost: '/tmp/coder-tun', PathInContainer: '/dev/net/tun', CgroupPermissions: 'rwm' }]);
-    assert.deepEqual(actions.map(({ plugin, hook, ...a }) => ({ plugin, hook, kind: a.kind })), [
-      { plugin: 'tun', hook: 'containerSpec', kind: 'mknod' },
-      { plugin: 'tun', hook: 'containerSpec', kind: 'chown' },
+    assert.deepEqual(describeActions(actions), [
+      'tun/containerSpec: mknod /tmp/coder-tun c 10 200 (mode 0666)',
+      'tun/containerSpec: chown 100000:100000 /tmp/coder-tun',
     ]);
     assert.deepEqual(actions[0], { kind: 'mknod', path: '/tmp/coder-tun', major: 10, minor: 200, mode: '0666', plugin: 'tun', hook: 'containerSpec' });
     assert.deepEqual(actions[1], { kind: 'chown', path: '/tmp/coder-tun', uid: 100000, gid: 100000, plugin: 'tun', hook: 'containerSpec' });
@@ -29,14 +29,17 @@ describe('tun plugin', () => {
     assert.equal(body.HostConfig.Devices, undefined);
   });
 
-  it('is idempotent: applying the plugin twice edits the body once', async () => {
-    const { body } = await runContainerSpec([tunPlugin(), tunPlugin()], { env: { CODER_ADD_TUN: 'true' }, runtime: 'runc' });
-    assert.equal(body.HostConfig.Binds?.length, 1);
-    assert.equal(body.HostConfig.DeviceCgroupRules?.length, 1);
+  it('is idempotent: applying the plugin again to its own result changes nothing', async () => {
+    const run = { env: { CODER_ADD_TUN: 'true' }, runtime: 'runc' };
+    const once = await runContainerSpec([tunPlugin()], run);
+    const twice = await runContainerSpec([tunPlugin()], { ...run, body: once.body });
+    assert.deepEqual(twice.body, once.body);
+    assert.equal(twice.body.HostConfig.Binds?.length, 1);
+    assert.equal(twice.body.HostConfig.DeviceCgroupRules?.length, 1);
   });
 
-  it('rejects a value that is not a boolean, naming the variable and an example', () => {
-    assert.throws(() => resolveFor([tunPlugin()], { CODER_ADD_TUN: 'sure' }), (error: unknown) => {
+  it('rejects a value that is not a boolean, naming the variable and an example', async () => {
+    await assert.rejects(prepareTest([tunPlugin()], { env: { CODER_ADD_TUN: 'sure' } }), (error: unknown) => {
       assert.ok(error instanceof InputError);
       assert.match(error.message, /^CODER_ADD_TUN: "sure" is not a boolean .*Example: CODER_ADD_TUN=true$/);
       return true;

@@ -1,8 +1,11 @@
 import { posix } from 'node:path';
-import { cgroupRoot, innerHostname, innerWorkDir, runtime } from '../../core/inputs/core-inputs.js';
+import { cgroupRoot, runtime } from '../../core/inputs/core-inputs.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { STAGE } from '../../core/hooks.js';
+import { withExtraHost } from '../../core/spec/edits.js';
+import type { ContainerCreateBody } from '../../core/spec/types.js';
 import { copyCpuQuota, readOuterCpuQuota, selfCgroupPath } from './cpu-quota.js';
+import { innerHostname, innerWorkDir } from './inputs.js';
 
 /**
  * The workspace container's base: who it runs as, what PID 1 is, its name on the network, and
@@ -11,10 +14,11 @@ import { copyCpuQuota, readOuterCpuQuota, selfCgroupPath } from './cpu-quota.js'
 export function workspacePlugin(): EnvboxPlugin {
   return {
     name: 'workspace',
+    inputs: [innerWorkDir, innerHostname],
     apply({ hooks }) {
       hooks.containerSpec.tap({ stage: STAGE.BASE }, (body, ctx) => {
         const workDir = ctx.options.get(innerWorkDir);
-        return {
+        const base: ContainerCreateBody = {
           ...body,
           User: 'root',
           Hostname: ctx.options.get(innerHostname) ?? ctx.containerName,
@@ -29,9 +33,9 @@ export function workspacePlugin(): EnvboxPlugin {
             ...(ctx.facts.hasInit ? {} : { Init: true }),
             Runtime: ctx.options.get(runtime),
             AutoRemove: true,
-            ExtraHosts: ['host.docker.internal:host-gateway'],
           },
         };
+        return withExtraHost(base, 'host.docker.internal', 'host-gateway');
       });
 
       hooks.postStart.tap(async (ctx) => {
@@ -43,7 +47,6 @@ export function workspacePlugin(): EnvboxPlugin {
       });
 
       hooks.postStart.tap(async (ctx) => {
-        if (ctx.mode !== 'docker') return;
         try {
           const self = selfCgroupPath((await ctx.host.readFile('/proc/self/cgroup')) ?? '');
           const quota = await readOuterCpuQuota(ctx.options.get(cgroupRoot), self);

@@ -4,13 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PluginError } from '../../core/errors.js';
-import { createHooks, pluginHooks, STAGE, type StartedContext } from '../../core/hooks.js';
-import { BuildLog } from '../../core/log/buildlog.js';
-import { silentLogger } from '../../core/log/logger.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
-import { FakeDocker } from '../../test/support/fake-docker.js';
-import { baseBody, resolveFor, runContainerSpec, ubuntuFacts } from '../../test/support/harness.js';
-import { MemoryHost } from '../../test/support/memory-host.js';
+import { FakeDocker, MemoryHost, runContainerSpec, runPostStart, ubuntuFacts } from 'envbox/testing';
 import { workspacePlugin } from './index.js';
 
 describe('workspace plugin: containerSpec base', () => {
@@ -19,12 +14,11 @@ describe('workspace plugin: containerSpec base', () => {
     assert.deepEqual(body, {
       Image: 'ubuntu',
       User: 'root',
-      Env: [],
       Hostname: 'workspace_cvm',
       Entrypoint: ['sleep', 'infinity'],
       Cmd: [],
       Tty: false,
-      HostConfig: { Runtime: 'sysbox-runc', Binds: [], Init: true, AutoRemove: true, ExtraHosts: ['host.docker.internal:host-gateway'] },
+      HostConfig: { Runtime: 'sysbox-runc', Init: true, AutoRemove: true, ExtraHosts: ['host.docker.internal:host-gateway'] },
     });
     assert.deepEqual(actions, []);
   });
@@ -52,7 +46,7 @@ describe('workspace plugin: containerSpec base', () => {
   });
 
   it('keeps what the body already has: image, env, binds and other API fields', async () => {
-    const body = { ...baseBody('registry.test/ws:1'), Env: ['A=1'], Labels: { team: 'x' }, HostConfig: { Binds: ['/a:/a'], ShmSize: 64 } };
+    const body = { Image: 'registry.test/ws:1', User: 'root', Env: ['A=1'], Labels: { team: 'x' }, HostConfig: { Binds: ['/a:/a'], ShmSize: 64 } };
     const { body: out } = await runContainerSpec([workspacePlugin()], { body });
     assert.equal(out.Image, 'registry.test/ws:1');
     assert.deepEqual(out.Env, ['A=1']);
@@ -75,8 +69,14 @@ describe('workspace plugin: containerSpec base', () => {
 
   it('is idempotent', async () => {
     const once = (await runContainerSpec([workspacePlugin()])).body;
-    const twice = (await runContainerSpec([workspacePlugin(), workspacePlugin()])).body;
+    const twice = (await runContainerSpec([workspacePlugin()], { body: once })).body;
     assert.deepEqual(twice, once);
+  });
+
+  it('keeps the ExtraHosts entries of others (it used to overwrite them) and adds its own once', async () => {
+    const body = { Image: 'ubuntu', HostConfig: { ExtraHosts: ['registry.corp:10.0.0.5', 'host.docker.internal:10.9.9.9'] } };
+    const { body: out } = await runContainerSpec([workspacePlugin()], { body });
+    assert.deepEqual(out.HostConfig.ExtraHosts, ['registry.corp:10.0.0.5', 'host.docker.internal:host-gateway']);
   });
 });
 
@@ -84,18 +84,9 @@ describe('workspace plugin: postStart', () => {
   const roots: string[] = [];
   after(async () => { await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true }))); });
 
-  async function postStart(env: Record<string, string>, docker: FakeDocker, mode: 'docker' | 'plan' = 'docker', host = new MemoryHost()) {
-    const lines: string[] = [];
-    const hooks = createHooks();
-    const plugin = workspacePlugin();
-    plugin.apply({ hooks: pluginHooks(hooks, plugin.name), stages: STAGE });
-    const ctx: StartedContext = {
-      mode, host, log: silentLogger(), options: resolveFor([plugin], env),
-      buildLog: new BuildLog({ write: (text: string) => lines.push((JSON.parse(text) as { output: string }).output) }),
-      containerId: 'abc', containerName: 'workspace_cvm', facts: ubuntuFacts, docker, signal: new AbortController().signal,
-    };
-    await hooks.postStart.promise(ctx);
-    return lines;
+  async function postStart(env: Record<string, string>, docker: FakeDocker, host = new MemoryHost()) {
+    const run = await runPostStart([workspacePlugin()], { env, docker, host, containerId: 'abc' });
+    return run.buildLog.map((e) => e.output);
   }
 
   async function cgroupV2(cpuMax: string): Promise<string> {
@@ -111,15 +102,15 @@ describe('workspace plugin: postStart', () => {
     const docker = new FakeDocker();
     const root = await cgroupV2('max 100000');
     const lines = await postStart({ ENVBOX_CGROUP_ROOT: root }, docker);
-    const exec = docker.calls.find((c) => c.method === 'exec');
-    assert.deepEqual(exec?.args, ['abc', { cmd: ['mkdir', '-p', '/home/coder/.coder'], user: '1000' }]);
+    assert.deepEqual(docker.execs(), [{ cmd: ['mkdir', '-p', '/home/coder/.coder'], user: '1000' }]);
+    assert.equal(docker.calls.find((c) => c.method === 'exec')?.args[0], 'abc');
     assert.equal(lines[0], 'Creating "/home/coder/.coder" to hold Coder\'s files...');
   });
 
   it('fails as a PluginError when the folder cannot be made', async () => {
     const docker = new FakeDocker();
     docker.exec = async () => ({ exitCode: 1, output: 'mkdir: Permission denied\n' });
-    await assert.rejects(postStart({}, docker, 'plan'), (error: unknown) => {
+    await assert.rejects(postStart({}, docker), (error: unknown) => {
       assert.ok(error instanceof PluginError);
       assert.equal(error.hook, 'postStart');
       assert.match(error.message, /mkdir -p \/home\/coder\/\.coder as uid 1000 failed \(1\): mkdir: Permission denied$/);
@@ -127,16 +118,10 @@ describe('workspace plugin: postStart', () => {
     });
   });
 
-  it("copies the outer CPU quota into the workspace's cgroup in docker mode", async () => {
+  it("copies the outer CPU quota into the workspace's cgroup", async () => {
     const root = await cgroupV2('150000 100000\n');
-    await postStart({ ENVBOX_CGROUP_ROOT: root }, new FakeDocker(), 'docker', new MemoryHost().file('/proc/self/cgroup', '0::/\n'));
+    await postStart({ ENVBOX_CGROUP_ROOT: root }, new FakeDocker(), new MemoryHost().file('/proc/self/cgroup', '0::/\n'));
     assert.equal(await readFile(join(root, 'docker/abc/cpu.max'), 'utf8'), '150000 100000\n');
-  });
-
-  it('does not touch cgroups in plan mode', async () => {
-    const root = await cgroupV2('150000 100000\n');
-    await postStart({ ENVBOX_CGROUP_ROOT: root }, new FakeDocker(), 'plan');
-    await assert.rejects(readFile(join(root, 'docker/abc/cpu.max'), 'utf8'), /ENOENT/);
   });
 
   it('reports a failed quota copy in the build log without failing', async () => {

@@ -8,9 +8,9 @@ import { runDocker } from '../../core/lifecycle/docker.js';
 import type { Phase, StatusReporter } from '../../core/lifecycle/status-reporter.js';
 import { failureParagraph } from '../../core/status/index.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
-import { builtinPlugins } from '../../core/builtins.js';
+import { builtinPlugins } from '../../plugins/index.js';
 import { FakeDocker, FakeLauncher, RecordingActions } from './fake-docker.js';
-import { MemoryHost } from './memory-host.js';
+import { MemoryHost } from '../../testing/memory-host.js';
 
 export const BASE_ENV = {
   CODER_INNER_IMAGE: 'registry.test:5000/workspace:init',

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { EXIT_FAILURE, EXIT_INVALID_INPUT, messageOf } from '../errors.js';
+import { EXIT_FAILURE, EXIT_INVALID_INPUT, messageOf } from '../core/errors.js';
 import { ROOT_USAGE } from './help.js';
 
 /**
@@ -8,7 +8,7 @@ import { ROOT_USAGE } from './help.js';
  * probe and must not pay for dockerode, undici and the plugins.
  */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
@@ -23,7 +23,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return command === undefined ? EXIT_INVALID_INPUT : 0;
   }
   if (command === 'status') {
-    const { runStatusCommand } = await import('../status/command.js');
+    const { runStatusCommand } = await import('../core/status/command.js');
     return runStatusCommand(rest, env);
   }
   if (command !== 'docker' && command !== 'plan') {

@@ -3,8 +3,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
-import { messageOf } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import { messageOf } from '../../core/errors.js';
+import type { Logger } from '../../core/log/logger.js';
 
 /** The part of `fetch` the log sink uses, so tests can hand in a fake. */
 export type CoderFetch = (

@@ -1,8 +1,15 @@
 import { join } from 'node:path';
-import { deviceDir, idOffset } from '../inputs/core-inputs.js';
-import type { InputDef } from '../inputs/define.js';
-import type { EnvboxPlugin } from '../plugin.js';
-import { declareDeviceNode, withDeviceNode, type DeviceNode } from './device.js';
+import { idOffset } from '../../core/inputs/core-inputs.js';
+import { defineInput, type InputDef } from '../../core/inputs/define.js';
+import { absolutePathInput } from '../../core/inputs/kinds.js';
+import type { EnvboxPlugin } from '../../core/plugin.js';
+import { declareDeviceNode, withDeviceNode, type DeviceNode } from '../../core/spec/device.js';
+
+/** Shared by every device-node plugin: the input is gone only when all of them are disabled. */
+export const deviceDir = defineInput({
+  key: 'deviceDir', env: 'ENVBOX_DEVICE_DIR', flag: 'device-dir', schema: absolutePathInput, default: '/tmp',
+  description: 'Where envbox makes the FUSE and TUN nodes it passes to the workspace (coder-fuse, coder-tun).', example: '/tmp',
+});
 
 export interface DeviceNodePluginSpec {
   name: string;
@@ -20,7 +27,7 @@ export interface DeviceNodePluginSpec {
 export function deviceNodePlugin(spec: DeviceNodePluginSpec): EnvboxPlugin {
   return {
     name: spec.name,
-    inputs: [spec.enabled],
+    inputs: [spec.enabled, deviceDir],
     apply({ hooks }) {
       hooks.containerSpec.tap((body, ctx) => {
         if (!ctx.options.get(spec.enabled)) return body;

@@ -1,6 +1,6 @@
-import { messageOf } from '../errors.js';
-import type { BuildLogEntry, BuildLogSink } from '../log/buildlog.js';
-import type { Logger } from '../log/logger.js';
+import { messageOf } from '../../core/errors.js';
+import type { BuildLogEntry } from '../../core/log/buildlog.js';
+import type { Logger } from '../../core/log/logger.js';
 import { createCoderHttp, type CoderFetch } from './http.js';
 import { toCoderLogs, utf8Bytes, type CoderLog } from './lines.js';
 import {
@@ -45,7 +45,7 @@ export interface CoderLogSinkStats {
   usedBytes: number;
 }
 
-export interface CoderLogSink extends BuildLogSink {
+export interface CoderLogSink {
   /** Queues the entry; returns at once and never throws. */
   write(entry: BuildLogEntry): void;
   /** Sends what is queued now, waiting at most `timeoutMs`; never rejects. Sending goes on afterwards. */

@@ -1,0 +1,115 @@
+import { collectInputs, explicitConfigPath, prepareApp, type App } from '../core/app.js';
+import { loadConfig } from '../core/config/load-config.js';
+import type { DockerClient } from '../core/docker/client.js';
+import { lazyDockerClient } from '../core/docker/lazy-client.js';
+import { processLauncher } from '../core/daemon/managed-daemon.js';
+import { EXIT_FAILURE, EXIT_INVALID_INPUT, InputError, messageOf } from '../core/errors.js';
+import type { InputDef } from '../core/inputs/define.js';
+import { statusFile, terminationLog } from '../core/inputs/core-inputs.js';
+import { StopRequested } from '../core/lifecycle/abort.js';
+import { runDocker } from '../core/lifecycle/docker.js';
+import { runPlan } from '../core/lifecycle/plan.js';
+import { BuildLog } from '../core/log/buildlog.js';
+import { SecretScrubber } from '../core/log/scrub.js';
+import { createActionRunner } from '../core/perform-actions.js';
+import { failureParagraph } from '../core/status/hints.js';
+import { writeTerminationMessage } from '../core/status/termination.js';
+import { StatusTracker } from '../core/status/tracker.js';
+import { builtinPlugins } from '../plugins/index.js';
+import { commandUsage } from './help.js';
+
+function dockerClient(app: App): (host: string) => DockerClient {
+  return (host) => lazyDockerClient(async () => {
+    const { DockerodeClient } = await import('../core/docker/dockerode-client.js');
+    return new DockerodeClient(host, app.log);
+  });
+}
+
+/** Where the CLI writes, and the one scrubber every byte it writes goes through. */
+export interface CommandIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  cwd: string;
+  secrets: SecretScrubber;
+}
+
+function defaultIo(): CommandIo {
+  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), secrets: new SecretScrubber() };
+}
+
+/** Invalid input: one error line per problem, the termination message, exit 2, nothing started. */
+function reportInputError(error: InputError, env: NodeJS.ProcessEnv, io: CommandIo): number {
+  const log = new BuildLog(io.stderr, undefined, io.secrets);
+  for (const line of error.message.split('\n')) log.error(line);
+  writeTerminationMessage(env.ENVBOX_TERMINATION_LOG || '/dev/termination-log', io.secrets.scrub(error.message));
+  return EXIT_INVALID_INPUT;
+}
+
+function stopSignal(): AbortController {
+  const controller = new AbortController();
+  for (const name of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(name, () => {
+      if (!controller.signal.aborted) controller.abort(new StopRequested(name));
+    });
+  }
+  return controller;
+}
+
+function prepare(mode: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<App> {
+  return prepareApp({ mode, argv, env, cwd: io.cwd, builtins: builtinPlugins(), stderr: io.stderr, secrets: io.secrets });
+}
+
+async function docker(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+  const controller = stopSignal();
+  const app = await prepare('docker', argv, env, io);
+  return runDocker(app, {
+    connect: dockerClient(app),
+    launcher: processLauncher(app.log, (text) => app.buildLog.scrub(text)),
+    actions: createActionRunner(app.host, app.log, app.buildLog, controller.signal),
+    status: new StatusTracker(app.options.get(statusFile)),
+    signal: controller.signal,
+    reportFailure(error) {
+      const paragraph = app.buildLog.scrub(failureParagraph(error));
+      writeTerminationMessage(app.options.get(terminationLog), paragraph);
+      return paragraph;
+    },
+    kill: (pid, signal) => process.kill(pid, signal),
+  });
+}
+
+async function plan(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+  const app = await prepare('plan', argv, env, io);
+  io.stdout.write(`${await runPlan(app, dockerClient(app))}\n`);
+  return 0;
+}
+
+/** The inputs `--help` lists: the built-ins that are not disabled, and those the config's site plugins add. */
+async function helpInputs(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<{ defs: InputDef[]; note: string }> {
+  const builtins = builtinPlugins();
+  try {
+    const config = await loadConfig(io.cwd, explicitConfigPath(argv, env));
+    const plugins = [...builtins.filter((p) => !config.disable.includes(p.name)), ...config.plugins];
+    return { defs: collectInputs(plugins), note: config.file ? `\nInputs of ${config.file} are included.\n` : '' };
+  } catch (error) {
+    return { defs: collectInputs(builtins), note: `\nThe config could not be loaded, so only the built-in inputs are listed: ${messageOf(error)}\n` };
+  }
+}
+
+export async function runCommand(command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv, io: CommandIo = defaultIo()): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const { defs, note } = await helpInputs(argv, env, io);
+    io.stdout.write(commandUsage(command, defs) + note);
+    return 0;
+  }
+  try {
+    return command === 'docker' ? await docker(argv, env, io) : await plan(argv, env, io);
+  } catch (error) {
+    if (error instanceof InputError) return reportInputError(error, env, io);
+    // Failures before the lifecycle owns reporting (config plugins, plan): one clear error line,
+    // scrubbed like every other: a site plugin's error may quote the container's Env.
+    const paragraph = io.secrets.scrub(failureParagraph(error));
+    new BuildLog(io.stderr, undefined, io.secrets).error(paragraph);
+    if (command === 'docker') writeTerminationMessage(env.ENVBOX_TERMINATION_LOG || '/dev/termination-log', paragraph);
+    return EXIT_FAILURE;
+  }
+}

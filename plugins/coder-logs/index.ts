@@ -1,0 +1,47 @@
+import { agentToken } from '../../core/inputs/core-inputs.js';
+import type { EnvboxPlugin } from '../../core/plugin.js';
+import { agentUrl, extraCertsPath } from './inputs.js';
+import type { CoderLogSink } from './sink.js';
+
+/** How long envbox waits for queued lines on its way out: a slow coderd must not hold up a stop. */
+export const LOG_FLUSH_MS = 5_000;
+
+/**
+ * CODER_AGENT_URL with CODER_AGENT_TOKEN: every build-log line also goes to coderd, under the
+ * "envbox" log source, without ever delaying or failing the start (see sink.ts).
+ */
+export function coderLogsPlugin(): EnvboxPlugin {
+  let stream: typeof import('./sink.js') | undefined;
+  /** undefined: not decided yet; null: not sending (plan, no URL, or closed). */
+  let sink: CoderLogSink | null | undefined;
+  const close = async () => {
+    const open = sink;
+    sink = null;
+    await open?.close(LOG_FLUSH_MS);
+  };
+  return {
+    name: 'coder-logs',
+    inputs: [agentUrl, extraCertsPath],
+    apply({ hooks, stages }) {
+      hooks.configure.tap({ stage: stages.POLICY }, async (options, ctx) => {
+        // undici loads only when lines go to coderd: `plan` and a start without CODER_AGENT_URL never pay for it.
+        if (ctx.mode === 'docker' && options.get(agentUrl) && options.get(agentToken)) stream = await import('./sink.js');
+        return options;
+      });
+
+      hooks.buildLog.tap((entry, ctx) => {
+        if (sink === undefined) {
+          const url = ctx.options.get(agentUrl);
+          const token = ctx.options.get(agentToken);
+          const certs = ctx.options.get(extraCertsPath);
+          sink = stream && url && token ? stream.createCoderLogSink({ url, token, logger: ctx.log, ...(certs ? { extraCertsPath: certs } : {}) }) : null;
+        }
+        sink?.write(entry);
+      });
+
+      // Last, so that the lines of every other tap are sent first.
+      hooks.failed.tap({ stage: stages.POLICY }, close);
+      hooks.shutdown.tap({ stage: stages.POLICY }, close);
+    },
+  };
+}
