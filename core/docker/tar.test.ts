@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { firstTarEntry } from './tar.js';
+import { firstTarEntry, tarOf } from './tar.js';
 
 let dir: string;
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'envbox-tar-')); });
@@ -84,5 +84,19 @@ describe('firstTarEntry', () => {
     assert.equal(entry?.type, 'symlink');
     assert.equal(entry?.name, 'long-link');
     assert.equal(entry?.linkTarget, target);
+  });
+});
+
+describe('tarOf', () => {
+  it('writes a ustar archive that tar itself lists, with modes, root ownership and the bytes', () => {
+    const archive = tarOf([
+      { name: 'docker', type: 'dir', mode: 0o755 },
+      { name: 'docker/daemon.json', type: 'file', mode: 0o600, data: Buffer.from('{"mtu":1400}\n') },
+    ]);
+    assert.equal(archive.length % 512, 0);
+    const listing = execFileSync('tar', ['-tvf', '-', '--numeric-owner'], { input: archive }).toString();
+    assert.match(listing, /^drwxr-xr-x 0\/0 +0 .* docker\/\n-rw------- 0\/0 +13 .* docker\/daemon\.json\n$/);
+    const first = firstTarEntry(tarOf([{ name: 'daemon.json', type: 'file', mode: 0o644, data: Buffer.from('x') }]));
+    assert.deepEqual([first?.name, first?.type, first?.data.toString()], ['daemon.json', 'file', 'x']);
   });
 });
