@@ -17,6 +17,7 @@ import { writeTerminationMessage } from '../core/status/termination.js';
 import { StatusTracker } from '../core/status/tracker.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { commandUsage } from './help.js';
+import { earlyTerminationLogPath } from './termination-path.js';
 
 function dockerClient(app: App): (host: string) => DockerClient {
   return (host) => lazyDockerClient(async () => {
@@ -37,11 +38,17 @@ function defaultIo(): CommandIo {
   return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), secrets: new SecretScrubber() };
 }
 
-/** Invalid input: one error line per problem, the termination message, exit 2, nothing started. */
-function reportInputError(error: InputError, env: NodeJS.ProcessEnv, io: CommandIo): number {
+/** Only `docker` reports to Kubernetes: `plan` changes nothing, not even on bad input. */
+function writeEarlyTermination(command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv, text: string): void {
+  const path = command === 'docker' ? earlyTerminationLogPath(argv, env) : null;
+  if (path !== null) writeTerminationMessage(path, text);
+}
+
+/** Invalid input: one error line per problem, the termination message (docker only), exit 2, nothing started. */
+function reportInputError(error: InputError, command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): number {
   const log = new BuildLog(io.stderr, undefined, io.secrets);
   for (const line of error.message.split('\n')) log.error(line);
-  writeTerminationMessage(env.ENVBOX_TERMINATION_LOG || '/dev/termination-log', io.secrets.scrub(error.message));
+  writeEarlyTermination(command, argv, env, io.secrets.scrub(error.message));
   return EXIT_INVALID_INPUT;
 }
 
@@ -104,12 +111,12 @@ export async function runCommand(command: 'docker' | 'plan', argv: string[], env
   try {
     return command === 'docker' ? await docker(argv, env, io) : await plan(argv, env, io);
   } catch (error) {
-    if (error instanceof InputError) return reportInputError(error, env, io);
+    if (error instanceof InputError) return reportInputError(error, command, argv, env, io);
     // Failures before the lifecycle owns reporting (config plugins, plan): one clear error line,
     // scrubbed like every other: a site plugin's error may quote the container's Env.
     const paragraph = io.secrets.scrub(failureParagraph(error));
     new BuildLog(io.stderr, undefined, io.secrets).error(paragraph);
-    if (command === 'docker') writeTerminationMessage(env.ENVBOX_TERMINATION_LOG || '/dev/termination-log', paragraph);
+    writeEarlyTermination(command, argv, env, paragraph);
     return EXIT_FAILURE;
   }
 }

@@ -1,6 +1,6 @@
 import type { DockerClient } from './docker/client.js';
 import { EnvboxError } from './errors.js';
-import type { ImageFacts } from './facts.js';
+import { hostIdProblem, type ImageFacts } from './facts.js';
 
 /** passwd(5): name:password:uid:gid:gecos:home:shell. */
 export function findPasswdEntry(passwd: string, username: string): { uid: number; gid: number; home: string } | null {
@@ -53,4 +53,14 @@ export async function resolveImageFacts(docker: DockerClient, image: string, use
   } finally {
     await docker.removeContainer(id).catch(() => undefined);
   }
+}
+
+/** Facts read from an image are checked like ENVBOX_IMAGE_FACTS: their ids must exist on the host once shifted. */
+export function assertHostIds(facts: ImageFacts, offset: number, image: string, username: string): void {
+  const problem = hostIdProblem(facts, offset);
+  if (problem === null) return;
+  throw new EnvboxError(
+    `the user "${username}" (CODER_INNER_USERNAME) of the image ${image} cannot be mapped: ${problem}`,
+    'Use a user with a smaller uid and gid (or a smaller ENVBOX_ID_OFFSET, matching /etc/subuid and /etc/subgid).',
+  );
 }

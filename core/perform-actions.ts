@@ -1,10 +1,24 @@
-import { chmod, chown, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { describeAction, type Action, type ActionBody } from './actions.js';
 import type { HostView } from './host/host.js';
+import { isProtectedDir } from './host/system-dirs.js';
 import type { BuildLog } from './log/buildlog.js';
 import type { Logger } from './log/logger.js';
 import { describeShift, shiftOwners } from './shift-owners.js';
+
+/**
+ * The last guard, for every plugin: `/` and the outer container's system dirs are never chowned or
+ * chmodded, also when the declared path is a symlink that leads there (a mount source /data -> /).
+ */
+async function refuseProtected(path: string, what: 'chown' | 'chmod'): Promise<void> {
+  const real = await realpath(path).catch(() => path);
+  for (const candidate of [path, real]) {
+    if (isProtectedDir(candidate)) {
+      throw new Error(`refusing to ${what} ${candidate === path ? path : `${path} (a link to ${real})`}: it is a system directory of the outer container`);
+    }
+  }
+}
 
 /** Carries out one action. Each is idempotent, so a restart over the same volumes is safe. */
 async function perform(action: ActionBody, host: HostView, report: (line: string) => void, signal?: AbortSignal): Promise<'done' | 'skipped'> {
@@ -22,9 +36,11 @@ async function perform(action: ActionBody, host: HostView, report: (line: string
       return 'done';
     }
     case 'chown':
+      await refuseProtected(action.path, 'chown');
       await chown(action.path, action.uid, action.gid);
       return 'done';
     case 'chmod':
+      await refuseProtected(action.path, 'chmod');
       await chmod(action.path, parseInt(action.mode, 8));
       return 'done';
     case 'mkdir':

@@ -1,5 +1,6 @@
 // Issue 3 §2 "Disk full" and "External daemon": envbox recovers from a full data root by
-// restarting dockerd with vfs on the fallback root; and with ENVBOX_DOCKER_HOST it starts no dockerd.
+// restarting dockerd with vfs on the fallback root; and with ENVBOX_DOCKER_HOST it starts no dockerd
+// and leaves that daemon's images alone (issue 12 §5).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -44,7 +45,7 @@ describe('daemons', () => {
     }
   });
 
-  test('external daemon: ENVBOX_DOCKER_HOST brings the same workspace up and starts no dockerd', { timeout: 180_000 }, async () => {
+  test('external daemon: ENVBOX_DOCKER_HOST brings the same workspace up, starts no dockerd and prunes none of its images', { timeout: 180_000 }, async () => {
     const sandbox = await Sandbox.create(world, 'external-daemon');
     let run: EnvboxRun | undefined;
     try {
@@ -58,6 +59,9 @@ describe('daemons', () => {
         }
         return [...tree];
       };
+      // Someone else's image on the shared daemon, used by no container: a prune would delete it.
+      const unrelated = 'someone-else/tool:keep';
+      await sandbox.dockerOk(['import', world.tarballs.noinit, unrelated], { timeoutMs: 60_000 });
       const dockerdsBefore = (await listProcesses()).filter((p) => /(^|\/)dockerd( |$)/.test(p.cmdline)).map((p) => p.pid);
       const token = `agent-token-external-${process.pid}-0123456789`;
       run = await sandbox.startEnvbox(sandbox.envboxEnv({
@@ -72,6 +76,8 @@ describe('daemons', () => {
       }));
       await run.waitForDone(90_000);
       assert.ok(infoOutputs(run).some((l) => /existing Docker daemon|ENVBOX_DOCKER_HOST/.test(l)), 'the build log says which daemon it uses');
+      assert.equal((await sandbox.docker(['image', 'inspect', unrelated])).exitCode, 0, `an unrelated image on the external daemon survives the start:\n${run.tail()}`);
+      assert.ok(infoOutputs(run).some((l) => /Not pruning images/.test(l)), 'the build log says the shared daemon is not pruned');
       assert.equal((await sandbox.dockerOk(['inspect', '-f', '{{.State.Running}}', 'workspace_cvm'])).trim(), 'true');
       assert.equal((await innerExec(sandbox, ['sh', '-c', 'exec 3<>/dev/net/tun && echo tun-opened'])).trim(), 'tun-opened');
       assert.equal((await innerExec(sandbox, ['stat', '-c', '%u', '/home/coder'])).trim(), '1000');

@@ -143,7 +143,7 @@ const INVALID_ENV: Record<string, readonly Case[]> = {
   ],
   names: [
     ['ENVBOX_RUNTIME', 'sysbox runc', /may hold only letters, digits/],
-    ['ENVBOX_CONTAINER_NAME', '_workspace', /may hold only letters, digits/],
+    ['ENVBOX_CONTAINER_NAME', '_workspace', /is not a container name Docker accepts/],
     ['ENVBOX_USERNS_USER', 'coder/x', /may hold only letters, digits/],
     ['ENVBOX_ETHLINK', 'eth/0', /is not a network interface name/],
     ['ENVBOX_ETHLINK', 'averyverylonglinkname', /at most 15 characters/],

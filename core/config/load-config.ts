@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig } from 'cosmiconfig';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError, messageOf } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { EnvboxConfig, EnvboxPlugin } from '../plugin.js';
 
@@ -16,6 +16,16 @@ export interface LoadedConfig {
   sources: string[];
   disable: string[];
 }
+
+/**
+ * Every file name envbox looks for, in this order, from the working directory up to the project
+ * root. The README lists exactly these, and a test loads each one. TypeScript configs are left
+ * out: loading them needs the TypeScript compiler, which the envbox image does not ship.
+ */
+export const CONFIG_FILE_NAMES = [
+  'package.json', '.envboxrc', '.envboxrc.json', '.envboxrc.yaml', '.envboxrc.yml', '.envboxrc.js', '.envboxrc.cjs', '.envboxrc.mjs',
+  'envbox.config.js', 'envbox.config.cjs', 'envbox.config.mjs', 'envbox.config.json',
+] as const;
 
 const EXAMPLE = "export default defineConfig({ plugins: [myPlugin()], options: { cpus: 2 }, disable: ['gpu'] })";
 
@@ -52,7 +62,15 @@ async function loadPluginModule(file: string, specifier: string, pluginOptions: 
       "plugins: ['./plugins/my-plugin.js'] where that module has `export default { name: 'my-plugin', apply(api) {...} }`");
   }
   const exported = mod.default ?? mod.plugin;
-  const plugin = typeof exported === 'function' ? await (exported as (o: unknown) => unknown)(pluginOptions) : exported;
+  let plugin: unknown = exported;
+  if (typeof exported === 'function') {
+    try {
+      plugin = await (exported as (o: unknown) => unknown)(pluginOptions);
+    } catch (error) {
+      throw configError(file, `the plugin factory exported by "${specifier}" threw: ${messageOf(error)}`,
+        'make the factory return a plugin object { name, apply } for the options given in the config');
+    }
+  }
   const problem = pluginShapeProblem(plugin);
   if (problem !== null) {
     throw configError(file, `the module "${specifier}" must export (default) a plugin object { name, apply } or a function returning one; what it gave ${problem}`,
@@ -66,7 +84,7 @@ async function loadPluginModule(file: string, specifier: string, pluginOptions: 
  * searching from `cwd` up to the project root (searchStrategy 'project'), or loads `explicitPath`.
  */
 export async function loadConfig(cwd: string, explicitPath?: string): Promise<LoadedConfig> {
-  const explorer = cosmiconfig('envbox', { searchStrategy: 'project' });
+  const explorer = cosmiconfig('envbox', { searchStrategy: 'project', searchPlaces: [...CONFIG_FILE_NAMES] });
   let result: Awaited<ReturnType<typeof explorer.search>>;
   const where = explicitPath ? resolve(cwd, explicitPath) : undefined;
   try {
@@ -81,7 +99,13 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Lo
   if (!result) return { options: {}, plugins: [], sources: [], disable: [] };
   const file = result.filepath;
   let raw = result.config as unknown;
-  if (typeof raw === 'function') raw = await (raw as () => unknown)();
+  if (typeof raw === 'function') {
+    try {
+      raw = await (raw as () => unknown)();
+    } catch (error) {
+      throw configError(file, `the function the config exports threw: ${messageOf(error)}`);
+    }
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw configError(file, 'the config must export an object (did you forget `export default`?)');
   }

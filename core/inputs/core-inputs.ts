@@ -1,8 +1,8 @@
 import { imageFactsSchema } from '../facts.js';
 import { defineInput } from './define.js';
 import {
-  absolutePathInput, booleanInput, boundedIntegerInput, dockerHostInput,
-  imageRefInput, ipv4CidrInput, jsonInput, linkNameInput, nameInput, stringInput, textInput, Problem,
+  absolutePathInput, booleanInput, boundedIntegerInput, containerNameInput, dockerHostInput,
+  imageRefInput, ipv4CidrInput, jsonInput, linkNameInput, nameInput, stringInput, textInput, usernameInput, Problem,
 } from './kinds.js';
 
 /** Inputs owned by the core. Plugins own the rest (see plugins/<name>/inputs.ts). */
@@ -11,8 +11,8 @@ export const innerImage = defineInput({
   description: 'The workspace image to run as the inner container.', example: 'codercom/enterprise-base:ubuntu',
 });
 export const innerUsername = defineInput({
-  key: 'innerUsername', env: 'CODER_INNER_USERNAME', flag: 'username', schema: stringInput, required: true,
-  description: 'The user in the image that the bootstrap script runs as; its uid, gid and home come from the image.', example: 'coder',
+  key: 'innerUsername', env: 'CODER_INNER_USERNAME', flag: 'username', schema: usernameInput, required: true,
+  description: 'The user in the image that the bootstrap script runs as; its uid, gid and home come from the image. No ":", control characters or surrounding spaces (no /etc/passwd line could match).', example: 'coder',
 });
 export const agentToken = defineInput({
   key: 'agentToken', env: 'CODER_AGENT_TOKEN', flag: 'agent-token', schema: stringInput, secret: true,
@@ -37,7 +37,7 @@ export const debug = defineInput({
 });
 export const dockerHost = defineInput({
   key: 'dockerHost', env: 'ENVBOX_DOCKER_HOST', flag: 'docker-host', schema: dockerHostInput,
-  description: 'Use this existing daemon; start no dockerd or sysbox.', example: 'unix:///var/run/docker.sock',
+  description: 'Use this existing daemon (a unix socket, or tcp://host:port with a port from 1 to 65535); start no dockerd or sysbox, and prune none of its images unless ENVBOX_PRUNE_IMAGES=true.', example: 'unix:///var/run/docker.sock',
 });
 export const runtime = defineInput({
   key: 'runtime', env: 'ENVBOX_RUNTIME', flag: 'runtime', schema: nameInput, default: 'sysbox-runc',
@@ -48,8 +48,8 @@ export const ethlink = defineInput({
   description: "The link whose MTU dockerd's bridge gets; when it is missing, envbox warns and omits --mtu.", example: 'eth0',
 });
 export const containerName = defineInput({
-  key: 'containerName', env: 'ENVBOX_CONTAINER_NAME', flag: 'container-name', schema: nameInput, default: 'workspace_cvm',
-  description: 'The name of the inner container.', example: 'workspace_cvm',
+  key: 'containerName', env: 'ENVBOX_CONTAINER_NAME', flag: 'container-name', schema: containerNameInput, default: 'workspace_cvm',
+  description: 'The name of the inner container, as Docker accepts it: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (at least 2 characters).', example: 'workspace_cvm',
 });
 export const idOffset = defineInput({
   key: 'idOffset', env: 'ENVBOX_ID_OFFSET', flag: 'id-offset', default: 100000,
@@ -99,7 +99,7 @@ export const cgroupRoot = defineInput({
 });
 export const imageFacts = defineInput({
   key: 'imageFacts', env: 'ENVBOX_IMAGE_FACTS', flag: 'image-facts', schema: jsonInput(imageFactsSchema, 'image facts', false),
-  description: '`plan` only: use these image facts instead of pulling and inspecting the image.',
+  description: '`plan` only: use these image facts instead of pulling and inspecting the image. uid and gid plus ENVBOX_ID_OFFSET must stay at most 4294967294.',
   example: '{"uid":1000,"gid":1000,"home":"/home/coder","hasInit":false,"osReleaseId":"ubuntu"}',
 });
 export const shutdownTimeout = defineInput({
@@ -120,7 +120,7 @@ export const statusFile = defineInput({
 });
 export const terminationLog = defineInput({
   key: 'terminationLog', env: 'ENVBOX_TERMINATION_LOG', flag: 'termination-log', schema: absolutePathInput, default: '/dev/termination-log',
-  description: 'Where the reason for a fatal error is written, for Kubernetes to show.', example: '/dev/termination-log',
+  description: 'Where `docker` writes the reason for a fatal error, for Kubernetes to show (`plan` never writes it). An absolute path; an invalid value is not written to.', example: '/dev/termination-log',
 });
 
 export const pullPolicy = defineInput({
@@ -129,11 +129,18 @@ export const pullPolicy = defineInput({
   description: 'When to pull the workspace image, as Kubernetes\' imagePullPolicy: always, if-not-present, or never.', example: 'if-not-present',
 });
 
+export const pruneImages = defineInput({
+  key: 'pruneImages', env: 'ENVBOX_PRUNE_IMAGES', flag: 'prune-images', schema: booleanInput, boolean: true,
+  description:
+    'Remove every unused image after creating the workspace, to free disk. Default: yes on the dockerd envbox starts, '
+    + 'no on an ENVBOX_DOCKER_HOST daemon (others may share it); true or false decides for either.',
+  example: 'false',
+});
 
 export const CORE_INPUTS = [
   innerImage, innerUsername, agentToken, bootstrapScript,
   bridgeCidr, disableIdmappedMount, debug, dockerHost, runtime, ethlink, containerName, idOffset, usernsUser,
   dockerSocket, dockerDataRoot, dockerFallbackDataRoot, dockerExecRoot, dockerPidfile, dockerdLog, daemonTimeout,
-  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, statusFile, terminationLog, pullPolicy,
+  oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, statusFile, terminationLog, pullPolicy, pruneImages,
 ] as const;
 

@@ -14,11 +14,15 @@ export interface InputDef<T = unknown> {
   schema: z.ZodType<T>;
   default?: T;
   required?: boolean;
-  /** The value never appears in logs, errors or plan output. */
+  /**
+   * The value never appears in logs, errors or plan output, and a CODER_INNER_ENVS pattern never
+   * forwards its env var into the workspace.
+   */
   secret?: boolean;
   /**
-   * For a value that is public apart from some parts (the password in `http://user:pass@proxy:3128`):
-   * those parts are scrubbed like secrets, and the rest stays readable.
+   * For a value that is public apart from some parts (the password in `http://user:pass@proxy:3128`),
+   * or secret parts a secret value holds in another form (the password inside a base64 `auth`):
+   * those parts are scrubbed like secrets.
    */
   secretParts?(value: T): string[];
   /** Other flag spellings accepted, e.g. coder/envbox's own names. */

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { parseImageRef, type ImageRef } from '../image-ref.js';
 
@@ -58,11 +59,46 @@ export const absolutePathInput = textInput((text) =>
   text.startsWith('/') ? text.replace(/(.)\/+$/, '$1') : new Problem(`${quote(text)} is not an absolute path`),
 );
 
+/**
+ * Why a bind can never go at `target` in the workspace, or null. Measured on dockerd 20.10 with runc:
+ * at or below /proc runc refuses it ("cannot be mounted because it is not of type proc"); at /dev
+ * the container fails to start ("stat /dev/null: no such file or directory"); sysfs is read-only
+ * and the runtime's, so a path that does not exist there fails ("read-only file system").
+ */
+export function mountTargetProblem(target: string): string | null {
+  const path = posix.normalize(target).replace(/(.)\/+$/, '$1');
+  const atOrBelow = (dir: string) => path === dir || path.startsWith(`${dir}/`);
+  if (path === '/') return 'it is the workspace\'s root "/"; choose a directory inside it';
+  if (atOrBelow('/proc')) return 'the runtime refuses any mount at or below /proc';
+  if (path === '/dev') return 'it would hide the device nodes the workspace needs, so it would fail to start; mount below it instead, such as /dev/shm';
+  if (atOrBelow('/sys')) return '/sys belongs to the runtime (read-only sysfs), so a mount there fails or hides it';
+  return null;
+}
+
+/** An absolute path in the workspace that a bind can go to. */
+export const mountTargetInput = textInput((text) => {
+  if (!text.startsWith('/')) return new Problem(`${quote(text)} is not an absolute path`);
+  const problem = mountTargetProblem(text);
+  return problem === null ? text.replace(/(.)\/+$/, '$1') : new Problem(`${quote(text)} cannot be a mount target: ${problem}`);
+});
+
+/** The CFS period envbox gives Docker; a CPU count becomes a quota of cpus x this many µs. */
+export const CPU_PERIOD_US = 100_000;
+/** Docker refuses a CFS quota under 1 ms ("CPU cfs quota can not be less than 1ms"). */
+const MIN_CPU_QUOTA_US = 1_000;
+/** The kernel refuses a quota over 2^44 - 1 µs (max_cfs_runtime, "more than 203 days"). */
+const MAX_CPU_QUOTA_US = 2 ** 44 - 1;
+export const MIN_CPUS = MIN_CPU_QUOTA_US / CPU_PERIOD_US;
+export const MAX_CPUS = Math.floor(MAX_CPU_QUOTA_US / CPU_PERIOD_US);
+
 /** A positive decimal number of CPUs, like Kubernetes' `1.5`; we keep millicpu precision. */
 export const cpusInput = textInput((text) => {
   if (!/^\d+(\.\d{1,3})?$/.test(text.trim())) return new Problem(`${quote(text)} is not a number of CPUs (a positive number, at most 3 decimals)`);
   const cpus = Number(text);
-  return cpus > 0 ? cpus : new Problem('must be greater than 0');
+  if (cpus <= 0) return new Problem('must be greater than 0');
+  if (cpus < MIN_CPUS) return new Problem(`${text.trim()} is below ${MIN_CPUS}, Docker's smallest CPU quota (1000 µs per ${CPU_PERIOD_US} µs period)`);
+  if (cpus > MAX_CPUS) return new Problem(`${quote(text.trim())} is above ${MAX_CPUS}, the largest CPU quota the kernel accepts (2^44-1 µs per ${CPU_PERIOD_US} µs period)`);
+  return cpus;
 });
 
 /**
@@ -156,12 +192,16 @@ export const envFilterInput = textInput((text) => {
   return bad === undefined ? filters : new Problem(`${quote(bad)} is not a variable name or a NAME_PREFIX* pattern`);
 });
 
-/** RFC 1123 host name, as Docker's Hostname field accepts it. */
+/** Linux's HOST_NAME_MAX: sethostname(2) refuses more, so the container would never start. */
+export const HOST_NAME_MAX = 64;
+
+/** RFC 1123 host name that the kernel also takes: at most 64 characters in all. */
 export const hostnameInput = textInput((text) => {
   const label = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
-  if (text.length > 253 || !text.split('.').every((l) => label.test(l))) {
-    return new Problem(`${quote(text)} is not a host name (letters, digits and "-", labels of at most 63 characters)`);
+  if (!text.split('.').every((l) => label.test(l))) {
+    return new Problem(`${quote(text)} is not a host name (RFC 1123: letters, digits and "-", dot-separated labels of at most 63 characters)`);
   }
+  if (text.length > HOST_NAME_MAX) return new Problem(`${quote(text)} is ${text.length} characters long; Linux allows a host name of at most ${HOST_NAME_MAX}`);
   return text;
 });
 
@@ -173,9 +213,14 @@ export const httpUrlInput = textInput((text) => {
   return new Problem(`${quote(text)} is not an http(s) URL`);
 });
 
-/** A daemon address as DOCKER_HOST takes it. */
+/** A daemon address as DOCKER_HOST takes it; a TCP port must be one a socket can have. */
 export const dockerHostInput = textInput((text) => {
-  if (/^unix:\/\/\/.+/.test(text) || /^tcp:\/\/[^/]+:\d+\/?$/.test(text)) return text;
+  if (/^unix:\/\/\/.+/.test(text)) return text;
+  const tcp = /^tcp:\/\/[^/]+:(\d+)\/?$/.exec(text);
+  if (tcp) {
+    const port = Number(tcp[1]);
+    return port >= 1 && port <= 65535 ? text : new Problem(`${quote(text)} has the port ${tcp[1]}; a TCP port is 1 to 65535`);
+  }
   if (text.startsWith('/')) return `unix://${text}`;
   return new Problem(`${quote(text)} is not unix:///path/to/docker.sock or tcp://host:port`);
 });
@@ -183,6 +228,26 @@ export const dockerHostInput = textInput((text) => {
 export const nameInput = textInput((text) =>
   /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(text) ? text : new Problem(`${quote(text)} may hold only letters, digits, "_", "." and "-"`),
 );
+
+/** Docker's own rule for container names, `[a-zA-Z0-9][a-zA-Z0-9_.-]+`: at least two characters. */
+export const containerNameInput = textInput((text) =>
+  /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(text)
+    ? text
+    : new Problem(`${quote(text)} is not a container name Docker accepts (at least 2 characters: a letter or digit, then letters, digits, "_", "." or "-")`),
+);
+
+/**
+ * A user name as it can appear in /etc/passwd: `:` separates the fields and a line ends at a
+ * newline, so a name holding either (or another control character) can never match a line.
+ */
+export const usernameInput = textInput((text) => {
+  if (text.length === 0) return new Problem('must not be empty');
+  if (text.includes(':')) return new Problem(`${quote(text)} holds ":", which separates the fields of /etc/passwd, so no user can have this name`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(text)) return new Problem(`${quote(text)} holds a control character (a newline, a tab...), so no line of /etc/passwd can match it`);
+  if (text.trim() !== text) return new Problem(`${quote(text)} starts or ends with a space; user names in /etc/passwd do not`);
+  return text;
+});
 
 export const linkNameInput = textInput((text) =>
   /^[^\s/]{1,15}$/.test(text) ? text : new Problem(`${quote(text)} is not a network interface name (at most 15 characters, no "/" or spaces)`),

@@ -26,20 +26,18 @@ export class OptionValues {
 
   /** Every secret value that is set, so that loggers can scrub them from any text. */
   secretValues(): string[] {
-    // A username such as "coder" is not secret, and scrubbing it would garble every log line.
-    const PUBLIC_FIELDS = new Set(['username', 'email', 'serveraddress']);
-    const leaves = (value: unknown): string[] => {
-      if (typeof value === 'string') return value.length > 0 ? [value] : [];
-      if (typeof value !== 'object' || value === null) return [];
-      return Object.entries(value).filter(([key]) => !PUBLIC_FIELDS.has(key)).flatMap(([, v]) => leaves(v));
-    };
-    const whole = this.definitions().filter((d) => d.secret).flatMap((d) => leaves(this.values.get(d.key)));
+    const whole = this.definitions().filter((d) => d.secret).flatMap((d) => secretLeaves(this.values.get(d.key)));
     return [...whole, ...this.definitions().flatMap((d) => this.partsOf(d))];
   }
 
   private partsOf(def: InputDef): string[] {
     const value = this.values.get(def.key);
     return def.secretParts && value !== undefined ? def.secretParts(value).filter((p) => p.length > 0) : [];
+  }
+
+  /** The env vars of the secret inputs (CODER_AGENT_TOKEN, CODER_IMAGE_PULL_SECRET, a site's own). */
+  secretEnvNames(): string[] {
+    return this.definitions().filter((d) => d.secret).map((d) => d.env);
   }
 
   /** Plain object for logs and plan output, with secrets replaced by `[redacted]`. */
@@ -53,4 +51,14 @@ export class OptionValues {
     }
     return out;
   }
+}
+
+// A username such as "coder" is not secret, and scrubbing it would garble every log line.
+const PUBLIC_FIELDS = new Set(['username', 'email', 'serveraddress']);
+
+/** Every string in a secret value, except the public fields of a credential. */
+export function secretLeaves(value: unknown): string[] {
+  if (typeof value === 'string') return value.length > 0 ? [value] : [];
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).filter(([key]) => !PUBLIC_FIELDS.has(key)).flatMap(([, v]) => secretLeaves(v));
 }

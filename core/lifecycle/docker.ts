@@ -3,10 +3,10 @@ import type { DockerClient, StreamingExec } from '../docker/client.js';
 import type { DaemonLauncher, DaemonSet } from '../daemon/managed-daemon.js';
 import { waitForPing } from '../daemon/wait.js';
 import { EnvboxError, messageOf } from '../errors.js';
-import { resolveImageFacts } from '../image-facts.js';
+import { assertHostIds, resolveImageFacts } from '../image-facts.js';
 import {
-  bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerHost, dockerSocket, dockerdLog,
-  innerImage, innerUsername, pullPolicy, runtime, shutdownTimeout,
+  bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerHost, dockerSocket, dockerdLog, idOffset,
+  innerImage, innerUsername, pruneImages, pullPolicy, runtime, shutdownTimeout,
 } from '../inputs/core-inputs.js';
 import type { ActionRunner } from '../perform-actions.js';
 import { StopRequested, abortable } from './abort.js';
@@ -111,6 +111,7 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
 
     buildLog.info('Getting image metadata...');
     const facts = await abortable(resolveImageFacts(docker, o.get(innerImage).raw, o.get(innerUsername), o.get(runtime)), signal);
+    assertHostIds(facts, o.get(idOffset), o.get(innerImage).raw, o.get(innerUsername));
     buildLog.info(`Detected entrypoint user '${facts.uid}:${facts.gid}' with home directory "${facts.home}"`);
 
     deps.status.enter('creating');
@@ -121,8 +122,13 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     const containerId = await docker.createContainer(container.name, container.body);
     started.containerId = containerId;
     deps.status.setContainerId(containerId);
-    buildLog.info('Pruning images to free up disk...');
-    await docker.pruneImages().catch((error: unknown) => buildLog.info(`Pruning images failed (not fatal): ${messageOf(error)}`));
+    // A daemon envbox did not start may hold other people's images: it is not ours to clean.
+    if (o.get(pruneImages) ?? managed) {
+      buildLog.info('Pruning images to free up disk...');
+      await docker.pruneImages().catch((error: unknown) => buildLog.info(`Pruning images failed (not fatal): ${messageOf(error)}`));
+    } else if (!managed) {
+      buildLog.info(`Not pruning images on the daemon at ${o.get(dockerHost)}, which envbox does not manage (set ENVBOX_PRUNE_IMAGES=true to prune it).`);
+    }
     const startedCtx = startedContext(app, { containerId, containerName: container.name, facts, docker, signal });
     await abortable(hooks.preStart.promise(startedCtx), signal);
     buildLog.info('Starting up workspace...');

@@ -1,13 +1,14 @@
 import type { App } from '../app.js';
 import type { DockerClient } from '../docker/client.js';
-import { EnvboxError, messageOf } from '../errors.js';
-import type { ImageFacts } from '../facts.js';
+import { EnvboxError, InputError, messageOf } from '../errors.js';
+import { hostIdProblem, type ImageFacts } from '../facts.js';
 import type { PullAuth } from '../hooks.js';
-import { resolveImageFacts } from '../image-facts.js';
-import { dockerHost, dockerSocket, imageFacts, innerUsername, pullPolicy, runtime } from '../inputs/core-inputs.js';
+import { assertHostIds, resolveImageFacts } from '../image-facts.js';
+import { dockerHost, dockerSocket, idOffset, imageFacts, innerUsername, pullPolicy, runtime } from '../inputs/core-inputs.js';
 import { REDACTED } from '../inputs/options.js';
 import { planContainer, planDaemon, planPull, startActions } from './phases.js';
 import { pullWithRetry } from './pull.js';
+import { redactEnvList, redactEnvRecord, secretFieldsOf } from './redact-plan.js';
 
 function redactAuth(auth: PullAuth | null) {
   if (!auth) return null;
@@ -21,10 +22,13 @@ function redactAuth(auth: PullAuth | null) {
  */
 export async function runPlan(app: App, connect: (host: string) => DockerClient): Promise<string> {
   const o = app.options;
+  const given = o.get(imageFacts);
+  const idProblem = given ? hostIdProblem(given, o.get(idOffset)) : null;
+  if (idProblem !== null) throw new InputError([{ variable: imageFacts.env, problem: idProblem, example: `${imageFacts.env}=${imageFacts.example}` }]);
   const host = o.get(dockerHost);
   const daemonPlan = host === undefined ? await planDaemon(app) : null;
   const { pull, actions: pullActions } = await planPull(app);
-  let facts: ImageFacts | undefined = o.get(imageFacts);
+  let facts: ImageFacts | undefined = given;
   if (!facts) {
     const address = host ?? `unix://${o.get(dockerSocket)}`;
     try {
@@ -39,15 +43,18 @@ export async function runPlan(app: App, connect: (host: string) => DockerClient)
         { cause: error },
       );
     }
+    assertHostIds(facts, o.get(idOffset), pull.image.raw, o.get(innerUsername));
   }
   const container = await planContainer(app, facts);
+  // Secrets are hidden by the fields that hold them (any length), then by value wherever else they hide.
+  const secrets = secretFieldsOf(o);
+  const create = container.body.Env ? { ...container.body, Env: redactEnvList(container.body.Env, secrets) } : container.body;
   const document = {
-    daemon: daemonPlan ? { managed: true, argv: daemonPlan.spawnArgv, env: daemonPlan.spec.env } : { managed: false, host },
+    daemon: daemonPlan ? { managed: true, argv: daemonPlan.spawnArgv, env: redactEnvRecord(daemonPlan.spec.env, secrets) } : { managed: false, host },
     pull: { image: pull.image.raw, registry: pull.image.registry, auth: redactAuth(pull.auth) },
     facts,
-    container: { name: container.name, create: container.body },
+    container: { name: container.name, create },
     actions: [...startActions(app), ...(daemonPlan?.actions ?? []), ...pullActions, ...container.actions],
   };
-  // Secrets (the agent token in Env, for one) never leave in plan output.
   return app.buildLog.scrub(JSON.stringify(document, null, 2));
 }

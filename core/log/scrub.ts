@@ -6,19 +6,33 @@
 export class SecretScrubber {
   private secrets: string[] = [];
 
-  /** Short values are skipped: hiding "abc" everywhere would garble every line and hide nothing. */
+  /**
+   * Short values are skipped: hiding "abc" everywhere would garble every line and hide nothing.
+   * (`plan` hides short secrets anyway: it redacts the fields that hold them, whatever their length.)
+   */
   add(values: readonly string[]): void {
-    this.secrets = [...new Set([...this.secrets, ...values.filter((v) => v.length >= 4)])];
+    const forms = values.filter((v) => v.length >= 4).flatMap(writtenForms);
+    // Longest first, so that a form that contains another is replaced whole.
+    this.secrets = [...new Set([...this.secrets, ...forms])].sort((a, b) => b.length - a.length);
   }
 
-  /** Replaces each secret, as written and as it appears inside a JSON string, with `[redacted]`. */
+  /** Replaces each secret, in every form it is written in (see writtenForms), with `[redacted]`. */
   scrub(text: string): string {
     let out = text;
-    for (const secret of this.secrets) {
-      out = out.split(secret).join('[redacted]');
-      const escaped = JSON.stringify(secret).slice(1, -1);
-      if (escaped !== secret) out = out.split(escaped).join('[redacted]');
-    }
+    for (const form of this.secrets) out = out.split(form).join('[redacted]');
     return out;
   }
+}
+
+/**
+ * The ways a secret reaches output: as it is; inside a JSON string, once or twice (a password in a
+ * forwarded docker config, printed in the plan's Env); and as base64 or base64url (an
+ * X-Registry-Auth header, a basic-auth value), padded or not.
+ */
+export function writtenForms(secret: string): string[] {
+  const once = JSON.stringify(secret).slice(1, -1);
+  const twice = JSON.stringify(once).slice(1, -1);
+  const base64 = Buffer.from(secret, 'utf8').toString('base64');
+  const base64url = Buffer.from(secret, 'utf8').toString('base64url');
+  return [...new Set([secret, once, twice, base64, base64.replace(/=+$/, ''), base64url])].filter((form) => form.length >= 4);
 }

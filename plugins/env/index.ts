@@ -11,9 +11,14 @@ export function mergeSubsystems(outer: string | undefined): string {
   return [...new Set([...parts, 'envbox'])].sort().join(',');
 }
 
-/** Outer env entries whose name equals a filter or starts with a `PREFIX*` filter's prefix. */
-export function filterEnv(env: Readonly<Record<string, string>>, filters: readonly string[]): [string, string][] {
-  const matches = (name: string) => filters.some((f) => (f.endsWith('*') ? name.startsWith(f.slice(0, -1)) : name === f));
+/**
+ * Outer env entries whose name equals a filter or starts with a `PREFIX*` filter's prefix. A
+ * pattern never selects one of `secretNames` (envbox's own secret inputs): `CODER_*` or `*` must
+ * not hand the pull secret to the workspace. Naming one exactly still does, as a deliberate choice.
+ */
+export function filterEnv(env: Readonly<Record<string, string>>, filters: readonly string[], secretNames: readonly string[] = []): [string, string][] {
+  const secret = new Set(secretNames);
+  const matches = (name: string) => filters.some((f) => (f.endsWith('*') ? !secret.has(name) && name.startsWith(f.slice(0, -1)) : name === f));
   return Object.entries(env).filter(([name]) => matches(name));
 }
 
@@ -26,7 +31,7 @@ export function envPlugin(): EnvboxPlugin {
       hooks.containerSpec.tap((body, ctx) => {
         let next = withEnv(body, 'CODER_AGENT_TOKEN', ctx.options.get(agentToken) ?? '');
         next = withEnv(next, SUBSYSTEM, mergeSubsystems(ctx.host.env[SUBSYSTEM]));
-        for (const [name, value] of filterEnv(ctx.host.env, ctx.options.get(innerEnvs))) {
+        for (const [name, value] of filterEnv(ctx.host.env, ctx.options.get(innerEnvs), ctx.options.secretEnvNames())) {
           // The merged subsystem and the token are owned above; a filter must not undo them.
           if (name === SUBSYSTEM || name === 'CODER_AGENT_TOKEN') continue;
           next = withEnv(next, name, value);

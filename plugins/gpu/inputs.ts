@@ -1,5 +1,5 @@
 import { defineInput } from '../../core/inputs/define.js';
-import { absolutePathInput, booleanInput } from '../../core/inputs/kinds.js';
+import { absolutePathInput, booleanInput, mountTargetInput } from '../../core/inputs/kinds.js';
 
 export const addGpu = defineInput({
   key: 'addGpu', env: 'CODER_ADD_GPU', flag: 'add-gpu', schema: booleanInput, default: false, boolean: true,
@@ -14,7 +14,7 @@ export const usrLibDir = defineInput({
 });
 
 export const innerUsrLibDir = defineInput({
-  key: 'innerUsrLibDir', env: 'CODER_INNER_USR_LIB_DIR', flag: 'inner-usr-lib-dir', schema: absolutePathInput,
+  key: 'innerUsrLibDir', env: 'CODER_INNER_USR_LIB_DIR', flag: 'inner-usr-lib-dir', schema: mountTargetInput,
   description: "Where driver libraries go in the workspace. Default: from the image's /etc/os-release (Debian/Ubuntu: /usr/lib/<multiarch>, Fedora/RHEL: /usr/lib64, else /usr/lib).",
   example: '/usr/lib/x86_64-linux-gnu',
 });

@@ -6,7 +6,7 @@ import type { SpecContext } from '../../core/hooks.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { withBind } from '../../core/spec/edits.js';
 import { mounts } from './inputs.js';
-import { effectiveMounts, isHomeDir, isPrivateTarget, mountListProblem } from './policy.js';
+import { effectiveMounts, isHomeDir, isPrivateTarget, isUntouchedSource, mountListProblems } from './policy.js';
 
 /**
  * CODER_MOUNTS plus the default docker/podman storage mounts. Sources the workspace owns are
@@ -18,8 +18,8 @@ export function mountsPlugin(): EnvboxPlugin {
     inputs: [mounts],
     apply({ hooks }) {
       hooks.configure.tap((options) => {
-        const problem = mountListProblem(options.get(mounts), [options.get(dockerDataRoot), options.get(dockerFallbackDataRoot)]);
-        if (problem !== null) throw new InputError([{ variable: mounts.env, problem, example: `${mounts.env}=${mounts.example}` }]);
+        const problems = mountListProblems(options.get(mounts), [options.get(dockerDataRoot), options.get(dockerFallbackDataRoot)]);
+        if (problems.length > 0) throw new InputError(problems.map((problem) => ({ variable: mounts.env, problem, example: `${mounts.env}=${mounts.example}` })));
         return options;
       });
 
@@ -38,6 +38,7 @@ export function mountsPlugin(): EnvboxPlugin {
 function declareMountActions(ctx: SpecContext, mount: MountSpec): void {
   // dockerd would create a missing source itself, owned by the host's root, which the workspace
   // cannot write. The executor skips a path that exists, so a file source (say /etc/hosts) is safe.
+  if (isUntouchedSource(mount.source)) return;
   ctx.act({ kind: 'mkdir', path: mount.source, mode: '0755' });
   if (isPrivateTarget(mount.target)) return;
   // A read-only source cannot be chowned; the bind itself stays read-only in the workspace.

@@ -35,18 +35,7 @@ describe('mounts plugin', () => {
       { kind: 'mkdir', path: '/home/coder', mode: '0755' },
       { kind: 'chmod', path: '/home/coder', mode: '02755' },
       { kind: 'chown', path: '/home/coder', uid: 101001, gid: 101001 },
-      { kind: 'mkdir', path: '/etc/hosts', mode: '0755' },
-      { kind: 'remount', path: '/etc/hosts', options: 'rw' },
-      { kind: 'chmod', path: '/etc/hosts', mode: '02755' },
-      { kind: 'chown', path: '/etc/hosts', uid: 100000, gid: 100000 },
-      { kind: 'mkdir', path: '/etc/hostname', mode: '0755' },
-      { kind: 'remount', path: '/etc/hostname', options: 'rw' },
-      { kind: 'chmod', path: '/etc/hostname', mode: '02755' },
-      { kind: 'chown', path: '/etc/hostname', uid: 100000, gid: 100000 },
-      // privacy goes by target: /usr/src mounted elsewhere is the workspace's
-      { kind: 'mkdir', path: '/usr/src', mode: '0755' },
-      { kind: 'chmod', path: '/usr/src', mode: '02755' },
-      { kind: 'chown', path: '/usr/src', uid: 100000, gid: 100000 },
+      // /etc/hosts, /etc/hostname and /usr/src lie in the outer container's system dirs: bound untouched
     ]);
   });
 
@@ -93,9 +82,9 @@ describe('mounts plugin', () => {
   });
 
   it('declares the same actions whatever the host holds, so that plan and docker agree (the executor skips what exists)', async () => {
-    const env = { CODER_MOUNTS: '/etc/resolv.conf:/etc/resolv.conf:ro' };
+    const env = { CODER_MOUNTS: '/srv/resolv.conf:/etc/resolv.conf:ro' };
     const bare = await runContainerSpec([mountsPlugin()], { env });
-    const populated = await runContainerSpec([mountsPlugin()], { env, host: new MemoryHost().file('/etc/resolv.conf').mount('/etc/resolv.conf') });
+    const populated = await runContainerSpec([mountsPlugin()], { env, host: new MemoryHost().file('/srv/resolv.conf').mount('/srv/resolv.conf') });
     assert.deepEqual(populated.actions, bare.actions);
     assert.deepEqual(strip(bare.actions).slice(2).map((a) => a.kind), ['mkdir', 'remount', 'chmod', 'chown']);
   });
@@ -143,9 +132,7 @@ describe('mounts plugin', () => {
   for (const [name, value, pattern] of [
     ['the root target', '/a:/a,/data:/', /entry 2 \("\/data:\/"\) mounts over the workspace's root "\/"/],
     ['a duplicate target', '/a:/x,/b:/y,/c:/x/:ro', /entry 3 \("\/c:\/x\/:ro"\) has the target "\/x" that entry 1 already uses/],
-    ['chown on the outer container\'s root', '/:/host:chown', /entry 1 \("\/:\/host:chown"\): :chown on "\/" would shift the owners of the whole outer container/],
-    ['chown on a system tree', '/etc/ssl:/etc/ssl:ro:chown', /:chown on "\/etc\/ssl" would shift the owners of the outer container's \/etc/],
-    ['chown on a dir holding dockerd\'s data root', '/var/lib:/data:chown', /:chown on "\/var\/lib" would shift the owners of \/var\/lib\/docker, which envbox's dockerd uses/],
+    ['chown inside a system dir', '/etc/ssl:/etc/ssl:ro:chown', /entry 1 \("\/etc\/ssl:\/etc\/ssl:ro:chown"\): :chown on "\/etc\/ssl" would shift owners inside a system directory of the outer container/],
     ['chown on a private target', '/mnt/d:/var/lib/docker:chown', /entry 1 \("\/mnt\/d:\/var\/lib\/docker:chown"\) asks to chown "\/var\/lib\/docker", whose source belongs to envbox/],
   ] as const) {
     it(`rejects ${name} in configure as an InputError naming CODER_MOUNTS and the entry`, async () => {
@@ -159,6 +146,13 @@ describe('mounts plugin', () => {
       });
     });
   }
+
+  it('refuses :chown on a dir that holds dockerd\'s data root, or lies inside it', async () => {
+    for (const value of ['/data:/data:chown', '/data/docker/x:/x:chown']) {
+      await assert.rejects(configure({ CODER_MOUNTS: value, ENVBOX_DOCKER_DATA_ROOT: '/data/docker' }),
+        (error: unknown) => error instanceof InputError && /:chown on "[^"]+" would shift the owners of \/data\/docker, which envbox's dockerd uses/.test(error.message));
+    }
+  });
 
   it('classifies home dirs and private targets like the original (isHomeDir, isPrivateMount)', () => {
     assert.deepEqual(['/root', '/home/coder', '/home/coder/', '/home', '/home/', '/home/a/b', '/root/x', '/var/home/a'].map(isHomeDir),

@@ -1,5 +1,5 @@
-import { posix } from 'node:path';
-import type { MountSpec } from '../../core/inputs/kinds.js';
+import { isInSystemDir, isProtectedDir, normalizePath } from '../../core/host/system-dirs.js';
+import { mountTargetProblem, type MountSpec } from '../../core/inputs/kinds.js';
 
 /** Always given to the workspace: its own docker and podman storage, kept outside the image layers. */
 export const DEFAULT_MOUNTS: readonly MountSpec[] = Object.freeze([
@@ -13,11 +13,7 @@ export const DEFAULT_MOUNTS: readonly MountSpec[] = Object.freeze([
  */
 const PRIVATE_TARGETS = new Set(['/var/lib/containers', '/var/lib/docker', '/var/lib/sysbox', '/lib/modules', '/usr/src', '/var/lib/coder']);
 
-/** `/a/b/` and `/a//b` name the same place as `/a/b`. */
-export function normalizePath(path: string): string {
-  const normal = posix.normalize(path);
-  return normal.length > 1 ? normal.replace(/\/+$/, '') : normal;
-}
+export { normalizePath };
 
 export function isPrivateTarget(target: string): boolean {
   return PRIVATE_TARGETS.has(normalizePath(target));
@@ -29,42 +25,59 @@ export function isHomeDir(source: string): boolean {
   return path === '/root' || /^\/home\/[^/]+$/.test(path);
 }
 
-/** System trees of the outer container: shifting their owners would break envbox itself. */
-const SYSTEM_TREES = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/usr', '/var/run'];
+/** A source below a system dir (`/etc/ssl/certs`) is bound as it is: envbox creates, chmods and chowns nothing there. */
+export function isUntouchedSource(source: string): boolean {
+  return isInSystemDir(source);
+}
+
+function targetProblem(target: string): string | null {
+  if (target === '/') return `mounts over the workspace's root "/"; choose a directory inside it`;
+  const problem = mountTargetProblem(target);
+  return problem === null ? null : `has the target "${target}"; ${problem}`;
+}
+
+function sourceProblem(source: string): string | null {
+  if (!isProtectedDir(source)) return null;
+  if (source === '/') return 'has the source "/", the outer container\'s root; envbox never gives it to the workspace';
+  return `has the source "${source}", a system directory of the outer container (or a parent of one); mount a directory below it, which is bound untouched, or a directory of your own`;
+}
 
 const within = (path: string, tree: string) => path === tree || path.startsWith(`${tree}/`);
 
 /**
- * Why `:chown` must not touch this source, or null: `/`, a system tree, or a directory that holds
- * one of envbox's own (dockerd's data roots). Shifting those would break the outer container.
+ * Why `:chown` must not touch this source, or null: a system dir or one below it (envbox binds those
+ * untouched), or a directory that holds envbox's own (dockerd's data roots), or one inside them.
  */
 export function chownSourceProblem(source: string, envboxDirs: readonly string[]): string | null {
   const path = normalizePath(source);
-  if (path === '/') return 'would shift the owners of the whole outer container';
-  const system = SYSTEM_TREES.find((tree) => within(path, tree));
-  if (system) return `would shift the owners of the outer container's ${system}`;
+  if (isInSystemDir(path)) return "would shift owners inside a system directory of the outer container";
   const own = envboxDirs.map(normalizePath).find((dir) => within(dir, path) || within(path, dir));
   if (own) return `would shift the owners of ${own}, which envbox's dockerd uses`;
   return null;
 }
 
-/** What is wrong with the user's mount list (a target of `/` or used twice, a dangerous :chown), or null. */
-export function mountListProblem(list: readonly MountSpec[], envboxDirs: readonly string[] = []): string | null {
+/**
+ * Everything wrong with the user's mount list (a target or source that can never work or is unsafe,
+ * a target used twice, a dangerous :chown).
+ */
+export function mountListProblems(list: readonly MountSpec[], envboxDirs: readonly string[] = []): string[] {
+  const problems: string[] = [];
   const seen = new Map<string, string>();
   for (const [index, mount] of list.entries()) {
     const entry = `entry ${index + 1} ("${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}${mount.chown ? ':chown' : ''}")`;
     const target = normalizePath(mount.target);
-    if (target === '/') return `${entry} mounts over the workspace's root "/"; choose a directory inside it`;
+    const problem = targetProblem(target) ?? sourceProblem(normalizePath(mount.source));
+    if (problem !== null) problems.push(`${entry} ${problem}`);
     if (mount.chown && isPrivateTarget(target)) {
-      return `${entry} asks to chown "${target}", whose source belongs to envbox and keeps its owners; use :chown only for the workspace's own volumes`;
+      problems.push(`${entry} asks to chown "${target}", whose source belongs to envbox and keeps its owners; use :chown only for the workspace's own volumes`);
     }
-    const danger = mount.chown ? chownSourceProblem(mount.source, envboxDirs) : null;
-    if (danger !== null) return `${entry}: :chown on "${normalizePath(mount.source)}" ${danger}; use it only for the workspace's own volumes`;
+    const danger = mount.chown && problem === null ? chownSourceProblem(mount.source, envboxDirs) : null;
+    if (danger !== null) problems.push(`${entry}: :chown on "${normalizePath(mount.source)}" ${danger}; use it only for the workspace's own volumes`);
     const earlier = seen.get(target);
-    if (earlier !== undefined) return `${entry} has the target "${target}" that ${earlier} already uses; each target may appear once`;
+    if (earlier !== undefined) problems.push(`${entry} has the target "${target}" that ${earlier} already uses; each target may appear once`);
     seen.set(target, `entry ${index + 1}`);
   }
-  return null;
+  return problems;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PullAuth } from '../../core/hooks.js';
 import { registryAuthKeys } from '../../core/image-ref.js';
+import { secretLeaves } from '../../core/inputs/options.js';
 
 /**
  * The parts of a docker config (~/.docker/config.json, or a Kubernetes `.dockerconfigjson`
@@ -112,4 +113,19 @@ export function chooseAuth(auths: unknown, registry: string): ChosenAuth | null 
     if (chosen) return chosen;
   }
   return null;
+}
+
+/**
+ * Every credential in `auths`, for every registry, whatever its shape: passwords, `auth` values and
+ * the passwords inside them, identity and registry tokens. Not only the chosen entry's: the others
+ * are just as secret, and a plugin or an error may quote the file.
+ */
+export function credentialSecrets(auths: unknown): string[] {
+  if (typeof auths !== 'object' || auths === null) return [];
+  return Object.values(auths as Record<string, unknown>).flatMap((entry) => {
+    const found = secretLeaves(entry);
+    const auth = typeof entry === 'object' && entry !== null ? (entry as { auth?: unknown }).auth : undefined;
+    const decoded = typeof auth === 'string' ? decodeBasicAuth(auth) : null;
+    return decoded ? [...found, decoded.password] : found;
+  });
 }

@@ -1,10 +1,10 @@
 import { InputError } from '../../core/errors.js';
 import type { HostView } from '../../core/host/host.js';
-import type { PullAuth, PullSpec } from '../../core/hooks.js';
+import type { PullSpec } from '../../core/hooks.js';
 import { Problem, parseJson } from '../../core/inputs/kinds.js';
 import type { OptionValues } from '../../core/inputs/options.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
-import { chooseAuth, dockerConfigFileSchema } from './docker-config.js';
+import { chooseAuth, credentialSecrets, dockerConfigFileSchema } from './docker-config.js';
 import { DOCKER_CONFIG_JSON, dockerConfigPath, imagePullSecret } from './inputs.js';
 
 /** CODER_DOCKER_CONFIG (when the file exists) or CODER_IMAGE_PULL_SECRET: credentials for the image's registry. */
@@ -24,13 +24,13 @@ export function pullSecretPlugin(): EnvboxPlugin {
         if (pull.auth !== null) return pull;
         const source = await credentialSource(ctx.host, ctx.options);
         if (source === null) return pull;
+        ctx.buildLog.redact(credentialSecrets(source.auths));
         const registry = pull.image.registry;
         const chosen = chooseAuth(source.auths, registry);
         if (chosen === null) {
           ctx.log.debug({ source: source.name, registry }, 'no usable registry credentials; pulling anonymously');
           return pull;
         }
-        ctx.buildLog.redact(Object.values(secretsOf(chosen.auth)));
         ctx.log.debug({ source: source.name, registry, authKey: chosen.key, fallback: chosen.fallback }, 'using registry credentials');
         return { ...pull, auth: chosen.auth } satisfies PullSpec;
       });
@@ -63,8 +63,4 @@ function parseConfigFile(path: string, text: string): unknown {
     }]);
   }
   return parsed.auths ?? null;
-}
-
-function secretsOf(auth: PullAuth): Record<string, string> {
-  return 'identitytoken' in auth ? { identitytoken: auth.identitytoken } : { password: auth.password };
 }

@@ -1,6 +1,6 @@
 import { defineInput } from '../../core/inputs/define.js';
 import { absolutePathInput, jsonInput } from '../../core/inputs/kinds.js';
-import { dockerConfigSchema } from './docker-config.js';
+import { credentialSecrets, dockerConfigSchema } from './docker-config.js';
 
 /** How a docker config is described in errors, for the env var and the file alike. */
 export const DOCKER_CONFIG_JSON = 'a docker config JSON (like {"auths":{"registry.example.com":{"auth":"<base64 user:pass>"}}})';
@@ -12,6 +12,8 @@ export const imagePullSecret = defineInput({
     'Registry credentials for pulling the workspace image, as a docker config JSON (the content of a Kubernetes '
     + '`kubernetes.io/dockerconfigjson` secret). Used when CODER_DOCKER_CONFIG does not exist.',
   example: '{"auths":{"registry.example.com":{"auth":"dXNlcjpwYXNzd29yZA=="}}}',
+  // The password inside each `auth` is as secret as the `auth` itself.
+  secretParts: (config) => credentialSecrets(config?.auths),
 });
 
 export const dockerConfigPath = defineInput({

@@ -3,7 +3,7 @@ import { byteSizeInput, cpusInput } from '../../core/inputs/kinds.js';
 
 export const cpus = defineInput({
   key: 'cpus', env: 'CODER_CPUS', flag: 'cpus', schema: cpusInput,
-  description: 'CPUs for the workspace (CpuQuota = cpus x CpuPeriod 100000); decimals like 1.5 allowed.', example: '2',
+  description: 'CPUs for the workspace (CpuQuota = cpus x CpuPeriod 100000); decimals like 1.5 allowed, from 0.01 (Docker\'s 1 ms minimum quota) to 175921860 (the kernel\'s largest).', example: '2',
 });
 export const memory = defineInput({
   key: 'memory', env: 'CODER_MEMORY', flag: 'memory', schema: byteSizeInput,

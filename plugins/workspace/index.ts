@@ -1,5 +1,7 @@
 import { posix } from 'node:path';
-import { cgroupRoot, runtime } from '../../core/inputs/core-inputs.js';
+import { InputError, type InputProblem } from '../../core/errors.js';
+import { cgroupRoot, containerName, runtime } from '../../core/inputs/core-inputs.js';
+import { HOST_NAME_MAX } from '../../core/inputs/kinds.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { STAGE } from '../../core/hooks.js';
 import { withExtraHost } from '../../core/spec/edits.js';
@@ -16,6 +18,12 @@ export function workspacePlugin(): EnvboxPlugin {
     name: 'workspace',
     inputs: [innerWorkDir, innerHostname],
     apply({ hooks }) {
+      hooks.configure.tap((options) => {
+        const problem = hostnameFromNameProblem(options.get(containerName), options.get(innerHostname));
+        if (problem !== null) throw new InputError([problem]);
+        return options;
+      });
+
       hooks.containerSpec.tap({ stage: STAGE.BASE }, (body, ctx) => {
         const workDir = ctx.options.get(innerWorkDir);
         const base: ContainerCreateBody = {
@@ -60,5 +68,18 @@ export function workspacePlugin(): EnvboxPlugin {
         }
       });
     },
+  };
+}
+
+/**
+ * Without CODER_INNER_HOSTNAME the container name is the hostname, and the kernel refuses one over
+ * 64 characters when the container starts. Docker itself accepts "_" and "." in it (workspace_cvm).
+ */
+export function hostnameFromNameProblem(name: string, hostname: string | undefined): InputProblem | null {
+  if (hostname !== undefined || name.length <= HOST_NAME_MAX) return null;
+  return {
+    variable: containerName.env,
+    problem: `"${name.slice(0, 20)}..." is ${name.length} characters long and, with no ${innerHostname.env} set, becomes the hostname, which Linux limits to ${HOST_NAME_MAX}`,
+    example: `${containerName.env}=${containerName.example} (or set ${innerHostname.env}=${innerHostname.example})`,
   };
 }

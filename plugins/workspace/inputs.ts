@@ -7,5 +7,5 @@ export const innerWorkDir = defineInput({
 });
 export const innerHostname = defineInput({
   key: 'innerHostname', env: 'CODER_INNER_HOSTNAME', flag: 'hostname', schema: hostnameInput,
-  description: 'The hostname of the inner container (default: the container name).', example: 'my-workspace',
+  description: 'The hostname of the inner container (default: the container name, which must then be at most 64 characters). RFC 1123, at most 64 characters.', example: 'my-workspace',
 });
