@@ -11,8 +11,10 @@ import type { Benchmark, BenchContext } from './lib/types.js';
 import { LazyWorld } from './lib/world.js';
 import { specPipeline } from './spec-pipeline.js';
 import { startupBench } from './startup.js';
+import { homeChownAgainBench, homeChownBench } from './home-chown.js';
+import { cachedStartBench } from './cached-start.js';
 
-const BENCHMARKS: readonly Benchmark[] = [imageFactsBench, startupBench, specPipeline, gpuWalkBench, mountsGrowthBench, envGrowthBench, passwdGrowthBench];
+const BENCHMARKS: readonly Benchmark[] = [imageFactsBench, startupBench, specPipeline, gpuWalkBench, mountsGrowthBench, envGrowthBench, passwdGrowthBench, homeChownBench, homeChownAgainBench, cachedStartBench];
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 
 const USAGE = `usage: npm run bench -- [--rounds N] [--warmup N] [--only NAME[,NAME...]]

@@ -37,7 +37,7 @@ function containerEnv(outcome: Outcome): string[] {
 describe('configs import envbox from anywhere', () => {
   let site: string;
   let bundle: string;
-  const installed = join(repoRoot, 'dist', 'core', 'cli', 'main.js');
+  const installed = join(repoRoot, 'dist', 'cli', 'main.js');
 
   before(async () => {
     await stat(installed).catch(() => { throw new Error(`${installed} is missing: run \`npm run build\` first`); });

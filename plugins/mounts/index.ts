@@ -1,4 +1,6 @@
 import { InputError } from '../../core/errors.js';
+import { disableIdmappedMount, dockerDataRoot, dockerFallbackDataRoot, idOffset, rootless } from '../../core/inputs/core-inputs.js';
+import { ID_RANGE_SIZE } from '../../core/shift-owners.js';
 import type { MountSpec } from '../../core/inputs/kinds.js';
 import type { SpecContext } from '../../core/hooks.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
@@ -19,7 +21,10 @@ export function mountsPlugin(): EnvboxPlugin {
     inputs: [mounts],
     apply({ hooks }) {
       hooks.configure.tap((options) => {
-        const problems = mountListProblems(options.get(mounts));
+        const problems = mountListProblems(options.get(mounts), [options.get(dockerDataRoot), options.get(dockerFallbackDataRoot)]);
+        // The recursive shift adds one offset; rootless ids map in two pieces (root, then the subordinate range).
+        const chowned = (options.get(mounts) ?? []).filter((m) => m.chown);
+        if (options.get(rootless) && chowned.length > 0) problems.push(`${chowned[0]!.source}:...:chown is not supported with ${rootless.env}=true (the owners would not map); leave :chown off and chown the volume to the workspace's ids (see "Unprivileged mode" in the README)`);
         if (problems.length > 0) throw new InputError(problems.map((problem) => ({ variable: mounts.env, problem, example: `${mounts.env}=${mounts.example}` })));
         return options;
       });
@@ -50,4 +55,17 @@ function declareMountActions(ctx: SpecContext, mount: MountSpec, mapping: IdMapp
   const uid = outerId(innerUid, mapping, 'uid');
   const gid = outerId(innerGid, mapping, 'gid');
   ctx.act({ kind: 'chown', path: mount.source, uid, gid });
+  if (mount.chown) declareRecursiveShift(ctx, mount);
+}
+
+/**
+ * `:chown`. Under sysbox-runc with idmapped mounts the workspace sees host ids unshifted, so the
+ * files are already right there, and shifting them would make them `nobody`: step aside.
+ */
+function declareRecursiveShift(ctx: SpecContext, mount: MountSpec): void {
+  if (ctx.runtime === 'sysbox-runc' && !ctx.options.get(disableIdmappedMount)) {
+    ctx.buildLog.info(`${mounts.env}: not shifting owners under ${mount.source} (:chown): sysbox-runc maps its ids with idmapped mounts, so its files keep their owners in the workspace (with ${disableIdmappedMount.env}=true they would be shifted)`);
+    return;
+  }
+  ctx.act({ kind: 'shiftOwners', path: mount.source, offset: ctx.options.get(idOffset), below: ID_RANGE_SIZE });
 }
