@@ -21,6 +21,11 @@ describe('mounts, rootless: ids on the volume', () => {
     assert.deepEqual(chowns, ['mounts/containerSpec: chown 10999:10999 /home/coder', 'mounts/containerSpec: chown 1001:1001 /var/data']);
   });
 
+  it('refuses :chown (exit 2): its one-offset shift cannot follow the rootless mapping', async () => {
+    await assert.rejects(runConfigure([mountsPlugin()], { env: { ...ROOTLESS, CODER_MOUNTS: '/home/coder:/home/coder:chown' } }),
+      (e: unknown) => e instanceof InputError && /^CODER_MOUNTS: \/home\/coder:\.\.\.:chown is not supported with ENVBOX_ROOTLESS=true/.test(e.message));
+  });
+
   it('keeps the rootful mapping (offset + uid) when rootless is off', async () => {
     const { actions } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/home/coder:/home/coder' } });
     assert.ok(describeActions(actions).includes('mounts/containerSpec: chown 101000:101000 /home/coder'));
