@@ -22,10 +22,16 @@ cd "$repo"
 # The official node binary; version and npm integrity pinned so the image is reproducible.
 NODE_VERSION=20.20.2
 NODE_INTEGRITY='sha512-PeHQM8wAdmHtZA1mBocygZxs5LiUWtsJezQTkBd0iY987KpGrD1O2tVEydvMZiuXceRanxt7rjTnDEBwOPujoQ=='
-# The apt sources of the offline base, one per line (ENVBOX_IMAGE_MIRRORS replaces them, e.g. with a local mirror).
-mapfile -t MIRRORS <<<"${ENVBOX_IMAGE_MIRRORS:-deb http://deb.debian.org/debian bookworm main
-deb http://deb.debian.org/debian bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main}"
+# The apt sources of the offline base: ENVBOX_IMAGE_MIRRORS (one per line, e.g. a local mirror), or else the
+# files apt on this machine already uses (mmdebstrap pastes an existing file into the chroot's sources).
+if [ -n "${ENVBOX_IMAGE_MIRRORS:-}" ]; then
+  mapfile -t MIRRORS <<<"$ENVBOX_IMAGE_MIRRORS"
+else
+  MIRRORS=()
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] && grep -qE '^[[:space:]]*(deb|Types:)' "$f" && MIRRORS+=("$f")
+  done
+fi
 cache="${ENVBOX_IMAGE_CACHE:-/var/tmp/envbox-image-cache}"
 tag="${ENVBOX_IMAGE_TAG:-envbox:latest}"
 out="$repo/dist/envbox-image.tar"
@@ -106,7 +112,7 @@ if [ -z "$base" ]; then
   while read -r line; do case "$line" in ''|'#'*) ;; *) excludes+=("--dpkgopt=$line") ;; esac; done <deploy/dpkg-excludes
   include="$(sed -e 's/#.*//' deploy/packages | xargs | tr ' ' ',')"
   # Everything the base depends on: a change to any of it makes a new base.
-  key="$(printf '%s\n' "v1" "$include" "${excludes[@]}" "${MIRRORS[@]}" | sha256sum | cut -c1-16)"
+  key="$( { printf '%s\n' "v1" "$include" "${excludes[@]}" "${MIRRORS[@]}"; for m in "${MIRRORS[@]}"; do [ -f "$m" ] && cat "$m"; done; } | sha256sum | cut -c1-16)"
   base="envbox-base:$key"
   base_tar="$cache/base-$key.tar"
   if [ -n "${ENVBOX_IMAGE_REFRESH_BASE:-}" ]; then rm -f "$base_tar"; docker image rm "$base" >/dev/null 2>&1 || true; fi
