@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { EnvboxError, messageOf } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { processStartTime, readyMarkerPath, removeReadyMarker, writeReadyMarker } from './ready-marker.js';
 
 export const PHASES = ['starting-daemon', 'pulling', 'creating', 'bootstrapping', 'ready', 'stopping', 'failed'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -31,6 +32,8 @@ export const statusFileSchema = z.object({
   readyAt: z.iso.datetime().nullable(),
   lastError: z.string().nullable(),
   pid: z.number().int(),
+  /** The writer's start time (/proc/PID/stat field 22): with pid, tells a live writer from a stale file. */
+  pidStartTime: z.string().optional(),
 });
 
 export type StatusFile = z.infer<typeof statusFileSchema>;
@@ -49,10 +52,18 @@ export class StatusTracker {
   private lastError: string | null = null;
   private readonly durationsMs: Partial<Record<Phase, number>> = {};
   private writeFailed = false;
+  private readonly readyMarker: string | null;
+  private readonly pidStartTime = processStartTime();
 
+  /**
+   * A marker an earlier run left is removed at once; the probe would refuse it anyway (another
+   * process wrote it), but a file that is there only while ready is easier to reason about.
+   */
   constructor(private readonly path: string | null, private readonly now: () => number = () => Date.now(), private readonly logger?: Logger) {
     this.startedAtMs = now();
     this.phaseStartedAtMs = this.startedAtMs;
+    this.readyMarker = path === null ? null : readyMarkerPath(path);
+    this.release();
   }
 
   get current(): Phase | undefined {
@@ -65,7 +76,29 @@ export class StatusTracker {
     this.phase = phase;
     this.phaseStartedAtMs = at;
     if (phase === 'ready' && this.readyAtMs === undefined) this.readyAtMs = at;
+    // Not ready any more: the marker goes before the status file says why.
+    if (phase !== 'ready') this.release();
     this.persist();
+    if (phase === 'ready') this.markReady();
+  }
+
+  /** Removes the ready marker; also called on exit, so only a killed envbox leaves one (which the probe refuses). */
+  release(): void {
+    if (!this.readyMarker) return;
+    try {
+      removeReadyMarker(this.readyMarker);
+    } catch (error) {
+      this.logger?.debug({ path: this.readyMarker, error: messageOf(error) }, 'status: could not remove the ready marker');
+    }
+  }
+
+  private markReady(): void {
+    if (!this.readyMarker) return;
+    try {
+      writeReadyMarker(this.readyMarker);
+    } catch (error) {
+      this.logger?.debug({ path: this.readyMarker, error: messageOf(error) }, 'status: could not write the ready marker');
+    }
   }
 
   setContainerId(id: string): void {
@@ -90,6 +123,7 @@ export class StatusTracker {
       readyAt: this.readyAtMs === undefined ? null : new Date(this.readyAtMs).toISOString(),
       lastError: this.lastError,
       pid: process.pid,
+      ...(this.pidStartTime === undefined ? {} : { pidStartTime: this.pidStartTime }),
     };
   }
 
