@@ -3,6 +3,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { planBench, versionBench } from './cli-start.js';
 import { gpuWalkBench } from './gpu-walk.js';
 import { envGrowthBench, mountsGrowthBench, passwdGrowthBench } from './growth.js';
 import { imageFactsBench } from './image-facts.js';
@@ -12,7 +13,7 @@ import { LazyWorld } from './lib/world.js';
 import { specPipeline } from './spec-pipeline.js';
 import { startupBench } from './startup.js';
 
-const BENCHMARKS: readonly Benchmark[] = [imageFactsBench, startupBench, specPipeline, gpuWalkBench, mountsGrowthBench, envGrowthBench, passwdGrowthBench];
+const BENCHMARKS: readonly Benchmark[] = [imageFactsBench, startupBench, versionBench, planBench, specPipeline, gpuWalkBench, mountsGrowthBench, envGrowthBench, passwdGrowthBench];
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 
 const USAGE = `usage: npm run bench -- [--rounds N] [--warmup N] [--only NAME[,NAME...]]

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { EnvboxError, messageOf } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { STARTUP_MARKS, startupTimes, type StartupTimes } from './startup-marks.js';
 import { processStartTime, readyMarkerPath, removeReadyMarker, writeReadyMarker } from './ready-marker.js';
 
 export const PHASES = ['starting-daemon', 'pulling', 'creating', 'bootstrapping', 'ready', 'stopping', 'failed'] as const;
@@ -34,6 +35,8 @@ export const statusFileSchema = z.object({
   pid: z.number().int(),
   /** The writer's start time (/proc/PID/stat field 22): with pid, tells a live writer from a stale file. */
   pidStartTime: z.string().optional(),
+  /** From the process start to envbox's clock (startedAt): marks in ms since timeOrigin (see startup-marks.ts). */
+  startup: z.object({ timeOrigin: z.number(), marks: z.partialRecord(z.enum(STARTUP_MARKS), z.number()) }).optional(),
 });
 
 export type StatusFile = z.infer<typeof statusFileSchema>;
@@ -54,6 +57,7 @@ export class StatusTracker {
   private writeFailed = false;
   private readonly readyMarker: string | null;
   private readonly pidStartTime = processStartTime();
+  private readonly startup: StartupTimes = startupTimes();
 
   /**
    * A marker an earlier run left is removed at once; the probe would refuse it anyway (another
@@ -124,6 +128,7 @@ export class StatusTracker {
       lastError: this.lastError,
       pid: process.pid,
       ...(this.pidStartTime === undefined ? {} : { pidStartTime: this.pidStartTime }),
+      startup: this.startup,
     };
   }
 
