@@ -7,6 +7,16 @@ import { repoRoot } from '../../integration/harness/index.js';
 export const BUNDLE_ROOT = join(repoRoot, 'bench', 'results', 'bundle');
 export const BUNDLE_MAIN = join(BUNDLE_ROOT, 'dist', 'cli', 'main.js');
 
+// The image's banner: ssh2 (under dockerode) and CommonJS packages need these in ESM output.
+const BANNER = [
+  "import { createRequire as __envboxCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __envboxFileURLToPath } from 'node:url';",
+  "import { dirname as __envboxDirname } from 'node:path';",
+  'const require = __envboxCreateRequire(import.meta.url);',
+  'const __filename = __envboxFileURLToPath(import.meta.url);',
+  'const __dirname = __envboxDirname(__filename);',
+].join('\n');
+
 let built: Promise<string> | undefined;
 
 /**
@@ -29,7 +39,7 @@ export function cliBundle(): Promise<string> {
       format: 'esm',
       platform: 'node',
       target: 'node20',
-      banner: { js: "import { createRequire as __envboxCreateRequire } from 'node:module';\nconst require = __envboxCreateRequire(import.meta.url);" },
+      banner: { js: BANNER },
       external: ['*.node', 'cpu-features', 'typescript'],
       logLevel: 'warning',
     });
