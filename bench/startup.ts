@@ -143,7 +143,13 @@ async function bareNode(sandbox: Sandbox): Promise<number> {
   return since(start);
 }
 
-const IDLE_BEFORE_RSS_MS = 3_000;
+const IDLE_BEFORE_RSS_MS = 5_000;
+
+/** BENCH_ENVBOX_NODE_OPTIONS: node flags for envbox only (e.g. --max-semi-space-size=1), to measure them. */
+function nodeOptions(): Record<string, string> {
+  const flags = process.env.BENCH_ENVBOX_NODE_OPTIONS;
+  return flags ? { NODE_OPTIONS: flags } : {};
+}
 
 /**
  * One envbox run, timed through the bundle: spawn → the bootstrap's `ready` line; then idle
@@ -158,7 +164,7 @@ async function envboxRound(world: World, round: number, main: string, samples: E
     coderd = await startStandInInSandbox(sandbox, token);
     const certs = await installCa(sandbox, 'dir');
     await copyFile(coderd.ca.caPath, join(sandbox.paths.varLib, 'envbox-certs', 'coderd-ca.crt'));
-    const env = { ...envboxEnv(world, sandbox, certs), CODER_AGENT_URL: coderd.url, CODER_AGENT_TOKEN: token };
+    const env = { ...envboxEnv(world, sandbox, certs), CODER_AGENT_URL: coderd.url, CODER_AGENT_TOKEN: token, ...nodeOptions() };
     const bareNodeMs = await bareNode(sandbox);
 
     const spawnEpochMs = Date.now();
@@ -288,7 +294,7 @@ export const startupBench: Benchmark = {
       ],
       details: {
         goals, phaseMediansMs: phaseMedians, clockSplitMs: clock, bareNodeMs, stopMs: { ...stop, steps: stopSteps },
-        byHandCommands, envboxSamples: envbox, byHandSplitsMs: byHandSplits, bundle: main,
+        byHandCommands, envboxSamples: envbox, byHandSplitsMs: byHandSplits, bundle: main, envboxNodeOptions: process.env.BENCH_ENVBOX_NODE_OPTIONS ?? null,
       },
     };
   },

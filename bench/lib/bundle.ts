@@ -41,6 +41,8 @@ export function cliBundle(): Promise<string> {
       target: 'node20',
       banner: { js: BANNER },
       external: ['*.node', 'cpu-features', 'typescript'],
+      // ssh2 costs the supervisor about 11 MB of RSS for nothing (deploy/ssh2-unsupported.cjs says why).
+      alias: { ssh2: join(repoRoot, 'deploy', 'ssh2-unsupported.cjs') },
       logLevel: 'warning',
     });
     return BUNDLE_MAIN;
