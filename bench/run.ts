@@ -12,8 +12,9 @@ import type { Benchmark, BenchContext } from './lib/types.js';
 import { LazyWorld } from './lib/world.js';
 import { specPipeline } from './spec-pipeline.js';
 import { startupBench } from './startup.js';
+import { stopBench } from './stop.js';
 
-const BENCHMARKS: readonly Benchmark[] = [imageFactsBench, startupBench, versionBench, planBench, specPipeline, gpuWalkBench, mountsGrowthBench, envGrowthBench, passwdGrowthBench];
+const BENCHMARKS: readonly Benchmark[] = [imageFactsBench, startupBench, stopBench, versionBench, planBench, specPipeline, gpuWalkBench, mountsGrowthBench, envGrowthBench, passwdGrowthBench];
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 
 const USAGE = `usage: npm run bench -- [--rounds N] [--warmup N] [--only NAME[,NAME...]]

@@ -155,8 +155,8 @@ function nodeOptions(): Record<string, string> {
  * One envbox run, timed through the bundle: spawn → the bootstrap's `ready` line; then idle
  * memory with the Coder log sink streaming to the stand-in; then SIGTERM → exit.
  */
-async function envboxRound(world: World, round: number, main: string, samples: EnvboxSample[]): Promise<number> {
-  const sandbox = await Sandbox.create(world, `bench-startup-envbox-${round}`);
+export async function envboxRound(world: World, round: number, main: string, samples: EnvboxSample[], image: 'init' | 'noinit' = 'init'): Promise<number> {
+  const sandbox = await Sandbox.create(world, `bench-startup-envbox-${image}-${round}`);
   let run: Awaited<ReturnType<Sandbox['startEnvbox']>> | undefined;
   let coderd: Awaited<ReturnType<typeof startStandInInSandbox>> | undefined;
   try {
@@ -164,7 +164,7 @@ async function envboxRound(world: World, round: number, main: string, samples: E
     coderd = await startStandInInSandbox(sandbox, token);
     const certs = await installCa(sandbox, 'dir');
     await copyFile(coderd.ca.caPath, join(sandbox.paths.varLib, 'envbox-certs', 'coderd-ca.crt'));
-    const env = { ...envboxEnv(world, sandbox, certs), CODER_AGENT_URL: coderd.url, CODER_AGENT_TOKEN: token, ...nodeOptions() };
+    const env = { ...envboxEnv(world, sandbox, certs), CODER_INNER_IMAGE: world.images[image], CODER_AGENT_URL: coderd.url, CODER_AGENT_TOKEN: token, ...nodeOptions() };
     const bareNodeMs = await bareNode(sandbox);
 
     const spawnEpochMs = Date.now();
