@@ -10,6 +10,7 @@ import { actionScript } from './lib/action-script.js';
 import { dockerRunArgs, type CreateBody } from './lib/docker-run-args.js';
 import { interleave, since } from './lib/interleave.js';
 import { median } from './lib/stats.js';
+import type { PlotBar } from './lib/phase-plot.js';
 import type { Benchmark, BenchResult } from './lib/types.js';
 
 const BOOTSTRAP = 'echo ready';
@@ -272,6 +273,18 @@ export const startupBench: Benchmark = {
     const bareNodeMs = med((x) => x.bareNodeMs);
     const stop = { total: med((x) => x.stop.total), workspace: med((x) => x.stop.workspace), envbox: med((x) => x.stop.envbox) };
     const stopSteps = Object.fromEntries(Object.keys(envbox[0]?.stop.steps ?? {}).map((k) => [k, med((x) => x.stop.steps[k] ?? 0)]));
+    const phasesEnvbox = PHASES.reduce((sum, p) => sum + envboxPhase(p), 0);
+    const plot: PlotBar[] = [
+      { label: 'by hand', segments: PHASES.map((p) => ({ name: p, ms: byHandPhase(p) })) },
+      {
+        label: 'envbox (bundle)',
+        segments: [
+          { name: 'process', ms: clock.total },
+          ...PHASES.map((p) => ({ name: p, ms: envboxPhase(p) })),
+          { name: 'to ready line', ms: Math.max(0, median(samples.subject) - clock.total - phasesEnvbox) },
+        ],
+      },
+    ];
     const goals = {
       startupRatio: median(samples.subject) / median(samples.baseline),
       spawnToClockMinusBareNodeMs: clock.total - bareNodeMs,
@@ -293,7 +306,7 @@ export const startupBench: Benchmark = {
           + `steps: ${Object.entries(stopSteps).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${s(v)}`).join(', ')}`,
       ],
       details: {
-        goals, phaseMediansMs: phaseMedians, clockSplitMs: clock, bareNodeMs, stopMs: { ...stop, steps: stopSteps },
+        goals, plot, phaseMediansMs: phaseMedians, clockSplitMs: clock, bareNodeMs, stopMs: { ...stop, steps: stopSteps },
         byHandCommands, envboxSamples: envbox, byHandSplitsMs: byHandSplits, bundle: main, envboxNodeOptions: process.env.BENCH_ENVBOX_NODE_OPTIONS ?? null,
       },
     };
