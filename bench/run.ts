@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { planBench, versionBench } from './cli-start.js';
+import { probeBench } from './probe.js';
 import { gpuWalkBench } from './gpu-walk.js';
 import { envGrowthBench, mountsGrowthBench, passwdGrowthBench } from './growth.js';
 import { imageFactsBench } from './image-facts.js';
@@ -21,7 +22,7 @@ import { stopBench } from './stop.js';
 const IMAGE_STARTUP_PENDING = 'image-startup: needs the image. `docker run` of the envbox image to `done`, against the by-hand baseline in an outer container, '
   + 'waits for the image and its outer-container harness (wip/image) to reach main; not measured.';
 
-const BENCHMARKS: readonly Benchmark[] = [imageFactsBench, startupBench, stopBench, versionBench, planBench, specPipeline, gpuWalkBench, mountsGrowthBench, envGrowthBench, passwdGrowthBench];
+const BENCHMARKS: readonly Benchmark[] = [imageFactsBench, startupBench, stopBench, versionBench, planBench, probeBench, specPipeline, gpuWalkBench, mountsGrowthBench, envGrowthBench, passwdGrowthBench];
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(BENCH_DIR, 'results', 'latest.json');
 /** Committed: one line per run (date, machine, load, ratios, budgets), so a regression shows in review. */
