@@ -28,9 +28,13 @@ function agentToken(): string {
   return `coder-agent-token-${randomBytes(24).toString('hex')}`;
 }
 
-/** The lines that coderd should hold: every build-log line but the empty `done`. */
+/**
+ * The lines that coderd should hold: every build-log line but the empty `done`, and the stop
+ * summary (`stopped in ...`), which comes after the shutdown hook has closed the Coder sink; the pod
+ * log has it.
+ */
 function expectedCoderdLines(lines: BuildLogLine[]): Array<{ output: string; level: string }> {
-  return lines.filter((l) => !(l.type === 'done' && l.output === '')).map((l) => ({ output: l.output, level: l.type === 'error' ? 'error' : 'info' }));
+  return lines.filter((l) => !(l.type === 'done' && l.output === '') && !/^stopped in /.test(l.output)).map((l) => ({ output: l.output, level: l.type === 'error' ? 'error' : 'info' }));
 }
 
 function assertDeliveredInOrder(received: ReceivedLog[], sources: Record<string, { display_name: string }>, lines: BuildLogLine[], tail: string): void {
