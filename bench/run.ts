@@ -17,12 +17,17 @@ import { LazyWorld } from './lib/world.js';
 import { specPipeline } from './spec-pipeline.js';
 import { startupBench } from './startup.js';
 import { stopBench } from './stop.js';
+import { homeChownAgainBench, homeChownBench } from './home-chown.js';
+import { cachedStartBench } from './cached-start.js';
 
 /** Issue 10 goal 7, said on every run until it is measured; never a made-up figure. */
 const IMAGE_STARTUP_PENDING = 'image-startup: needs the image. `docker run` of the envbox image to `done`, against the by-hand baseline in an outer container, '
   + 'waits for the image and its outer-container harness (wip/image) to reach main; not measured.';
 
-const BENCHMARKS: readonly Benchmark[] = [imageFactsBench, startupBench, stopBench, versionBench, planBench, probeBench, specPipeline, gpuWalkBench, mountsGrowthBench, envGrowthBench, passwdGrowthBench];
+const BENCHMARKS: readonly Benchmark[] = [
+  imageFactsBench, startupBench, stopBench, versionBench, planBench, probeBench, specPipeline, gpuWalkBench, mountsGrowthBench, envGrowthBench,
+  passwdGrowthBench, homeChownBench, homeChownAgainBench, cachedStartBench,
+];
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(BENCH_DIR, 'results', 'latest.json');
 /** Committed: one line per run (date, machine, load, ratios, budgets), so a regression shows in review. */

@@ -75,7 +75,7 @@ async function docker(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Pr
   return runDocker(app, {
     connect: dockerClient(app),
     launcher: processLauncher(app.log, (text) => app.buildLog.scrub(text)),
-    actions: createActionRunner(app.host, app.log, app.buildLog),
+    actions: createActionRunner(app.host, app.log, app.buildLog, controller.signal),
     status,
     signal: controller.signal,
     reportFailure(error) {

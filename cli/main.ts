@@ -1,20 +1,15 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { envboxVersion } from '../core/version.js';
 
 /**
- * Each command loads only what it needs, and this file imports nothing of envbox's statically:
- * `--version` costs a bare node start and one small file, and `envbox status` (a human's
+ * Each command loads only what it needs, and this file imports nothing of envbox's statically but
+ * the version (node builtins only): `--version` costs a bare node start, and `envbox status` (a human's
  * command now; probes read the ready marker) never pays for dockerode, undici and the plugins.
  */
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === 'version') {
-    process.stdout.write(`envbox ${version()}\n`);
+    process.stdout.write(`envbox ${envboxVersion()}\n`);
     return 0;
   }
   const { EXIT_INVALID_INPUT } = await import('../core/errors.js');

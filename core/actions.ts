@@ -21,6 +21,7 @@ export const actionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('unmount'), path, ...bestEffort }),
   z.strictObject({ kind: z.literal('copyFile'), from: path, to: path, mode, ...bestEffort }),
   z.strictObject({ kind: z.literal('writeFile'), path, content: z.string(), ...bestEffort }),
+  z.strictObject({ kind: z.literal('shiftOwners'), path, offset: id.min(1), below: id.min(1), ...bestEffort }),
 ]);
 
 export type ActionBody =
@@ -31,7 +32,9 @@ export type ActionBody =
   | { kind: 'remount'; path: string; options: string }
   | { kind: 'unmount'; path: string }
   | { kind: 'copyFile'; from: string; to: string; mode: string }
-  | { kind: 'writeFile'; path: string; content: string };
+  | { kind: 'writeFile'; path: string; content: string }
+  /** Recursively: ids below `below` move up by `offset` (see core/shift-owners.ts); skipped when a marker proves it done. */
+  | { kind: 'shiftOwners'; path: string; offset: number; below: number };
 
 export type Action = ActionBody & {
   /** The plugin that declared it. */
@@ -63,5 +66,6 @@ export function describeAction(action: ActionBody): string {
     case 'unmount': return `umount ${action.path}`;
     case 'copyFile': return `copy ${action.from} to ${action.to} (mode ${action.mode})`;
     case 'writeFile': return `write ${JSON.stringify(action.content)} to ${action.path}`;
+    case 'shiftOwners': return `shift owners below ${action.below} by +${action.offset} in ${action.path}, recursively (symlinks not followed, one filesystem)`;
   }
 }

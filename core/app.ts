@@ -179,7 +179,7 @@ export async function prepareApp(prepare: PrepareOptions): Promise<App> {
   secrets.add(resolved.options.secretValues());
   const buildLog = new BuildLog(prepare.stderr ?? process.stderr, undefined, secrets);
   const redactKeys = [...defs.filter((d) => d.secret).map((d) => d.key), ...plugins.flatMap((p) => p.secretKeys ?? [])];
-  const log = createLogger({ debug: resolved.options.get(debug) ?? false, scrub: (line) => secrets.scrub(line), redactKeys });
+  const log = createLogger({ debug: resolved.options.get(debug) ?? false, scrub: (line) => secrets.scrub(line), redactKeys, buildLog });
   const host = prepare.host ?? new NodeHost(Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)));
   const hooks = createHooks();
   for (const plugin of plugins) {

@@ -27,6 +27,7 @@ const daemonSchema = z.looseObject({ argv: strings.min(1), env: z.record(z.strin
 const pullSchema = z.looseObject({
   image: z.looseObject({ raw: z.string().min(1), registry: z.string().min(1) }),
   auth: z.looseObject({ serveraddress: z.string() }).nullable(),
+  failureHints: strings.optional(),
 });
 
 function shapeProblem(schema: z.ZodType, what: string, result: unknown): string | null {

@@ -39,6 +39,11 @@ export interface DaemonSpec {
 export interface PullSpec {
   readonly image: Readonly<ImageRef>;
   readonly auth: Readonly<PullAuth> | null;
+  /**
+   * What a plugin learned before the pull that explains a failure (say, a registry mirror that does
+   * not answer); added to the pull's error, since the daemon's own message may not name the cause.
+   */
+  readonly failureHints?: readonly string[];
 }
 
 export interface SpecContext extends PhaseContext {
@@ -89,6 +94,11 @@ export function createHooks() {
     prePull: new AsyncSeriesWaterfallHook<[PullSpec, PhaseContext]>(['pull', 'context']),
     /** Waterfall over the ContainerCreate body; taps are pure edits of (body, facts). The body is frozen. */
     containerSpec: new AsyncSeriesWaterfallHook<[ContainerCreateBody, SpecContext]>(['body', 'context']),
+    /**
+     * After the container is created and before it starts (`docker` only): files written now (through
+     * `docker.putFiles`) are there when the image's init starts, with nothing racing them.
+     */
+    preStart: new AsyncSeriesHook<[StartedContext]>(['context']),
     /** Side effects once the container runs (`docker` only). */
     postStart: new AsyncSeriesHook<[StartedContext]>(['context']),
     /** Sync, once per build-log line, after secrets are scrubbed. A throw is reported, never fatal. */

@@ -148,7 +148,8 @@ describe('createActionRunner with NodeHost', () => {
     const host = new NodeHost({});
     const { actions, lines } = runner();
     await actions.run([declared({ kind: 'mknod', path, major: 1, minor: 3, mode: '0666' })]);
-    assert.deepEqual(await host.lstat(path), { kind: 'char', mode: 0o666, uid: 0, gid: 0, major: 1, minor: 3 });
+    const { dev, ino, ...node } = (await host.lstat(path))!;
+    assert.deepEqual(node, { kind: 'char', mode: 0o666, uid: 0, gid: 0, major: 1, minor: 3 });
     await actions.run([declared({ kind: 'mknod', path, major: 1, minor: 3, mode: '0666' })]);
     assert.deepEqual(lines, [`Action: mknod ${path} c 1 3 (mode 0666)`, `Action: mknod ${path} c 1 3 (mode 0666) (already so)`]);
   });

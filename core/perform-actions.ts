@@ -5,6 +5,7 @@ import type { HostView } from './host/host.js';
 import { isProtectedDir } from './host/system-dirs.js';
 import type { BuildLog } from './log/buildlog.js';
 import type { Logger } from './log/logger.js';
+import { describeShift, shiftOwners } from './shift-owners.js';
 
 /**
  * The last guard, for every plugin: `/` and the outer container's system dirs are never chowned or
@@ -20,7 +21,7 @@ async function refuseProtected(path: string, what: 'chown' | 'chmod'): Promise<v
 }
 
 /** Carries out one action. Each is idempotent, so a restart over the same volumes is safe. */
-async function perform(action: ActionBody, host: HostView): Promise<'done' | 'skipped'> {
+async function perform(action: ActionBody, host: HostView, report: (line: string) => void, signal?: AbortSignal): Promise<'done' | 'skipped'> {
   switch (action.kind) {
     case 'mknod': {
       const mode = parseInt(action.mode, 8);
@@ -63,6 +64,11 @@ async function perform(action: ActionBody, host: HostView): Promise<'done' | 'sk
     case 'writeFile':
       await writeFile(action.path, action.content);
       return 'done';
+    case 'shiftOwners': {
+      const outcome = await shiftOwners(action, report, { signal });
+      report(describeShift(action, outcome));
+      return outcome.skipped === null ? 'done' : 'skipped';
+    }
   }
 }
 
@@ -72,7 +78,8 @@ export interface ActionRunner {
   readonly performed: readonly Action[];
 }
 
-export function createActionRunner(host: HostView, log: Logger, buildLog: BuildLog): ActionRunner {
+/** `signal` (SIGTERM) stops a long action, such as a big owner shift, between batches. */
+export function createActionRunner(host: HostView, log: Logger, buildLog: BuildLog, signal?: AbortSignal): ActionRunner {
   const performed: Action[] = [];
   return {
     performed,
@@ -81,13 +88,15 @@ export function createActionRunner(host: HostView, log: Logger, buildLog: BuildL
         performed.push(action);
         const { plugin, hook, bestEffort, ...body } = action;
         try {
-          const outcome = await perform(body, host);
+          const outcome = await perform(body, host, (line) => buildLog.info(line), signal);
           log.debug({ action, outcome }, 'performed action');
           buildLog.info(`Action: ${describeAction(body)}${outcome === 'skipped' ? ' (already so)' : ''}`);
         } catch (error) {
+          if (signal?.aborted && error === signal.reason) throw error;
           const reason = error instanceof Error ? (error as Error & { stderr?: string }).stderr || error.message : String(error);
           if (bestEffort) {
-            log.warn({ action, error: reason }, 'best-effort action failed');
+            // The build log says so on the next line; the debug log keeps the details.
+            log.debug({ action, error: reason }, 'best-effort action failed');
             buildLog.info(`Action skipped: ${describeAction(body)}: ${reason}`);
             continue;
           }

@@ -82,7 +82,11 @@ describe('daemons', () => {
       assert.equal((await innerExec(sandbox, ['sh', '-c', 'exec 3<>/dev/net/tun && echo tun-opened'])).trim(), 'tun-opened');
       assert.equal((await innerExec(sandbox, ['stat', '-c', '%u', '/home/coder'])).trim(), '1000');
 
-      const dockerdsNow = (await listProcesses()).filter((p) => /(^|\/)dockerd( |$)/.test(p.cmdline)).map((p) => p.pid);
+      // Only dockerds in envbox's own network namespace count: other test runs on the machine start theirs.
+      const processes = await listProcesses();
+      const envboxNetns = processes.find((p) => p.pid === run!.pid)?.netns;
+      assert.ok(envboxNetns, 'envbox is running');
+      const dockerdsNow = processes.filter((p) => p.netns === envboxNetns && /(^|\/)dockerd( |$)/.test(p.cmdline)).map((p) => p.pid);
       assert.deepEqual(dockerdsNow.filter((pid) => !dockerdsBefore.includes(pid)), [], 'envbox started no dockerd');
       const envboxChildren = (await listProcesses()).filter((p) => p.ppid === run!.pid && /dockerd|containerd|sysbox/.test(p.cmdline));
       assert.deepEqual(envboxChildren, [], 'envbox has no daemon children');

@@ -9,11 +9,15 @@ import { gpuPlugin } from './gpu/index.js';
 import { certsPlugin } from './certs/index.js';
 import { pullSecretPlugin } from './pullsecret/index.js';
 import { coderLogsPlugin } from './coder-logs/index.js';
+import { proxyPlugin } from './proxy/index.js';
+import { registryMirrorsPlugin } from './registry-mirrors/index.js';
+import { innerDockerPlugin } from './inner-docker/index.js';
 
 /**
  * The built-in plugins, in registration order. Each CODER_* feature is one of these, applied
  * exactly as a site's plugins are; `disable: ['gpu']` in a config leaves one out.
  */
 export function builtinPlugins(): EnvboxPlugin[] {
-  return [workspacePlugin(), envPlugin(), resourcesPlugin(), mountsPlugin(), fusePlugin(), tunPlugin(), gpuPlugin(), certsPlugin(), pullSecretPlugin(), coderLogsPlugin()];
+  return [workspacePlugin(), envPlugin(), resourcesPlugin(), mountsPlugin(), fusePlugin(), tunPlugin(), gpuPlugin(), certsPlugin(), pullSecretPlugin(), coderLogsPlugin(),
+    proxyPlugin(), registryMirrorsPlugin(), innerDockerPlugin()];
 }

@@ -86,11 +86,13 @@ const INVALID_ENV: Record<string, readonly Case[]> = {
     ['CODER_DOCKER_BRIDGE_CIDR', '10.0.0.0/31', /the prefix \/31 must be between \/8 and \/30/],
   ],
   'mount lists': [
-    ['CODER_MOUNTS', '/home/coder', /^entry "\/home\/coder" is not src:dst or src:dst:ro$/],
-    ['CODER_MOUNTS', '/a:/b:ro:extra', /is not src:dst or src:dst:ro/],
+    ['CODER_MOUNTS', '/home/coder', /^entry "\/home\/coder" is not src:dst, src:dst:ro or src:dst:chown$/],
+    ['CODER_MOUNTS', '/a:/b:ro:extra', /has the option "extra"; only ro, rw and chown are allowed/],
+    ['CODER_MOUNTS', '/a:/a:ro,chown', /^entry 2 is the option "chown" on its own: options follow the target after a ":" \(src:dst:ro:chown\), because "," separates the mounts$/],
+    ['CODER_MOUNTS', '/a:/a:ro:rw', /is both ro and rw/],
     ['CODER_MOUNTS', 'home/coder:/home/coder', /has a source that is not an absolute path/],
     ['CODER_MOUNTS', '/home/coder:home', /has a target that is not an absolute path/],
-    ['CODER_MOUNTS', '/a:/b:rx', /has the option "rx"; only ro and rw are allowed/],
+    ['CODER_MOUNTS', '/a:/b:rx', /has the option "rx"; only ro, rw and chown are allowed/],
     ['CODER_MOUNTS', '/a:/b,,/c:/d', /^entry 2 is empty \(remove the extra comma\)$/],
     ['CODER_MOUNTS', '/a:/b,', /^entry 2 is empty/],
   ],
@@ -339,6 +341,11 @@ describe('valid forms', () => {
       { source: '/home/coder', target: '/home/coder', readOnly: false },
       { source: '/etc/ssl', target: '/etc/ssl', readOnly: true },
     ]],
+    ['CODER_MOUNTS', '/home/coder:/home/coder:chown,/data:/data:chown:ro,/x:/x:ro:chown', [
+      { source: '/home/coder', target: '/home/coder', readOnly: false, chown: true },
+      { source: '/data', target: '/data', readOnly: true, chown: true },
+      { source: '/x', target: '/x', readOnly: true, chown: true },
+    ]],
     ['ENVBOX_DOCKER_HOST', '/var/run/docker.sock', 'unix:///var/run/docker.sock'],
     ['ENVBOX_DOCKER_HOST', 'tcp://127.0.0.1:2375', 'tcp://127.0.0.1:2375'],
     ['CODER_AGENT_URL', 'https://coder.example.com/', 'https://coder.example.com'],
@@ -356,12 +363,13 @@ describe('valid forms', () => {
 });
 
 describe('the inputs themselves', () => {
-  it('have unique env vars, flags and config keys, all prefixed CODER_ or ENVBOX_', () => {
+  it('have unique env vars, flags and config keys, all prefixed CODER_ or ENVBOX_ (the proxy variables keep the names every tool reads)', () => {
     for (const field of ['env', 'flag', 'key'] as const) {
       const names = ALL_INPUTS.map((d) => d[field]);
       assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], `duplicate ${field}`);
     }
-    assert.deepEqual(ALL_INPUTS.filter((d) => !/^(CODER|ENVBOX)_[A-Z0-9_]+$/.test(d.env)).map((d) => d.env), []);
+    const STANDARD = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY']);
+    assert.deepEqual(ALL_INPUTS.filter((d) => !STANDARD.has(d.env) && !/^(CODER|ENVBOX)_[A-Z0-9_]+$/.test(d.env)).map((d) => d.env), []);
   });
 
   for (const def of ALL_INPUTS) {

@@ -30,7 +30,7 @@ describe('envbox docker lifecycle (fake daemon and Docker)', () => {
     const run = await startLifecycle(FULL);
     await run.untilLine((e) => e.type === 'done');
     const order = run.docker.methods().filter((m) => !['openFile', 'statPath', 'imageExists', 'inspectContainer'].includes(m));
-    assert.deepEqual(order, ['ping', 'pullImage', 'createContainer', 'removeContainer', 'removeContainer', 'createContainer', 'pruneImages', 'startContainer', 'waitContainer', 'exec', 'execStreaming']);
+    assert.deepEqual(order, ['ping', 'pullImage', 'createContainer', 'removeContainer', 'removeContainer', 'createContainer', 'pruneImages', 'putFiles', 'startContainer', 'waitContainer', 'exec', 'execStreaming']);
     assert.deepEqual(run.status.phases, ['starting-daemon', 'pulling', 'creating', 'bootstrapping', 'ready']);
     const argv = run.launcher.starts[0]!;
     assert.ok(argv.includes('--userns-remap=coder') && argv.includes('--bip=172.19.0.1/30') && argv.includes('--mtu=1400'), argv.join(' '));

@@ -1,6 +1,7 @@
 import type { ContainerState, DockerClient, ExecOptions, ExecResult, PathStat, PullProgress, StreamingExec } from '../core/docker/client.js';
 import type { PullAuth } from '../core/docker/registry-auth.js';
 import type { ContainerCreateBody } from '../core/spec/types.js';
+import type { TarInput } from '../core/docker/tar.js';
 
 export interface Call {
   method: keyof DockerClient;
@@ -74,9 +75,18 @@ export class FakeDocker implements DockerClient {
     // Chunks smaller than a socket's, so that readers meet lines split across chunks.
     return (async function* chunks() { for (let i = 0; i < bytes.length; i += 1000) yield bytes.subarray(i, i + 1000); })();
   }
+  async putFiles(id: string, dir: string, entries: readonly TarInput[]) {
+    this.record('putFiles', id, dir, entries);
+    for (const entry of entries) if (entry.type === 'file') this.files[`${dir.replace(/\/$/, '')}/${entry.name}`] = entry.data?.toString('utf8') ?? '';
+  }
   async statPath(id: string, path: string): Promise<PathStat | null> {
     this.record('statPath', id, path);
-    return path === '/sbin/init' && this.hasInit ? { name: 'init', size: 10, mode: 0o755, linkTarget: '' } : null;
+    if (path === '/sbin/init') return this.hasInit ? { name: 'init', size: 10, mode: 0o755, linkTarget: '' } : null;
+    const name = path.split('/').pop() ?? '';
+    if (path in this.files) return { name, size: this.files[path]!.length, mode: 0o644, linkTarget: '' };
+    // Go's os.ModeDir bit, as the archive API reports directories.
+    if (Object.keys(this.files).some((f) => f.startsWith(`${path}/`))) return { name, size: 4096, mode: 2 ** 31 + 0o755, linkTarget: '' };
+    return null;
   }
   async pruneImages() { this.record('pruneImages'); }
   async exec(id: string, options: ExecOptions): Promise<ExecResult> {

@@ -71,20 +71,22 @@ export class MemoryHost implements HostView {
     return this.resolve(next, depth + 1);
   }
 
-  private toStat(node: Node): FileStat {
-    if (node.kind === 'symlink') return { kind: 'symlink', mode: 0o777, uid: 0, gid: 0 };
-    if (node.kind === 'char') return { kind: 'char', mode: node.mode, uid: 0, gid: 0, major: node.major, minor: node.minor };
-    return { kind: node.kind, mode: node.mode, uid: 0, gid: 0 };
+  /** One device; the inode is the node's place in the tree, so a symlink's target is the same file. */
+  private toStat(path: string, node: Node): FileStat {
+    const identity = { dev: 1, ino: [...this.nodes.keys()].indexOf(path) + 1 };
+    if (node.kind === 'symlink') return { kind: 'symlink', mode: 0o777, uid: 0, gid: 0, ...identity };
+    if (node.kind === 'char') return { kind: 'char', mode: node.mode, uid: 0, gid: 0, major: node.major, minor: node.minor, ...identity };
+    return { kind: node.kind, mode: node.mode, uid: 0, gid: 0, ...identity };
   }
 
   async lstat(path: string) {
     const node = this.nodes.get(path);
-    return node ? this.toStat(node) : null;
+    return node ? this.toStat(path, node) : null;
   }
 
   async stat(path: string) {
     const real = this.resolve(path);
-    return real ? this.toStat(this.nodes.get(real)!) : null;
+    return real ? this.toStat(real, this.nodes.get(real)!) : null;
   }
 
   async readdir(path: string) {

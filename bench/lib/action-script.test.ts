@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lchownSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { actionScript } from './action-script.js';
@@ -21,6 +21,22 @@ describe('actionScript', () => {
       execFileSync('sh', ['-c', script]);
       assert.equal(statSync(join(dir, 'a b')).mode & 0o7777, 0o2755);
       assert.equal(readFileSync(join(dir, 'a b', 'ca.crt'), 'utf8'), 'CA');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('shiftOwners by hand: ids below the range move up by the offset, others stay', { skip: process.getuid?.() === 0 ? false : 'needs root' }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-shift-'));
+    try {
+      const owners: [string, number, number][] = [['user', 1000, 1000], ['mixed', 0, 300000], ['shifted', 101000, 101000]];
+      for (const [name, uid, gid] of owners) {
+        writeFileSync(join(dir, name), '');
+        lchownSync(join(dir, name), uid, gid);
+      }
+      lchownSync(dir, 101000, 101000);
+      execFileSync('sh', ['-c', actionScript([{ kind: 'shiftOwners', path: dir, offset: 100000, below: 65536, plugin: 'mounts', hook: 'containerSpec' }])]);
+      assert.deepEqual(owners.map(([name]) => { const s = lstatSync(join(dir, name)); return `${s.uid}:${s.gid}`; }), ['101000:101000', '100000:300000', '101000:101000']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

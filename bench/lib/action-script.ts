@@ -19,6 +19,12 @@ export function actionScript(actions: readonly Action[]): string {
       case 'writeFile': line = `printf '%s' ${q(action.content)} > ${q(action.path)}`; break;
       case 'remount': line = `! mountpoint -q ${q(action.path)} || mount -o remount,${action.options} ${q(action.path)}`; break;
       case 'unmount': line = `umount ${q(action.path)}`; break;
+      case 'shiftOwners': {
+        const below = Math.min(action.below, action.offset);
+        const shift = (v: string) => `$((${v} < ${below} ? ${v} + ${action.offset} : ${v}))`;
+        line = `find ${q(action.path)} -xdev \\( -uid -${below} -o -gid -${below} \\) -printf '%U %G %p\\n' | while read -r u g p; do chown -h ${shift('u')}:${shift('g')} "$p"; done`;
+        break;
+      }
     }
     lines.push(action.bestEffort ? `{ ${line}; } 2>/dev/null || true` : line);
   }

@@ -161,6 +161,20 @@ describe('loadConfig: errors name the file', () => {
     assert.equal(error.problems[0]?.variable, join(root, '.envboxrc.json'));
   });
 
+  it('a package the config imports that is not installed: says so, not an ESM/CommonJS mix-up', async () => {
+    const root = await project({ 'envbox.config.mjs': "import pad from 'left-pad-is-not-installed';\nexport default {};\n" });
+    const error = await inputErrorOf(loadConfig(root));
+    assert.match(error.message, /left-pad-is-not-installed/);
+    assert.match(error.message, /not installed: install it next to the config/);
+    assert.doesNotMatch(error.message, /CommonJS/);
+  });
+
+  it('a CommonJS config that requires envbox: use an .mjs config, because envbox is an ES module', async () => {
+    const root = await project({ 'envbox.config.cjs': "const { defineConfig } = require('envbox');\nmodule.exports = defineConfig({});\n" });
+    const error = await inputErrorOf(loadConfig(root));
+    assert.match(error.message, /envbox is an ES module, so a CommonJS config cannot require\(\) it: use envbox\.config\.mjs/);
+  });
+
   it('an explicit path that does not exist', async () => {
     const root = await project({});
     const error = await inputErrorOf(loadConfig(root, 'missing.mjs'));

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { InputError, messageOf } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { EnvboxConfig, EnvboxPlugin } from '../plugin.js';
+import { resolveEnvboxToItself } from './self-resolve.js';
 
 export interface LoadedConfig {
   /** The file it came from; undefined when none was found. */
@@ -79,11 +80,30 @@ async function loadPluginModule(file: string, specifier: string, pluginOptions: 
   return plugin as EnvboxPlugin;
 }
 
+/** What to do about a config that failed to load; a missing package is not an ESM/CommonJS mix-up. */
+function loadHint(error: unknown): string {
+  const { code, message } = error as { code?: string; message: string };
+  if (code === 'ERR_REQUIRE_ESM' || /require\(\) of ES Module|Cannot find module 'envbox(\/[^']*)?'/.test(message)) {
+    return "envbox is an ES module, so a CommonJS config cannot require() it: use envbox.config.mjs with `import { defineConfig } from 'envbox'`";
+  }
+  if (/['"]typescript['"]/.test(message) && /Cannot find (package|module)/.test(message)) {
+    return 'A TypeScript config needs the typescript package, which the envbox image does not ship: use envbox.config.mjs with `// @ts-check`';
+  }
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(message)) {
+    return 'A package the config imports is not installed: install it next to the config (npm install in its folder), or import it by a relative path';
+  }
+  if (/require|import|export|module/i.test(message)) {
+    return 'ESM and CommonJS mix-up? Use envbox.config.mjs with `export default`, or envbox.config.cjs with `module.exports =`';
+  }
+  return EXAMPLE;
+}
+
 /**
  * Finds and loads envbox.config.{js,mjs,cjs,json}, .envboxrc*, or the `envbox` key of package.json,
  * searching from `cwd` up to the project root (searchStrategy 'project'), or loads `explicitPath`.
  */
 export async function loadConfig(cwd: string, explicitPath?: string): Promise<LoadedConfig> {
+  resolveEnvboxToItself();
   const explorer = cosmiconfig('envbox', { searchStrategy: 'project', searchPlaces: [...CONFIG_FILE_NAMES] });
   let result: Awaited<ReturnType<typeof explorer.search>>;
   const where = explicitPath ? resolve(cwd, explicitPath) : undefined;
@@ -91,10 +111,7 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Lo
     result = where ? await explorer.load(where) : await explorer.search(cwd);
   } catch (error) {
     const message = (error as Error).message;
-    const hint = /require|import|export|module/i.test(message)
-      ? 'ESM and CommonJS mix-up? Use envbox.config.mjs with `export default`, or envbox.config.cjs with `module.exports =`'
-      : EXAMPLE;
-    throw configError(where ?? (error as { filepath?: string }).filepath ?? 'envbox config', `failed to load: ${message}`, hint);
+    throw configError(where ?? (error as { filepath?: string }).filepath ?? 'envbox config', `failed to load: ${message}`, loadHint(error));
   }
   if (!result) return { options: {}, plugins: [], sources: [], disable: [] };
   const file = result.filepath;

@@ -9,6 +9,10 @@ const DOCKERD_FINISHED = /msg="Daemon shutdown complete"/;
 export const SYSBOX_MANAGER_SOCKET = '/run/sysbox/sysmgr.sock';
 export const SYSBOX_EXIT_MESSAGE = 'Sysbox exited, possibly because of an unsupported kernel version. Please contact an infrastructure administrator and request a node kernel with seccomp API level >= 5.';
 
+/** The image has sysbox only when it was built with SYSBOX_DEB_URL; this says what else works. */
+export const SYSBOX_MISSING_HINT = 'Set ENVBOX_RUNTIME=runc (the workspace then runs without a nested dockerd or systemd), '
+  + 'or mount sysbox in (sysbox-mgr, sysbox-fs and sysbox-runc in /usr/bin), or use an envbox image built with SYSBOX_DEB_URL and SYSBOX_DEB_SHA256.';
+
 export interface DaemonSet {
   /** Resolves with a reason when any daemon exits on its own. */
   readonly unexpectedExit: Promise<string>;
@@ -57,10 +61,7 @@ export function processLauncher(log: Logger, scrub: (text: string) => string): D
       if (sysbox.enabled) {
         for (const program of ['sysbox-mgr', 'sysbox-fs']) {
           if (!(await onPath(program))) {
-            throw new EnvboxError(
-              `${program} is not installed, and ENVBOX_RUNTIME=sysbox-runc needs it`,
-              'Use the envbox image that ships sysbox, or set ENVBOX_RUNTIME=runc (no nested dockerd or systemd in the workspace then).',
-            );
+            throw new EnvboxError(`${program} is not installed, and ENVBOX_RUNTIME=sysbox-runc needs it`, SYSBOX_MISSING_HINT);
           }
         }
         sysboxProcs.push(new ManagedProcess('sysbox-mgr', ['sysbox-mgr', ...(sysbox.disableIdmappedMount ? ['--disable-idmapped-mount'] : [])], { log, logFile, scrub }));

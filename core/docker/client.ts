@@ -1,5 +1,6 @@
 import type { PullAuth } from './registry-auth.js';
 import type { ContainerCreateBody } from '../spec/types.js';
+import type { TarInput } from './tar.js';
 
 /** One line of the pull progress stream, as the daemon sends it. */
 export interface PullProgress {
@@ -74,6 +75,8 @@ export interface DockerClient {
    * followed); null when absent or not a regular file. Stop iterating to close the response.
    */
   openFile(id: string, path: string): Promise<AsyncIterable<Buffer> | null>;
+  /** Extracts these entries under `dir` (which must exist) through the archive API; works before start. */
+  putFiles(id: string, dir: string, entries: readonly TarInput[]): Promise<void>;
   /** HEAD on the archive API; null when the path does not exist. */
   statPath(id: string, path: string): Promise<PathStat | null>;
   pruneImages(): Promise<void>;

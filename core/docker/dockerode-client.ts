@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { ContainerCreateBody } from '../spec/types.js';
 import type { ContainerState, DockerClient, ExecOptions, ExecResult, PathStat, PullProgress, StreamingExec } from './client.js';
 import { encodeRegistryAuth } from './registry-auth.js';
-import { openFirstTarEntry } from './tar.js';
+import { openFirstTarEntry, tarOf, type TarInput } from './tar.js';
 
 function statusOf(error: unknown): number | undefined {
   return typeof error === 'object' && error !== null && 'statusCode' in error ? Number((error as { statusCode: unknown }).statusCode) : undefined;
@@ -171,6 +171,12 @@ export class DockerodeClient implements DockerClient {
       current = entry.linkTarget.startsWith('/') ? entry.linkTarget : posix.join(posix.dirname(current), entry.linkTarget);
     }
     return null;
+  }
+
+  async putFiles(id: string, dir: string, entries: readonly TarInput[]): Promise<void> {
+    await this.call('put files', { id, dir, names: entries.map((e) => e.name) }, async () => {
+      await this.docker.getContainer(id).putArchive(tarOf(entries), { path: dir });
+    });
   }
 
   async statPath(id: string, path: string): Promise<PathStat | null> {

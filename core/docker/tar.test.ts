@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openFirstTarEntry } from './tar.js';
+import { openFirstTarEntry, tarOf } from './tar.js';
 
 /** The first entry with its data read whole, from the archive fed in chunks of `chunkSize` bytes. */
 async function firstTarEntry(archive: Buffer, chunkSize = 4096) {
@@ -134,5 +134,19 @@ describe('openFirstTarEntry', () => {
     await writeFile(join(dir, 'cut'), 'y'.repeat(2000));
     const tar = archive(['cut']).subarray(0, 1024);
     await assert.rejects(firstTarEntry(tar), /ended \d+ bytes before the end of its entry/);
+  });
+});
+
+describe('tarOf', () => {
+  it('writes a ustar archive that tar itself lists, with modes, root ownership and the bytes', async () => {
+    const archive = tarOf([
+      { name: 'docker', type: 'dir', mode: 0o755 },
+      { name: 'docker/daemon.json', type: 'file', mode: 0o600, data: Buffer.from('{"mtu":1400}\n') },
+    ]);
+    assert.equal(archive.length % 512, 0);
+    const listing = execFileSync('tar', ['-tvf', '-', '--numeric-owner'], { input: archive }).toString();
+    assert.match(listing, /^drwxr-xr-x 0\/0 +0 .* docker\/\n-rw------- 0\/0 +13 .* docker\/daemon\.json\n$/);
+    const first = await firstTarEntry(tarOf([{ name: 'daemon.json', type: 'file', mode: 0o644, data: Buffer.from('x') }]));
+    assert.deepEqual([first?.name, first?.type, first?.data.toString()], ['daemon.json', 'file', 'x']);
   });
 });

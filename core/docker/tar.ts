@@ -102,3 +102,42 @@ async function* entryData(first: Buffer, chunks: AsyncIterator<Buffer | Uint8Arr
     await chunks.return?.();
   }
 }
+
+/** One entry of an archive envbox writes into a container (owned by the container's root). */
+export interface TarInput {
+  /** Relative to the directory the archive is extracted in: `docker/daemon.json`. */
+  name: string;
+  type: 'file' | 'dir';
+  mode: number;
+  data?: Buffer;
+}
+
+function octal(value: number, length: number): string {
+  return `${value.toString(8).padStart(length - 1, '0')}\0`;
+}
+
+/** A ustar archive of a few small entries, the format PUT /containers/{id}/archive takes. */
+export function tarOf(entries: readonly TarInput[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const entry of entries) {
+    const data = entry.type === 'file' ? entry.data ?? Buffer.alloc(0) : Buffer.alloc(0);
+    const name = entry.type === 'dir' && !entry.name.endsWith('/') ? `${entry.name}/` : entry.name;
+    if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long: ${name}`);
+    const header = Buffer.alloc(512);
+    header.write(name, 0, 100, 'utf8');
+    header.write(octal(entry.mode & 0o7777, 8), 100);
+    header.write(octal(0, 8), 108);
+    header.write(octal(0, 8), 116);
+    header.write(octal(data.length, 12), 124);
+    header.write(octal(Math.floor(Date.now() / 1000), 12), 136);
+    header.write('        ', 148);
+    header.write(entry.type === 'dir' ? '5' : '0', 156);
+    header.write('ustar\0', 257);
+    header.write('00', 263);
+    const checksum = header.reduce((sum, byte) => sum + byte, 0);
+    header.write(`${checksum.toString(8).padStart(6, '0')}\0 `, 148);
+    parts.push(header, data, Buffer.alloc(Math.ceil(data.length / 512) * 512 - data.length));
+  }
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}

@@ -13,6 +13,9 @@ export interface FileStat {
   /** For device nodes. */
   major?: number;
   minor?: number;
+  /** Device and inode: two paths with both equal are the same file (a bind mount, a hard link). */
+  dev?: number;
+  ino?: number;
 }
 
 export interface MountEntry {

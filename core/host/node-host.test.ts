@@ -53,7 +53,12 @@ describe('NodeHost', () => {
   it('stat follows a symlink, lstat does not; both are null for a missing path', async () => {
     const host = new NodeHost({});
     assert.equal((await host.lstat(join(dir, 'link')))?.kind, 'symlink');
-    assert.deepEqual(await host.stat(join(dir, 'link')), { kind: 'file', mode: 0o640, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+    const { dev, ino, ...followed } = (await host.stat(join(dir, 'link')))!;
+    assert.deepEqual(followed, { kind: 'file', mode: 0o640, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+    // The link's target is the same file: same device and inode (how one dir bound at two places is recognised).
+    const file = (await host.stat(join(dir, 'file')))!;
+    assert.deepEqual([file.dev, file.ino], [dev, ino]);
+    assert.notDeepEqual([(await host.stat(join(dir, 'sub')))!.ino], [ino]);
     assert.equal((await host.stat(join(dir, 'sub')))?.kind, 'dir');
     assert.equal(await host.stat(join(dir, 'missing')), null);
     assert.equal(await host.lstat(join(dir, 'missing')), null);

@@ -12,7 +12,7 @@ function kindOf(s: Stats | Dirent): FileKind {
 }
 
 function toStat(s: Stats): FileStat {
-  const out: FileStat = { kind: kindOf(s), mode: s.mode & 0o7777, uid: s.uid, gid: s.gid };
+  const out: FileStat = { kind: kindOf(s), mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, dev: s.dev, ino: s.ino };
   if (out.kind === 'char' || out.kind === 'block') {
     // Linux dev_t encoding, as glibc's major()/minor() decode it.
     out.major = Number((BigInt(s.rdev) >> 8n) & 0xfffn);

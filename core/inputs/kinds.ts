@@ -155,21 +155,32 @@ export interface MountSpec {
   source: string;
   target: string;
   readOnly: boolean;
+  /** `:chown`: shift the owners of everything under the source into the workspace's id range. */
+  chown?: boolean;
 }
 
-/** `src:dst[:ro|rw]`, comma-separated; both paths absolute. */
+const MOUNT_OPTIONS = new Set(['ro', 'rw', 'chown']);
+
+/**
+ * `src:dst[:option...]`, comma-separated; both paths absolute. Options follow the target, each after
+ * a `:` (`ro`, `rw`, `chown`, in any order), because `,` already separates the mounts.
+ */
 export const mountListInput = textInput((text) => {
   const mounts: MountSpec[] = [];
   for (const [index, item] of text.split(',').entries()) {
     const entry = item.trim();
     if (entry === '') return new Problem(`entry ${index + 1} is empty (remove the extra comma)`);
-    const parts = entry.split(':');
-    if (parts.length < 2 || parts.length > 3) return new Problem(`entry ${quote(entry)} is not src:dst or src:dst:ro`);
-    const [source = '', target = '', mode] = parts;
+    if (MOUNT_OPTIONS.has(entry)) {
+      return new Problem(`entry ${index + 1} is the option ${quote(entry)} on its own: options follow the target after a ":" (src:dst:ro:chown), because "," separates the mounts`);
+    }
+    const [source = '', target = '', ...options] = entry.split(':');
+    if (target === '') return new Problem(`entry ${quote(entry)} is not src:dst, src:dst:ro or src:dst:chown`);
     if (!source.startsWith('/')) return new Problem(`entry ${quote(entry)} has a source that is not an absolute path`);
     if (!target.startsWith('/')) return new Problem(`entry ${quote(entry)} has a target that is not an absolute path`);
-    if (mode !== undefined && mode !== 'ro' && mode !== 'rw') return new Problem(`entry ${quote(entry)} has the option ${quote(mode)}; only ro and rw are allowed`);
-    mounts.push({ source, target, readOnly: mode === 'ro' });
+    const unknown = options.find((o) => !MOUNT_OPTIONS.has(o));
+    if (unknown !== undefined) return new Problem(`entry ${quote(entry)} has the option ${quote(unknown)}; only ro, rw and chown are allowed`);
+    if (options.includes('ro') && options.includes('rw')) return new Problem(`entry ${quote(entry)} is both ro and rw`);
+    mounts.push({ source, target, readOnly: options.includes('ro'), ...(options.includes('chown') ? { chown: true } : {}) });
   }
   return mounts;
 });

@@ -46,7 +46,8 @@ export class OptionValues {
     for (const def of this.defs.values()) {
       const value = this.values.get(def.key);
       if (value === undefined) continue;
-      out[def.key] = def.secret ? REDACTED : value;
+      const parts = this.partsOf(def);
+      out[def.key] = def.secret ? REDACTED : parts.length > 0 ? JSON.parse(parts.reduce((t, p) => t.split(JSON.stringify(p).slice(1, -1)).join(REDACTED), JSON.stringify(value))) : value;
     }
     return out;
   }

@@ -129,11 +129,13 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     } else if (!managed) {
       buildLog.info(`Not pruning images on the daemon at ${o.get(dockerHost)}, which envbox does not manage (set ENVBOX_PRUNE_IMAGES=true to prune it).`);
     }
+    const startedCtx = startedContext(app, { containerId, containerName: container.name, facts, docker, signal });
+    await abortable(hooks.preStart.promise(startedCtx), signal);
     buildLog.info('Starting up workspace...');
     await docker.startContainer(containerId);
     const containerExit = docker.waitContainer(containerId);
 
-    await abortable(hooks.postStart.promise(startedContext(app, { containerId, containerName: container.name, facts, docker, signal })), signal);
+    await abortable(hooks.postStart.promise(startedCtx), signal);
 
     const script = o.get(bootstrapScript);
     if (script) {

@@ -64,6 +64,17 @@ describe('progressReporter', () => {
 });
 
 describe('pullWithRetry', () => {
+  it('puts a plugin\'s failure hints (a mirror that is down) into the error, before the usual hint', async () => {
+    const docker = new FakeDocker();
+    failPulls(docker, 'manifest unknown');
+    const { work } = await pull(docker, {}, { image, auth: null, failureHints: ['The registry mirror https://m (down) did not answer.'] });
+    await assert.rejects(work, (error: unknown) => {
+      assert.ok(error instanceof EnvboxError);
+      assert.match(error.hint ?? '', /^The registry mirror https:\/\/m \(down\) did not answer\. The image or its tag does not exist\./);
+      return true;
+    });
+  });
+
   it('pulls once with the credentials and reports start and end', async () => {
     const docker = new FakeDocker();
     const { work, lines, sleeps } = await pull(docker, {}, { image, auth: AUTH });

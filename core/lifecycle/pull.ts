@@ -1,6 +1,7 @@
 import type { DockerClient, PullProgress } from '../docker/client.js';
 import { EnvboxError, messageOf } from '../errors.js';
 import type { PullSpec } from '../hooks.js';
+import { hintFor } from '../status/hints.js';
 import type { BuildLog } from '../log/buildlog.js';
 import type { Logger } from '../log/logger.js';
 
@@ -60,7 +61,9 @@ export async function pullWithRetry(docker: DockerClient, pull: PullSpec, buildL
       if (NO_SPACE.test(message)) throw new NoSpaceError(`pulling ${pull.image.raw} failed: ${message}`, undefined, { cause: error });
       if (options.signal?.aborted) throw options.signal.reason;
       if (PERMANENT.test(message) || attempt >= attempts) {
-        throw new EnvboxError(`pulling ${pull.image.raw} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${message.replace(/^pull image: /, '')}`, undefined, { cause: error });
+        // A plugin's hint (a mirror that is down) comes first; the usual one for the daemon's words still follows.
+        const hints = pull.failureHints?.length ? [...pull.failureHints, hintFor(message) ?? ''].join(' ').trim() : undefined;
+        throw new EnvboxError(`pulling ${pull.image.raw} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${message.replace(/^pull image: /, '')}`, hints, { cause: error });
       }
       buildLog.info(`Pull attempt ${attempt} of ${attempts} failed (${message}); retrying...`);
       await sleep(1000 * 2 ** (attempt - 1));

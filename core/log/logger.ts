@@ -1,4 +1,6 @@
 import { pino, type Logger } from 'pino';
+import type { BuildLog } from './buildlog.js';
+import { warningsToBuildLog } from './warnings.js';
 
 export type { Logger };
 
@@ -13,10 +15,12 @@ function redactPaths(keys: readonly string[]): string[] {
 
 /**
  * Debug logs go through pino on stderr. Besides key-based redaction, every line is scrubbed of
- * the secret values themselves, so a token inside an error message is caught too.
+ * the secret values themselves, so a token inside an error message is caught too. Without debug,
+ * warnings go to `buildLog` when one is given, so that stderr holds build-log lines only.
  */
-export function createLogger(options: { debug: boolean; scrub: (line: string) => string; redactKeys?: readonly string[]; destination?: NodeJS.WritableStream }): Logger {
-  const destination = options.destination ?? process.stderr;
+export function createLogger(options: { debug: boolean; scrub: (line: string) => string; redactKeys?: readonly string[]; destination?: NodeJS.WritableStream; buildLog?: BuildLog }): Logger {
+  const destination = options.destination
+    ?? (!options.debug && options.buildLog ? warningsToBuildLog(options.buildLog) : process.stderr);
   return pino(
     {
       level: options.debug ? 'debug' : 'warn',

@@ -23,8 +23,11 @@ export function deploySection(readme: string): string {
   return readme.slice(start, end < 0 ? undefined : end);
 }
 
-const unknownNames = (text: string, inputs: Map<string, unknown>) =>
-  [...new Set(text.match(/\b(CODER|ENVBOX)_[A-Z0-9_]+\b/g))].filter((name) => !inputs.has(name) && name !== CONFIG_ENV);
+/** Settings of `npm run image` (deploy/build-image.sh), which the Deploy section documents beside the inputs. */
+const IMAGE_BUILD_SETTINGS = new Set(readFileSync(join(EXAMPLES_DIR, '..', 'deploy', 'build-image.sh'), 'utf8').match(/\bENVBOX_IMAGE_[A-Z0-9_]+\b/g));
+
+const unknownNames = (text: string, inputs: Map<string, unknown>, allowed: ReadonlySet<string> = new Set()) =>
+  [...new Set(text.match(/\b(CODER|ENVBOX)_[A-Z0-9_]+\b/g))].filter((name) => !inputs.has(name) && name !== CONFIG_ENV && !allowed.has(name));
 
 describe('the examples cannot drift from the code', () => {
   const inputs = definedInputs();
@@ -37,7 +40,7 @@ describe('the examples cannot drift from the code', () => {
 
   it('the README Deploy section names only defined variables and existing example files', () => {
     const section = deploySection(readFileSync(README, 'utf8'));
-    assert.deepEqual(unknownNames(section, inputs), []);
+    assert.deepEqual(unknownNames(section, inputs, IMAGE_BUILD_SETTINGS), []);
     const paths = [...new Set(section.match(/examples\/[\w./-]+[\w]/g))];
     assert.ok(paths.length >= 4, 'it points at the examples');
     const missing = paths.filter((path) => !existsSync(join(EXAMPLES_DIR, '..', path)));

@@ -3,3 +3,4 @@ export { Sandbox, ping, type SandboxOptions, type SandboxPaths } from './sandbox
 export { EnvboxRun, type BuildLogLine, type DebugLine, type ExitStatus } from './envbox.js';
 export { run, mustRun, sleep, waitUntil, isAlive, listProcesses, type CommandResult } from './proc.js';
 export { repoRoot, assetsDir, runsDir } from './paths.js';
+export { ConnectProxy, type ProxyEvent } from './connect-proxy.js';

@@ -247,13 +247,17 @@ export class Sandbox {
     return envbox;
   }
 
-  /** Starts a plain dockerd in the sandbox (what a test uses as an existing daemon). */
+  /**
+   * Starts a plain dockerd in the sandbox (what a test uses as an existing daemon). Its default
+   * bridge is 172.18.0.1/24 unless `extraArgs` names one with --bridge.
+   */
   async startDockerd(extraArgs: string[] = []): Promise<ChildProcess> {
     const p = this.paths;
     const log = await open(join(p.dir, 'harness-dockerd.log'), 'a');
+    const bip = extraArgs.some((a) => a.startsWith('--bridge')) ? [] : ['--bip=172.18.0.1/24'];
     const child = this.spawn('harness dockerd', [
       'dockerd', `--host=unix://${p.socket}`, `--data-root=${p.dataRoot}`, `--exec-root=${p.execRoot}`,
-      `--pidfile=${p.pidfile}`, '--bip=172.18.0.1/24', ...extraArgs,
+      `--pidfile=${p.pidfile}`, ...bip, ...extraArgs,
     ], { stdoutFile: log.fd });
     await log.close();
     const up = await waitUntil(async () => child.exitCode !== null || (await ping(p.socket)), 60_000, 100);

@@ -15,21 +15,42 @@ export interface Registry {
   password: string;
 }
 
+type ImageVariant = 'init' | 'noinit' | 'big' | 'daemonJson' | 'daemonJsonMtu';
+
+/**
+ * A second registry process on the same storage, at registry.test:5444, without auth: a Docker Hub
+ * mirror. It serves the init image as the Hub image `envbox-workspace:init` (library/envbox-workspace).
+ */
+export interface HubMirror {
+  url: 'https://registry.test:5444';
+  host: 'registry.test:5444';
+  /** The Docker Hub name of the image it holds. */
+  hubImage: 'envbox-workspace:init';
+}
+
 export interface World {
   netns: string;
   runDir: string;
   registry: Registry;
-  /** Images pushed to the registry: with /sbin/init, without, and with init plus 24 MiB of data. */
-  images: { init: string; noinit: string; big: string };
+  mirror: HubMirror;
+  /**
+   * Images pushed to the registry: with /sbin/init, without, with init plus 24 MiB of data, and with
+   * init plus an /etc/docker/daemon.json of its own (other keys; an explicit mtu).
+   */
+  images: Record<ImageVariant, string>;
   /** Rootfs tarballs for `docker import`. */
-  tarballs: { init: string; noinit: string; big: string };
+  tarballs: Record<ImageVariant, string>;
   allocateSandboxIndex(): number;
   keepLogs(label: string, sandboxDir: string, extra?: Record<string, string>): Promise<void>;
 }
 
 interface WorldState extends World {
   registryProcess: ChildProcess;
+  mirrorProcess?: ChildProcess;
 }
+
+const TARBALLS: Record<ImageVariant, string> = { init: 'init', noinit: 'noinit', big: 'big', daemonJson: 'daemon-json', daemonJsonMtu: 'daemon-json-mtu' };
+const MIRROR_PUSH_NAME = 'registry.test:5000/library/envbox-workspace:init';
 
 const SETUP_HINT = 'run `sudo integration/world/setup.sh` (it installs docker.io docker-registry busybox-static apache2-utils and creates the coder user)';
 
@@ -55,8 +76,9 @@ export async function createWorld(): Promise<World> {
   let sandboxIndex = 0;
   const world: WorldState = {
     netns, runDir, registry,
-    images: { init: `${registry.host}/workspace:init`, noinit: `${registry.host}/workspace:noinit`, big: `${registry.host}/workspace:big` },
-    tarballs: { init: join(assetsDir, 'images', 'init.tar'), noinit: join(assetsDir, 'images', 'noinit.tar'), big: join(assetsDir, 'images', 'big.tar') },
+    mirror: { url: 'https://registry.test:5444', host: 'registry.test:5444', hubImage: 'envbox-workspace:init' },
+    images: Object.fromEntries(Object.entries(TARBALLS).map(([v, tag]) => [v, `${registry.host}/workspace:${tag}`])) as Record<ImageVariant, string>,
+    tarballs: Object.fromEntries(Object.entries(TARBALLS).map(([v, file]) => [v, join(assetsDir, 'images', `${file}.tar`)])) as Record<ImageVariant, string>,
     allocateSandboxIndex: () => {
       sandboxIndex += 1;
       if (sandboxIndex > 250) throw new Error('more than 250 sandboxes in one world');
@@ -81,6 +103,7 @@ export async function createWorld(): Promise<World> {
     world.registryProcess = await startRegistry(world, storage);
     if (!cached) {
       await pushTestImages(world);
+      // (the mirror shares this storage, so what is pushed here is what it serves)
       const tmp = `${cache}.tmp-${process.pid}`;
       await rm(tmp, { recursive: true, force: true });
       await cp(storage, tmp, { recursive: true });
@@ -88,6 +111,7 @@ export async function createWorld(): Promise<World> {
       await rm(cache, { recursive: true, force: true });
       await rename(tmp, cache);
     }
+    world.mirrorProcess = await startRegistry(world, storage, 'mirror');
   } catch (err) {
     await destroyWorld(world).catch(() => {});
     throw err;
@@ -98,11 +122,12 @@ export async function createWorld(): Promise<World> {
 export async function destroyWorld(world: World): Promise<void> {
   const state = world as WorldState;
   const problems: string[] = [];
-  if (state.registryProcess && state.registryProcess.exitCode === null) {
-    state.registryProcess.kill('SIGTERM');
-    if ((await waitForChild(state.registryProcess, 10_000)) === undefined) {
-      state.registryProcess.kill('SIGKILL');
-      problems.push('the registry did not exit on SIGTERM');
+  for (const [what, child] of [['registry', state.registryProcess], ['mirror registry', state.mirrorProcess]] as const) {
+    if (!child || child.exitCode !== null) continue;
+    child.kill('SIGTERM');
+    if ((await waitForChild(child, 10_000)) === undefined) {
+      child.kill('SIGKILL');
+      problems.push(`the ${what} did not exit on SIGTERM`);
     }
   }
   const link = await netnsLink(world.netns);
@@ -119,32 +144,34 @@ export async function destroyWorld(world: World): Promise<void> {
   if (problems.length > 0) throw new Error(problems.join('\n'));
 }
 
-async function startRegistry(world: World, storage: string): Promise<ChildProcess> {
-  const config = join(world.runDir, 'registry.yml');
+/** The registry (TLS and basic auth on :5000), or the Docker Hub mirror (TLS, anonymous, :5444) on the same storage. */
+async function startRegistry(world: World, storage: string, role: 'registry' | 'mirror' = 'registry'): Promise<ChildProcess> {
+  const config = join(world.runDir, `${role}.yml`);
+  const port = role === 'registry' ? 5000 : 5444;
   await writeFile(config, [
     'version: 0.1',
-    'log: {level: warn}',
+    // info: the mirror's access log shows which requests it served.
+    `log: {level: ${role === 'registry' ? 'warn' : 'info'}}`,
     `storage: {filesystem: {rootdirectory: ${storage}}, delete: {enabled: true}}`,
     'http:',
-    `  addr: ${world.registry.ip}:5000`,
+    `  addr: ${world.registry.ip}:${port}`,
     '  secret: envbox-test-world',
     `  tls: {certificate: ${join(assetsDir, 'pki', 'server.pem')}, key: ${join(assetsDir, 'pki', 'server.key')}}`,
-    'auth:',
-    `  htpasswd: {realm: envbox-test, path: ${join(assetsDir, 'auth', 'htpasswd')}}`,
+    ...(role === 'registry' ? ['auth:', `  htpasswd: {realm: envbox-test, path: ${join(assetsDir, 'auth', 'htpasswd')}}`] : []),
     '',
   ].join('\n'));
-  const log = await open(join(world.runDir, 'registry.log'), 'a');
+  const log = await open(join(world.runDir, `${role}.log`), 'a');
   const child = spawn('nsenter', [`--net=/run/netns/${world.netns}`, 'docker-registry', 'serve', config], { stdio: ['ignore', log.fd, log.fd] });
   await log.close();
   const up = await waitUntil(async () => {
     if (child.exitCode !== null) return true;
     const r = await run(['nsenter', `--net=/run/netns/${world.netns}`, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}',
-      '--cacert', world.registry.caPath, '--resolve', `${world.registry.host}:${world.registry.ip}`, `https://${world.registry.host}/v2/`], { timeoutMs: 5_000 });
-    return r.stdout.trim() === '401';
+      '--cacert', world.registry.caPath, '--resolve', `${world.registry.name}:${port}:${world.registry.ip}`, `https://${world.registry.name}:${port}/v2/`], { timeoutMs: 5_000 });
+    return r.stdout.trim() === (role === 'registry' ? '401' : '200');
   }, 15_000, 100);
   if (!up || child.exitCode !== null) {
-    const text = await readFile(join(world.runDir, 'registry.log'), 'utf8').catch(() => '');
-    throw new Error(`the registry did not come up (exit ${child.exitCode}):\n${text}`);
+    const text = await readFile(join(world.runDir, `${role}.log`), 'utf8').catch(() => '');
+    throw new Error(`the ${role} did not come up (exit ${child.exitCode}):\n${text}`);
   }
   return child;
 }
@@ -155,10 +182,12 @@ async function pushTestImages(world: World): Promise<void> {
   try {
     await sandbox.startDockerd();
     await sandbox.dockerOk(['login', '-u', world.registry.username, '--password-stdin', world.registry.host], { input: world.registry.password });
-    for (const variant of ['init', 'noinit', 'big'] as const) {
+    for (const variant of Object.keys(TARBALLS) as ImageVariant[]) {
       await sandbox.dockerOk(['import', world.tarballs[variant], world.images[variant]], { timeoutMs: 60_000 });
       await sandbox.dockerOk(['push', world.images[variant]], { timeoutMs: 60_000 });
     }
+    await sandbox.dockerOk(['tag', world.images.init, MIRROR_PUSH_NAME]);
+    await sandbox.dockerOk(['push', MIRROR_PUSH_NAME], { timeoutMs: 60_000 });
   } finally {
     await sandbox.destroy();
   }

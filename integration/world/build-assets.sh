@@ -2,6 +2,8 @@
 # Builds the offline assets of the test world into $ENVBOX_WORLD_DIR (default /var/tmp/envbox-world):
 #   images/init.tar, images/noinit.tar  rootfs tarballs made from busybox-static, for `docker import`
 #   images/big.tar  the init rootfs plus 24 MiB of random data: it cannot fit a 20 MiB data root
+#   images/daemon-json.tar, images/daemon-json-mtu.tar  the init rootfs with an /etc/docker/daemon.json
+#     of its own (other keys; an explicit "mtu"), for the inner-docker plugin
 #   pki/ca.pem, pki/server.pem, pki/server.key  a CA and a cert for registry.test (and 10.99.0.1)
 #   auth/htpasswd, auth/username, auth/password  bcrypt basic auth for the registry
 # Cached: it rebuilds only when this script changes or a file is missing. Needs no network.
@@ -10,7 +12,7 @@ set -euo pipefail
 die() { echo "envbox world assets: $*" >&2; exit 1; }
 out="${ENVBOX_WORLD_DIR:-/var/tmp/envbox-world}"
 stamp="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
-wanted=(images/init.tar images/noinit.tar images/big.tar pki/ca.pem pki/server.pem pki/server.key auth/htpasswd auth/username auth/password)
+wanted=(images/init.tar images/noinit.tar images/big.tar images/daemon-json.tar images/daemon-json-mtu.tar pki/ca.pem pki/server.pem pki/server.key auth/htpasswd auth/username auth/password)
 
 complete=1
 for f in "${wanted[@]}"; do [ -s "$out/$f" ] || complete=0; done
@@ -66,6 +68,14 @@ while :; do sleep 3600 & wait $!; done
 I
 chmod 0755 "$work/init/sbin/init"
 tar --numeric-owner -C "$work/init" -cf "$out.tmp/images/init.tar" .
+
+# The workspace's own daemon.json, which envbox must merge with, not replace.
+mkdir -p "$work/init/etc/docker"
+printf '{\n  "log-level": "warn",\n  "features": {"buildkit": true}\n}\n' >"$work/init/etc/docker/daemon.json"
+tar --numeric-owner -C "$work/init" -cf "$out.tmp/images/daemon-json.tar" .
+printf '{"mtu": 1280, "debug": true}\n' >"$work/init/etc/docker/daemon.json"
+tar --numeric-owner -C "$work/init" -cf "$out.tmp/images/daemon-json-mtu.tar" .
+rm -rf "$work/init/etc/docker"
 
 # Random, so that neither the registry's gzip nor any filesystem can shrink it.
 mkdir -p "$work/init/opt"

@@ -10,7 +10,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 [ "$(id -u)" = 0 ] || die "must run as root (it installs packages, creates a user and later makes network namespaces)"
 
-packages=(docker.io docker-registry busybox-static apache2-utils)
+# mmdebstrap builds the envbox image's base offline (npm run image).
+packages=(docker.io docker-registry busybox-static apache2-utils mmdebstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -33,7 +34,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$status" = 0 ] || die "apt-get install ${missing[*]} failed (exit $status)"
 fi
 
-for tool in dockerd containerd runc docker docker-registry busybox htpasswd openssl ip tc nsenter unshare mount chroot iptables tar curl node; do
+for tool in dockerd containerd runc docker docker-registry busybox htpasswd openssl ip tc nsenter unshare mount chroot iptables tar curl node mmdebstrap; do
   command -v "$tool" >/dev/null || die "required tool '$tool' is not on PATH"
 done
 busybox_bin="$(command -v busybox)"

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { ActionBody } from '../../core/actions.js';
 import { EnvboxError } from '../../core/errors.js';
+import type { PhaseContext } from '../../core/hooks.js';
 import type { HostView } from '../../core/host/host.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { certsDir, extraCertsPath } from './inputs.js';
@@ -16,23 +17,31 @@ export function certsPlugin(): EnvboxPlugin {
     inputs: [extraCertsPath, certsDir],
     apply({ hooks }) {
       hooks.prePull.tap(async (pull, ctx) => {
-        const source = ctx.options.get(extraCertsPath);
-        if (source === undefined) return pull;
-        const target = posix.join(ctx.options.get(certsDir), pull.image.registry);
-        if ((await ctx.host.stat(target)) !== null) {
-          // Someone baked certificates into the image or mounted them there: theirs win.
-          ctx.buildLog.info(`Not copying certificates from "${source}": "${target}" already exists, so it is used as it is`);
-          return pull;
-        }
-        const copies = await certificateCopies(ctx.host, source, target);
-        if (copies.length === 0) ctx.log.warn({ source }, `${extraCertsPath.env} holds no files; the registry gets no extra certificates`);
-        ctx.buildLog.info(`Copying certificates from "${source}" to "${target}"`);
-        ctx.act({ kind: 'mkdir', path: target, mode: '0755' });
-        for (const copy of copies) ctx.act(copy);
+        await trustExtraCerts(ctx, pull.image.registry);
         return pull;
       });
     },
   };
+}
+
+/**
+ * Declares the copies of CODER_EXTRA_CERTS_PATH into `<certs.d>/<registry host[:port]>/`; other
+ * plugins call it for the other registries dockerd talks to (registry mirrors).
+ */
+export async function trustExtraCerts(ctx: PhaseContext, registry: string): Promise<void> {
+  const source = ctx.options.get(extraCertsPath);
+  if (source === undefined) return;
+  const target = posix.join(ctx.options.get(certsDir), registry);
+  if ((await ctx.host.stat(target)) !== null) {
+    // Someone baked certificates into the image or mounted them there: theirs win.
+    ctx.buildLog.info(`Not copying certificates from "${source}": "${target}" already exists, so it is used as it is`);
+    return;
+  }
+  const copies = await certificateCopies(ctx.host, source, target);
+  if (copies.length === 0) ctx.log.warn({ source }, `${extraCertsPath.env} holds no files; the registry gets no extra certificates`);
+  ctx.buildLog.info(`Copying certificates from "${source}" to "${target}"`);
+  ctx.act({ kind: 'mkdir', path: target, mode: '0755' });
+  for (const copy of copies) ctx.act(copy);
 }
 
 /** A file becomes ca.crt; from a directory, each file in its root keeps its name (subdirectories are skipped). */

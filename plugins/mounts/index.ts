@@ -1,9 +1,11 @@
 import { InputError } from '../../core/errors.js';
-import { idOffset } from '../../core/inputs/core-inputs.js';
+import { disableIdmappedMount, dockerDataRoot, dockerFallbackDataRoot, idOffset } from '../../core/inputs/core-inputs.js';
+import { ID_RANGE_SIZE } from '../../core/shift-owners.js';
 import type { MountSpec } from '../../core/inputs/kinds.js';
 import type { SpecContext } from '../../core/hooks.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { withBind } from '../../core/spec/edits.js';
+import { keepOffDaemonDataRoot } from './data-root.js';
 import { mounts } from './inputs.js';
 import { effectiveMounts, isHomeDir, isPrivateTarget, isUntouchedSource, mountListProblems } from './policy.js';
 
@@ -17,14 +19,14 @@ export function mountsPlugin(): EnvboxPlugin {
     inputs: [mounts],
     apply({ hooks }) {
       hooks.configure.tap((options) => {
-        const problems = mountListProblems(options.get(mounts));
+        const problems = mountListProblems(options.get(mounts), [options.get(dockerDataRoot), options.get(dockerFallbackDataRoot)]);
         if (problems.length > 0) throw new InputError(problems.map((problem) => ({ variable: mounts.env, problem, example: `${mounts.env}=${mounts.example}` })));
         return options;
       });
 
-      hooks.containerSpec.tap((body, ctx) => {
+      hooks.containerSpec.tap(async (body, ctx) => {
         let next = body;
-        for (const mount of effectiveMounts(ctx.options.get(mounts))) {
+        for (const mount of await keepOffDaemonDataRoot(ctx, effectiveMounts(ctx.options.get(mounts)))) {
           declareMountActions(ctx, mount);
           next = withBind(next, { source: mount.source, target: mount.target, readOnly: mount.readOnly });
         }
@@ -46,4 +48,17 @@ function declareMountActions(ctx: SpecContext, mount: MountSpec): void {
   const offset = ctx.options.get(idOffset);
   const [uid, gid] = isHomeDir(mount.source) ? [offset + ctx.facts.uid, offset + ctx.facts.gid] : [offset, offset];
   ctx.act({ kind: 'chown', path: mount.source, uid, gid });
+  if (mount.chown) declareRecursiveShift(ctx, mount);
+}
+
+/**
+ * `:chown`. Under sysbox-runc with idmapped mounts the workspace sees host ids unshifted, so the
+ * files are already right there, and shifting them would make them `nobody`: step aside.
+ */
+function declareRecursiveShift(ctx: SpecContext, mount: MountSpec): void {
+  if (ctx.runtime === 'sysbox-runc' && !ctx.options.get(disableIdmappedMount)) {
+    ctx.buildLog.info(`${mounts.env}: not shifting owners under ${mount.source} (:chown): sysbox-runc maps its ids with idmapped mounts, so its files keep their owners in the workspace (with ${disableIdmappedMount.env}=true they would be shifted)`);
+    return;
+  }
+  ctx.act({ kind: 'shiftOwners', path: mount.source, offset: ctx.options.get(idOffset), below: ID_RANGE_SIZE });
 }

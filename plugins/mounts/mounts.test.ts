@@ -95,6 +95,32 @@ describe('mounts plugin', () => {
     assert.deepEqual(body.HostConfig.Binds, [...DEFAULT_BINDS, '/a:/a']);
   });
 
+  it('declares a recursive owner shift after the top chown for a :chown mount, and keeps :ro inside', async () => {
+    const { body, actions } = await runContainerSpec([mountsPlugin()], {
+      env: { CODER_MOUNTS: '/home/coder:/home/coder:chown,/data:/data:ro:chown', ENVBOX_ID_OFFSET: '200000' }, runtime: 'runc',
+    });
+    assert.deepEqual(body.HostConfig.Binds, [...DEFAULT_BINDS, '/home/coder:/home/coder', '/data:/data:ro']);
+    assert.deepEqual(strip(actions).slice(2), [
+      { kind: 'mkdir', path: '/home/coder', mode: '0755' },
+      { kind: 'chmod', path: '/home/coder', mode: '02755' },
+      { kind: 'chown', path: '/home/coder', uid: 201000, gid: 201000 },
+      { kind: 'shiftOwners', path: '/home/coder', offset: 200000, below: 65536 },
+      { kind: 'mkdir', path: '/data', mode: '0755' },
+      { kind: 'remount', path: '/data', options: 'rw' },
+      { kind: 'chmod', path: '/data', mode: '02755' },
+      { kind: 'chown', path: '/data', uid: 200000, gid: 200000 },
+      { kind: 'shiftOwners', path: '/data', offset: 200000, below: 65536 },
+    ]);
+  });
+
+  it('steps aside for :chown under sysbox-runc with idmapped mounts, and shifts when they are disabled', async () => {
+    const env = { CODER_MOUNTS: '/home/coder:/home/coder:chown' };
+    const idmapped = await runContainerSpec([mountsPlugin()], { env, runtime: 'sysbox-runc' });
+    assert.equal(idmapped.actions.some((a) => a.kind === 'shiftOwners'), false);
+    const disabled = await runContainerSpec([mountsPlugin()], { env: { ...env, CODER_DISABLE_IDMAPPED_MOUNT: 'true' }, runtime: 'sysbox-runc' });
+    assert.equal(disabled.actions.filter((a) => a.kind === 'shiftOwners').length, 1);
+  });
+
   it('accepts a valid list in configure and returns the options unchanged', async () => {
     const options = await configure({ CODER_MOUNTS: '/a:/a,/b:/b:ro' });
     assert.deepEqual(options.get(mounts), [
@@ -106,6 +132,8 @@ describe('mounts plugin', () => {
   for (const [name, value, pattern] of [
     ['the root target', '/a:/a,/data:/', /entry 2 \("\/data:\/"\) mounts over the workspace's root "\/"/],
     ['a duplicate target', '/a:/x,/b:/y,/c:/x/:ro', /entry 3 \("\/c:\/x\/:ro"\) has the target "\/x" that entry 1 already uses/],
+    ['chown inside a system dir', '/etc/ssl:/etc/ssl:ro:chown', /entry 1 \("\/etc\/ssl:\/etc\/ssl:ro:chown"\): :chown on "\/etc\/ssl" would shift owners inside a system directory of the outer container/],
+    ['chown on a private target', '/mnt/d:/var/lib/docker:chown', /entry 1 \("\/mnt\/d:\/var\/lib\/docker:chown"\) asks to chown "\/var\/lib\/docker", whose source belongs to envbox/],
   ] as const) {
     it(`rejects ${name} in configure as an InputError naming CODER_MOUNTS and the entry`, async () => {
       await assert.rejects(configure({ CODER_MOUNTS: value }), (error: unknown) => {
@@ -118,6 +146,13 @@ describe('mounts plugin', () => {
       });
     });
   }
+
+  it('refuses :chown on a dir that holds dockerd\'s data root, or lies inside it', async () => {
+    for (const value of ['/data:/data:chown', '/data/docker/x:/x:chown']) {
+      await assert.rejects(configure({ CODER_MOUNTS: value, ENVBOX_DOCKER_DATA_ROOT: '/data/docker' }),
+        (error: unknown) => error instanceof InputError && /:chown on "[^"]+" would shift the owners of \/data\/docker, which envbox's dockerd uses/.test(error.message));
+    }
+  });
 
   it('classifies home dirs and private targets like the original (isHomeDir, isPrivateMount)', () => {
     assert.deepEqual(['/root', '/home/coder', '/home/coder/', '/home', '/home/', '/home/a/b', '/root/x', '/var/home/a'].map(isHomeDir),

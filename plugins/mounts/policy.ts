@@ -42,22 +42,43 @@ function sourceProblem(source: string): string | null {
   return `has the source "${source}", a system directory of the outer container (or a parent of one); mount a directory below it, which is bound untouched, or a directory of your own`;
 }
 
-/** Everything wrong with the user's mount list (a target or source that can never work or is unsafe, a target used twice). */
-export function mountListProblems(list: readonly MountSpec[]): string[] {
+const within = (path: string, tree: string) => path === tree || path.startsWith(`${tree}/`);
+
+/**
+ * Why `:chown` must not touch this source, or null: a system dir or one below it (envbox binds those
+ * untouched), or a directory that holds envbox's own (dockerd's data roots), or one inside them.
+ */
+export function chownSourceProblem(source: string, envboxDirs: readonly string[]): string | null {
+  const path = normalizePath(source);
+  if (isInSystemDir(path)) return "would shift owners inside a system directory of the outer container";
+  const own = envboxDirs.map(normalizePath).find((dir) => within(dir, path) || within(path, dir));
+  if (own) return `would shift the owners of ${own}, which envbox's dockerd uses`;
+  return null;
+}
+
+/**
+ * Everything wrong with the user's mount list (a target or source that can never work or is unsafe,
+ * a target used twice, a dangerous :chown).
+ */
+export function mountListProblems(list: readonly MountSpec[], envboxDirs: readonly string[] = []): string[] {
   const problems: string[] = [];
   const seen = new Map<string, string>();
   for (const [index, mount] of list.entries()) {
-    const entry = `entry ${index + 1} ("${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}")`;
+    const entry = `entry ${index + 1} ("${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}${mount.chown ? ':chown' : ''}")`;
     const target = normalizePath(mount.target);
     const problem = targetProblem(target) ?? sourceProblem(normalizePath(mount.source));
     if (problem !== null) problems.push(`${entry} ${problem}`);
+    if (mount.chown && isPrivateTarget(target)) {
+      problems.push(`${entry} asks to chown "${target}", whose source belongs to envbox and keeps its owners; use :chown only for the workspace's own volumes`);
+    }
+    const danger = mount.chown && problem === null ? chownSourceProblem(mount.source, envboxDirs) : null;
+    if (danger !== null) problems.push(`${entry}: :chown on "${normalizePath(mount.source)}" ${danger}; use it only for the workspace's own volumes`);
     const earlier = seen.get(target);
     if (earlier !== undefined) problems.push(`${entry} has the target "${target}" that ${earlier} already uses; each target may appear once`);
     seen.set(target, `entry ${index + 1}`);
   }
   return problems;
 }
-
 
 /**
  * Defaults first, then the user's list, with normalized paths; a later mount for the same target

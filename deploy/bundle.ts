@@ -1,0 +1,81 @@
+// Bundles the CLI and the public API for the image: `node --import tsx deploy/bundle.ts [outDir]`.
+// The output is a self-contained package folder (no node_modules): main.js, one file per export
+// of package.json, shared chunks, and a package.json whose `exports` mirror the real package's, so
+// that `import 'envbox'` (and `envbox/<subpath>`) from a site config resolves to this bundle.
+import { build } from 'esbuild';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = process.argv[2] ?? join(root, 'dist', 'image', 'envbox');
+
+interface PackageJson {
+  name: string;
+  version: string;
+  exports: Record<string, string | { default: string; types?: string }>;
+}
+
+/** `./dist/core/index.js` (what tsc emits) comes from `core/index.ts`. */
+function sourceOf(distPath: string): string {
+  const match = /^\.\/dist\/(.+)\.js$/.exec(distPath);
+  if (!match) throw new Error(`package.json exports "${distPath}", which is not a ./dist/**/*.js file the bundler can map to its source`);
+  return join(root, `${match[1]}.ts`);
+}
+
+/** `.` becomes `index`, `./testing` becomes `testing`: the bundle's file for that export. */
+function bundleNameOf(exportKey: string): string {
+  return exportKey === '.' ? 'index' : exportKey.replace(/^\.\//, '').replaceAll('/', '-');
+}
+
+// ssh2 (under dockerode) and the require() of CommonJS packages need these in ESM output.
+const BANNER = [
+  "import { createRequire as __envboxCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __envboxFileURLToPath } from 'node:url';",
+  "import { dirname as __envboxDirname } from 'node:path';",
+  'const require = __envboxCreateRequire(import.meta.url);',
+  'const __filename = __envboxFileURLToPath(import.meta.url);',
+  'const __dirname = __envboxDirname(__filename);',
+].join('\n');
+
+async function main(): Promise<void> {
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as PackageJson;
+  const entryPoints: Record<string, string> = { main: join(root, 'cli', 'main.ts') };
+  const exportsMap: Record<string, string> = {};
+  for (const [key, target] of Object.entries(pkg.exports)) {
+    const name = bundleNameOf(key);
+    entryPoints[name] = sourceOf(typeof target === 'string' ? target : target.default);
+    exportsMap[key] = `./${name}.js`;
+  }
+
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const result = await build({
+    entryPoints,
+    outdir: outDir,
+    bundle: true,
+    // Chunks keep the CLI's per-command loading: `status` and `--version` load no dockerode or plugins.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    banner: { js: BANNER },
+    define: { __ENVBOX_VERSION__: JSON.stringify(pkg.version) },
+    // Native addons of ssh2 and cpu-features are optional (loaded in try/catch) and typescript is only
+    // for .ts configs (about 10 MB): none of them is bundled.
+    external: ['*.node', 'cpu-features', 'typescript'],
+    // ssh2 is never used (ENVBOX_DOCKER_HOST is unix:// or tcp://) and its load-time WebAssembly
+    // heap weighs on the supervisor: deploy/ssh2-unsupported.cjs stands in for it (issue 10).
+    alias: { ssh2: join(root, 'deploy', 'ssh2-unsupported.cjs') },
+    logLevel: 'warning',
+    metafile: true,
+  });
+
+  const bundlePackage = { name: pkg.name, version: pkg.version, type: 'module', exports: exportsMap, bin: { envbox: './main.js' } };
+  await writeFile(join(outDir, 'package.json'), `${JSON.stringify(bundlePackage, null, 2)}\n`);
+  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+  process.stderr.write(`envbox bundle: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1e6).toFixed(1)} MB in ${relative(process.cwd(), outDir) || '.'}\n`);
+}
+
+await main();

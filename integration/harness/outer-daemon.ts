@@ -1,0 +1,129 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mustRun, run, waitUntil } from './proc.js';
+import { assetsDir, repoRoot } from './paths.js';
+import type { Sandbox } from './sandbox.js';
+import type { World } from './world.js';
+
+/** The image `npm run image` writes; the one-liner scenario loads it into its own dockerd. */
+export const IMAGE_ARCHIVE = join(repoRoot, 'dist', 'envbox-image.tar');
+export const IMAGE_TAG = 'envbox:latest';
+
+/** The bridge of the outer daemon; its gateway address is where the registry listens. */
+const BRIDGE = 'envbox-ob0';
+const GATEWAY = '10.123.0.1';
+
+/**
+ * The test-only OCI runtime: root on this VM lacks CAP_SYS_RESOURCE in its bounding set, so runc
+ * fails to give it to a --privileged container. This wrapper deletes it from the bundle's
+ * config.json (create/run) and from the process file (exec), then runs runc.
+ */
+const STRIP_CAPS_RUNC = `#!/bin/sh
+strip() { sed -i -e 's/,[[:space:]]*"CAP_SYS_RESOURCE"//g' -e 's/"CAP_SYS_RESOURCE"[[:space:]]*,[[:space:]]*//g' -e 's/"CAP_SYS_RESOURCE"//g' "$1"; }
+prev=""
+for arg in "$@"; do
+  case "$prev" in --bundle|-b) strip "$arg/config.json" ;; --process|-p) strip "$arg" ;; esac
+  case "$arg" in --bundle=*) strip "\${arg#--bundle=}/config.json" ;; --process=*) strip "\${arg#--process=}" ;; esac
+  prev="$arg"
+done
+exec runc "$@"
+`;
+
+export interface OuterDaemon {
+  /** `docker -H <socket> ...` from the host, with the env given (for `-e NAME` secrets). */
+  docker(args: string[], options?: { env?: Record<string, string>; timeoutMs?: number }): ReturnType<typeof run>;
+  /** argv that runs the docker CLI against this daemon, for long-running commands. */
+  dockerArgv(args: string[]): string[];
+  /** `registry.test:<port>`: the world's registry content, served at the bridge's gateway. */
+  registryHost: string;
+  gateway: string;
+  /** Stops the registry; the sandbox stops the dockerd. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A dockerd of the test's own, standing in for a machine's Docker: its own data root, socket and
+ * bridge, and no change to the machine's iptables or ip_forward. The world's registry content is
+ * served with TLS and htpasswd on the bridge's gateway address, which containers reach as
+ * `registry.test` (`--add-host`). The envbox image is loaded into it.
+ */
+export async function startOuterDaemon(world: World, sandbox: Sandbox): Promise<OuterDaemon> {
+  await assertImageIsFresh();
+  const dir = sandbox.paths.dir;
+  const ns = sandbox.netns;
+  await mustRun(['ip', '-n', ns, 'link', 'add', BRIDGE, 'type', 'bridge']);
+  await mustRun(['ip', '-n', ns, 'addr', 'add', `${GATEWAY}/24`, 'dev', BRIDGE]);
+  await mustRun(['ip', '-n', ns, 'link', 'set', BRIDGE, 'up']);
+
+  const registry = await startGatewayRegistry(world, sandbox);
+  const wrapper = join(dir, 'strip-caps-runc');
+  await writeFile(wrapper, STRIP_CAPS_RUNC, { mode: 0o755 });
+  await sandbox.startDockerd([
+    `--bridge=${BRIDGE}`, '--iptables=false', '--ip-forward=false', '--ip-masq=false',
+    `--add-runtime=strip-caps=${wrapper}`, '--default-runtime=strip-caps',
+  ]);
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', DOCKER_CONFIG: sandbox.paths.dockerCliConfig };
+  const dockerArgv = (args: string[]) => ['docker', '-H', `unix://${sandbox.paths.socket}`, ...args];
+  const outer: OuterDaemon = {
+    docker: (args, options = {}) => run(dockerArgv(args), { env: { ...env, ...options.env }, timeoutMs: options.timeoutMs ?? 60_000 }),
+    dockerArgv,
+    registryHost: `${world.registry.name}:5000`,
+    gateway: GATEWAY,
+    async stop() {
+      await sandbox.stopChild(registry, 10_000);
+    },
+  };
+  const loaded = await outer.docker(['load', '-i', IMAGE_ARCHIVE], { timeoutMs: 300_000 });
+  if (loaded.exitCode !== 0) throw new Error(`docker load -i ${IMAGE_ARCHIVE} failed: ${loaded.stderr}`);
+  return outer;
+}
+
+/** The scenario must test the code as it is: an archive older than a source file is refused. */
+async function assertImageIsFresh(): Promise<void> {
+  const archive = await stat(IMAGE_ARCHIVE).catch(() => null);
+  if (!archive) throw new Error(`${IMAGE_ARCHIVE} is missing: run \`npm run image\` first (npm test does)`);
+  for (const dir of ['core', 'plugins', 'deploy']) {
+    for (const name of await readdir(join(repoRoot, dir), { recursive: true })) {
+      const file = join(repoRoot, dir, name);
+      if (name.endsWith('.test.ts')) continue;
+      const changed = await stat(file);
+      if (changed.isFile() && changed.mtimeMs > archive.mtimeMs) {
+        throw new Error(`${IMAGE_ARCHIVE} is older than ${file}: run \`npm run image\` again (npm test does)`);
+      }
+    }
+  }
+}
+
+async function startGatewayRegistry(world: World, sandbox: Sandbox): Promise<ChildProcess> {
+  const dir = join(sandbox.paths.dir, 'gateway-registry');
+  await mkdir(dir, { recursive: true });
+  const config = join(dir, 'registry.yml');
+  // The world's storage, read by a second registry: the images were pushed there once.
+  await writeFile(config, [
+    'version: 0.1',
+    'log: {level: warn}',
+    `storage: {filesystem: {rootdirectory: ${join(world.runDir, 'registry')}}}`,
+    'http:',
+    `  addr: ${GATEWAY}:5000`,
+    '  secret: envbox-test-world',
+    `  tls: {certificate: ${join(assetsDir, 'pki', 'server.pem')}, key: ${join(assetsDir, 'pki', 'server.key')}}`,
+    'auth:',
+    `  htpasswd: {realm: envbox-test, path: ${join(assetsDir, 'auth', 'htpasswd')}}`,
+    '',
+  ].join('\n'));
+  const log = await open(join(dir, 'registry.log'), 'a');
+  const child = sandbox.spawn('gateway registry', ['docker-registry', 'serve', config], { stdoutFile: log.fd });
+  await log.close();
+  const host = `${world.registry.name}:5000`;
+  const up = await waitUntil(async () => {
+    if (child.exitCode !== null) return true;
+    const r = await run(['nsenter', `--net=/run/netns/${sandbox.netns}`, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}',
+      '--cacert', world.registry.caPath, '--resolve', `${host}:${GATEWAY}`, `https://${host}/v2/`], { timeoutMs: 5_000 });
+    return r.stdout.trim() === '401';
+  }, 15_000, 100);
+  if (!up || child.exitCode !== null) {
+    throw new Error(`the gateway registry did not come up (exit ${child.exitCode}):\n${await readFile(join(dir, 'registry.log'), 'utf8').catch(() => '')}`);
+  }
+  return child;
+}
