@@ -14,6 +14,14 @@ import { fakeAgentToken, pullSecret } from './harness/scenario.js';
 
 const OUTER = 'envbox-rootless';
 const INNER_SOCKET = 'unix:///run/envbox-rootless/docker.sock';
+/**
+ * The test workspace image is busybox and has no docker client: the machine's static one is bound into the
+ * outer container under /usr (a system dir, so envbox changes no owner there) and from there into the
+ * workspace through CODER_MOUNTS, for these tests only.
+ */
+const STATIC_DOCKER_CLI = '/usr/local/bin/docker';
+const WORKSPACE_CLI = '/opt/docker-cli/docker';
+const CLI_MOUNTS = ['-v', `${STATIC_DOCKER_CLI}:/usr/local/lib/docker-cli/docker:ro`, '-e', 'CODER_MOUNTS=/usr/local/lib/docker-cli:/opt/docker-cli:ro'];
 const BOOTSTRAP = [
   'echo "bootstrap uid $(id -u)"',
   'trap \'echo "bootstrap got SIGTERM"; exit 0\' TERM',
@@ -117,7 +125,7 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
     world = await createWorld();
     main = await startOuter(world, 'rootless');
     outers.push(main);
-    ({ run, toDoneMs } = await start(main, OUTER));
+    ({ run, toDoneMs } = await start(main, OUTER, CLI_MOUNTS));
   });
 
   after(async () => {
@@ -170,6 +178,44 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
     assert.equal(run.buildLog().filter((l) => /^Warning: CODER_CPUS=1 and CODER_MEMORY/.test(l.output)).length, 1, run.tail());
     const inner = await exec(['docker', '-H', INNER_SOCKET, 'inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.CpuQuota}}', 'workspace_cvm']);
     assert.equal(inner.stdout.trim(), '0 0', 'the limits are not set, so nothing pretends to enforce them');
+  });
+
+  /** `docker exec -u coder workspace_cvm ...`: as the workspace user, inside the workspace, with its env (DOCKER_HOST). */
+  function asWorkspaceUser(script: string) {
+    return exec(['docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', 'sh', '-c', script]);
+  }
+
+  test('the workspace has docker (ENVBOX_ROOTLESS_DOCKER_SOCKET, default on): the socket at /var/run/docker.sock, 0660, group of the user', async () => {
+    const env = await asWorkspaceUser('echo "$DOCKER_HOST"; stat -c "%u:%g %a %F" /var/run/docker.sock; id -u; id -g');
+    assert.deepEqual(env.stdout.trim().split('\n'), ['unix:///var/run/docker.sock', '0:1000 660 socket', '1000', '1000'], env.stderr);
+    // Outside, in the outer container: the daemon's root is envbox (1001), group 1000 of the workspace is 10000 + 1000 - 1.
+    const outside = await exec(['stat', '-c', '%u:%g %a', '/run/envbox-rootless/docker.sock']);
+    assert.equal(outside.stdout.trim(), '1001:10999 660', outside.stderr);
+  });
+
+  test('as the workspace user, a real docker client talks to the rootless daemon: docker version, then docker run --rm of the workspace image', async (t) => {
+    const version = await asWorkspaceUser(`${WORKSPACE_CLI} version --format '{{.Server.Version}} {{.Server.Os}} rootless={{range .Server.Components}}{{if eq .Name "Engine"}}{{.Details.KernelVersion}}{{end}}{{end}}'`);
+    assert.equal(version.exitCode, 0, `${version.stdout}${version.stderr}`);
+    assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+\S* linux /, version.stdout);
+    const info = await asWorkspaceUser(`${WORKSPACE_CLI} info --format '{{json .SecurityOptions}}'`);
+    assert.match(info.stdout, /rootless/, `the daemon the workspace reaches is the rootless one: ${info.stdout}${info.stderr}`);
+    const image = (await asWorkspaceUser(`${WORKSPACE_CLI} inspect -f '{{.Config.Image}}' workspace_cvm`)).stdout.trim();
+    assert.match(image, /workspace:noinit$/);
+    const timed = await asWorkspaceUser(`time -p ${WORKSPACE_CLI} run --rm --pull=never ${image} true 2>&1; echo "rc=$?"`);
+    assert.match(timed.stdout, /^rc=0$/m, `${timed.stdout}${timed.stderr}`);
+    t.diagnostic(`docker run --rm ${image} true from inside the workspace, as the workspace user: ${/real (\S+)/.exec(timed.stdout)?.[1]} s (busybox time -p)`);
+  });
+
+  test('a container started from the workspace runs unprivileged under the same rootless daemon, --privileged included', async () => {
+    const image = (await asWorkspaceUser(`${WORKSPACE_CLI} inspect -f '{{.Config.Image}}' workspace_cvm`)).stdout.trim();
+    for (const flags of ['', '--privileged']) {
+      // Its root is envbox (1001) of the outer container, ids 1.. the subordinate range: the namespace of the daemon, nothing wider.
+      const mapped = await asWorkspaceUser(`${WORKSPACE_CLI} run --rm --pull=never ${flags} ${image} cat /proc/self/uid_map`);
+      assert.deepEqual(mapped.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' ')), ['0 1001 1', '1 10000 55536'], `${flags}: ${mapped.stdout}${mapped.stderr}`);
+      // A block device node (the way to the node's disks) cannot be made: root there is not root of the pod.
+      const mknod = await asWorkspaceUser(`${WORKSPACE_CLI} run --rm --pull=never ${flags} ${image} sh -c 'mknod /tmp/disk b 8 0 2>&1; echo "mknod exit $?"'`);
+      assert.match(mknod.stdout, /Operation not permitted[\s\S]*mknod exit 1/, `${flags}: ${mknod.stdout}${mknod.stderr}`);
+    }
   });
 
   test('SIGTERM (docker stop) stops everything, exit 0', async () => {

@@ -1,4 +1,5 @@
-import { dockerSocket, rootless } from '../../core/inputs/core-inputs.js';
+import { bridgeCidr, dockerSocket, rootless } from '../../core/inputs/core-inputs.js';
+import type { OptionValues } from '../../core/inputs/options.js';
 import type { SpecContext } from '../../core/hooks.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { hasBind, withBind, withEnv } from '../../core/spec/edits.js';
@@ -20,12 +21,30 @@ export function rootlessDockerPlugin(): EnvboxPlugin {
     name: 'rootless-docker',
     inputs: [rootlessDockerSocket],
     apply({ hooks }) {
+      hooks.configure.tap((options) => (sharesDaemon(options) ? withRoomOnTheBridge(options) : options));
       hooks.containerSpec.tap(async (body, ctx) => {
-        if (!ctx.options.get(rootless) || !ctx.options.get(rootlessDockerSocket)) return body;
+        if (!sharesDaemon(ctx.options)) return body;
         return withDaemonSocket(body, ctx);
       });
     },
   };
+}
+
+function sharesDaemon(options: OptionValues): boolean {
+  return options.get(rootless) && options.get(rootlessDockerSocket);
+}
+
+/** The bridge the workspace's own `docker run` gets, when CODER_DOCKER_BRIDGE_CIDR is left at its default. */
+export const SHARED_BRIDGE = { cidr: '172.19.0.1/24', firstHost: '172.19.0.1', prefix: 24 } as const;
+
+/**
+ * The default /30 bridge holds the gateway and the workspace, and nothing else: a container the
+ * workspace starts would get "no available IPv4 addresses". The bridge lives in rootlesskit's own
+ * network namespace, behind slirp4netns, so a wider one is seen by nothing outside it. A value the
+ * user set is kept.
+ */
+function withRoomOnTheBridge(options: OptionValues): OptionValues {
+  return options.get(bridgeCidr).cidr === bridgeCidr.default!.cidr ? options.with(bridgeCidr, { ...SHARED_BRIDGE }) : options;
 }
 
 async function withDaemonSocket(body: ContainerCreateBody, ctx: SpecContext): Promise<ContainerCreateBody> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { actionsOf, describeActions, rootlessHost, runConfigure, runContainerSpec, runPlan } from 'envbox/testing';
+import { actionsOf, describeActions, rootlessHost, runConfigure, runContainerSpec, runPlan, runPreDaemon } from 'envbox/testing';
 import { InputError } from '../../core/errors.js';
 import { mountsPlugin } from '../mounts/index.js';
 import { rootlessDockerPlugin } from './index.js';
@@ -75,5 +75,13 @@ describe('rootless-docker: the rootless daemon\'s socket in the workspace', () =
       'rootless-docker/containerSpec: chown 1001:10999 /run/envbox-rootless/docker.sock',
       'rootless-docker/containerSpec: chmod 0660 /run/envbox-rootless/docker.sock',
     ]);
+  });
+
+  it('widens the default /30 bridge to a /24, so that containers the workspace starts get an address; a CIDR the user set is kept', async () => {
+    const bip = async (env: Record<string, string>) => (await runPreDaemon([rootlessDockerPlugin()], { env, host: rootlessHost() })).daemon.argv.filter((a) => a.startsWith('--bip='));
+    assert.deepEqual(await bip(ROOTLESS), ['--bip=172.19.0.1/24']);
+    assert.deepEqual(await bip({ ...ROOTLESS, CODER_DOCKER_BRIDGE_CIDR: '10.7.0.1/28' }), ['--bip=10.7.0.1/28']);
+    assert.deepEqual(await bip({ ...ROOTLESS, ENVBOX_ROOTLESS_DOCKER_SOCKET: 'false' }), ['--bip=172.19.0.1/30']);
+    assert.deepEqual(await bip({}), ['--bip=172.19.0.1/30']);
   });
 });
