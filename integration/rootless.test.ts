@@ -222,6 +222,18 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
     assert.match(privileged.stderr, /mount sysfs.*operation not permitted/, privileged.stderr);
   });
 
+  test('a container started from the workspace sees the outer container\'s processes as their owner, and no envbox secret in their env', async () => {
+    // The daemon's processes and root of its containers are the same user (envbox), so what is in the daemon's env is readable
+    // from any container the workspace starts with the outer /proc bound in: envbox starts it without its secrets.
+    const image = (await asWorkspaceUser(`${WORKSPACE_CLI} inspect -f '{{.Config.Image}}' workspace_cvm`)).stdout.trim();
+    const script = 'for p in /outer/[0-9]*; do e=$(tr "\\0" "\\n" < $p/environ 2>/dev/null | cut -d= -f1 | tr "\\n" " ") && [ -n "$e" ] && echo "$(cat $p/comm): $e"; done; true';
+    const seen = await asWorkspaceUser(`${WORKSPACE_CLI} run --rm --pull=never -v /proc:/outer:ro ${image} sh -c '${script}'`);
+    assert.equal(seen.exitCode, 0, seen.stderr);
+    const readable = seen.stdout.trim().split('\n').filter(Boolean);
+    assert.ok(readable.some((l) => /^(rootlesskit|slirp4netns|dockerd): .*XDG_RUNTIME_DIR/.test(l)), `the daemon's env is readable from there, so the check means something: ${seen.stdout}`);
+    assert.deepEqual(readable.filter((l) => /CODER_AGENT_TOKEN|CODER_IMAGE_PULL_SECRET/.test(l)), [], 'no process of the rootless daemon carries envbox\'s secrets');
+  });
+
   test('SIGTERM (docker stop) stops everything, exit 0', async () => {
     const stop = await docker(main, ['stop', OUTER]);
     assert.equal(stop.exitCode, 0, stop.stderr);
