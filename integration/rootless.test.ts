@@ -266,11 +266,11 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
     assert.match(failed.errors[0]!, /^ENVBOX_ROOTLESS cannot start: \/usr\/bin\/newuidmap is setuid-root without the cap_setuid file capability.*setcap cap_setuid\+ep/);
   });
 
-  test('on a userns-remapped outer daemon (root of the outer container is not host root): done, and stops with exit 0', async (t) => {
+  test('on a userns-remapped outer daemon (root of the outer container is not host root): done, docker works in the workspace, and stops with exit 0', async (t) => {
     // --userns-remap=coder maps the outer container's 0-65535 to the host's 100000-165535, as hostUsers: false does.
     const remap = await startOuter(world, 'rootless-remap', ['--userns-remap=coder'], 100000);
     outers.push(remap);
-    const started = await start(remap, `${OUTER}-remap`);
+    const started = await start(remap, `${OUTER}-remap`, CLI_MOUNTS);
     t.diagnostic(`rootless on a userns-remapped daemon: docker run to done ${(started.toDoneMs / 1000).toFixed(1)} s (${started.run.buildLog().find((l) => l.type === 'done')?.output})`);
     const uidMap = await docker(remap, ['exec', `${OUTER}-remap`, 'cat', '/proc/self/uid_map']);
     assert.match(uidMap.stdout, /^\s*0\s+100000\s+65536\s*$/m, uidMap.stdout);
@@ -278,6 +278,9 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
     assert.equal(id.stdout.trim(), '1000', id.stderr);
     const fuse = await docker(remap, ['exec', `${OUTER}-remap`, 'docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', 'sh', '-c', 'exec 3<>/dev/fuse && echo opened']);
     assert.equal(fuse.stdout.trim(), 'opened', fuse.stderr);
+    // The socket's chown by the outer container's root, itself remapped, still lets the workspace user in.
+    const dockerInside = await docker(remap, ['exec', `${OUTER}-remap`, 'docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', WORKSPACE_CLI, 'run', '--rm', '--pull=never', `${remap.daemon.registryHost}/workspace:noinit`, 'echo', 'ran']);
+    assert.equal(dockerInside.stdout.trim(), 'ran', dockerInside.stderr);
     assert.equal((await docker(remap, ['stop', `${OUTER}-remap`])).exitCode, 0);
     assert.deepEqual(await started.run.waitForExit(30_000), { code: 0, signal: null }, started.run.tail());
   });
