@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { open, readdir, stat } from 'node:fs/promises';
+import { copyFile, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Action } from '../core/actions.js';
-import { ping, repoRoot, Sandbox, waitUntil, type World } from '../integration/harness/index.js';
+import { ping, Sandbox, waitUntil, type World } from '../integration/harness/index.js';
+import { startStandInInSandbox } from '../integration/harness/coderd-in-sandbox.js';
 import { installCa, pullSecret } from '../integration/harness/scenario.js';
+import { cliBundle } from './lib/bundle.js';
 import { actionScript } from './lib/action-script.js';
 import { dockerRunArgs, type CreateBody } from './lib/docker-run-args.js';
 import { interleave, since } from './lib/interleave.js';
 import { median } from './lib/stats.js';
+import type { PlotBar } from './lib/phase-plot.js';
 import type { Benchmark, BenchResult } from './lib/types.js';
 
 const BOOTSTRAP = 'echo ready';
@@ -43,20 +46,6 @@ export function parsePhaseSplit(line: string): PhaseSplit {
   return split;
 }
 
-/** startup runs the built CLI; timing stale code would report figures for code that no longer exists. */
-async function checkBuilt(): Promise<void> {
-  const main = join(repoRoot, 'dist', 'cli', 'main.js');
-  const built = await stat(main).catch(() => { throw new Error(`${main} is missing: run \`npm run build\` first (startup runs the built CLI)`); });
-  for (const dir of ['core', 'plugins']) {
-    for (const file of await readdir(join(repoRoot, dir), { recursive: true })) {
-      if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
-      if ((await stat(join(repoRoot, dir, file))).mtimeMs > built.mtimeMs) {
-        throw new Error(`${dir}/${file} is newer than ${main}: run \`npm run build\` first, so that startup times the current code`);
-      }
-    }
-  }
-}
-
 interface PlanDoc {
   daemon: { managed: boolean; argv?: string[] };
   container: { name: string; create: CreateBody };
@@ -64,8 +53,8 @@ interface PlanDoc {
 }
 
 /** `envbox plan` in the sandbox: the exact dockerd argv, create body and actions envbox would use there. */
-async function planIn(sandbox: Sandbox, env: Record<string, string>): Promise<PlanDoc> {
-  const plan = await sandbox.startEnvbox({ ...env, ENVBOX_IMAGE_FACTS: JSON.stringify(FACTS) }, ['plan']);
+async function planIn(sandbox: Sandbox, env: Record<string, string>, main: string): Promise<PlanDoc> {
+  const plan = await sandbox.startEnvbox({ ...env, ENVBOX_IMAGE_FACTS: JSON.stringify(FACTS) }, ['plan'], [], { main });
   const status = await plan.waitForExit(60_000);
   if (status.code !== 0) throw new Error(`envbox plan failed (${status.code}):\n${plan.tail()}`);
   const doc = JSON.parse(plan.stdoutText()) as PlanDoc;
@@ -73,37 +62,151 @@ async function planIn(sandbox: Sandbox, env: Record<string, string>): Promise<Pl
   return doc;
 }
 
-/** spawn → build-log `done`, with envbox's own phase split from that line. */
-async function envboxRound(world: World, round: number, splits: PhaseSplit[], overheads: number[]): Promise<number> {
-  const sandbox = await Sandbox.create(world, `bench-startup-envbox-${round}`);
+/** From spawn to envbox's clock (status file's startedAt), split at the startup marks. */
+export interface ClockSplit {
+  /** spawn → node's time origin: exec through the sandbox's nsenter/unshare/sh, and node's own process start. */
+  exec: number;
+  /** time origin → cli/main.ts running (node's bootstrap, the main module loaded). */
+  node: number;
+  /** the command's modules (plugins, zod, tapable, pino, cosmiconfig) loaded. */
+  modules: number;
+  /** the config file searched for and loaded. */
+  config: number;
+  /** inputs resolved and the configure hook run. */
+  inputs: number;
+  /** the rest, until the StatusTracker starts envbox's clock. */
+  clock: number;
+  total: number;
+}
+
+export function clockSplit(spawnEpochMs: number, status: { startedAt: string; startup?: { timeOrigin: number; marks: Partial<Record<string, number>> } }): ClockSplit {
+  const clockAt = Date.parse(status.startedAt);
+  const origin = status.startup?.timeOrigin ?? Number.NaN;
+  const m = status.startup?.marks ?? {};
+  const at = (mark: string) => origin + (m[mark] ?? Number.NaN);
+  return {
+    exec: origin - spawnEpochMs,
+    node: at('main') - origin,
+    modules: at('modules') - at('main'),
+    config: at('config') - at('modules'),
+    inputs: at('inputs') - at('config'),
+    clock: clockAt - at('inputs'),
+    total: clockAt - spawnEpochMs,
+  };
+}
+
+/** "stopped in 4.31 s: shutdown hooks 0.00 s, bootstrap 0.02 s, container 4.12 s, daemons 0.16 s" → ms by step. */
+export function parseStopLine(line: string): Record<string, number> {
+  const m = /^stopped in ([\d.]+) s: (.*)$/.exec(line.trim());
+  if (!m) throw new Error(`not envbox's stop line: "${line}"`);
+  const steps: Record<string, number> = { total: Number(m[1]) * 1000 };
+  for (const part of m[2]!.split(', ')) {
+    const pm = /^(.+) ([\d.]+) s$/.exec(part);
+    if (!pm) throw new Error(`unexpected stop step "${part}" in "${line}"`);
+    steps[pm[1]!] = Number(pm[2]) * 1000;
+  }
+  return steps;
+}
+
+/** What the workspace's own processes take to stop; the rest of SIGTERM → exit is envbox's share. */
+export function stopShares(sigtermToExitMs: number, steps: Record<string, number>): { total: number; workspace: number; envbox: number } {
+  const workspace = (steps.bootstrap ?? 0) + (steps.container ?? 0);
+  return { total: sigtermToExitMs, workspace, envbox: sigtermToExitMs - workspace };
+}
+
+export interface EnvboxSample {
+  /** spawn → the bootstrap's `ready` line (the cut the by-hand side uses too). */
+  readyLineMs: number;
+  /** spawn → the build log's `done` line (the bootstrap started, not finished). */
+  doneMs: number;
+  split: PhaseSplit;
+  clock: ClockSplit;
+  /** A bare `node -e 0` through the same sandbox spawn, just before: spawn → exit. */
+  bareNodeMs: number;
+  /** The supervisor, idle after the start, Coder log sink active. */
+  rssKb: number;
+  peakRssKb: number;
+  stop: { total: number; workspace: number; envbox: number; steps: Record<string, number> };
+}
+
+/** kB from /proc/PID/status (VmRSS, VmHWM). */
+async function memoryOf(pid: number): Promise<{ rssKb: number; peakRssKb: number }> {
+  const text = await readFile(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { rssKb: field('VmRSS'), peakRssKb: field('VmHWM') };
+}
+
+/** spawn → exit of `node -e 0`, spawned exactly as envbox is (nsenter, unshare, sh, node). */
+async function bareNode(sandbox: Sandbox): Promise<number> {
+  const start = performance.now();
+  const child = sandbox.spawn('node -e 0', [process.execPath, '-e', '0']);
+  await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return since(start);
+}
+
+const IDLE_BEFORE_RSS_MS = 5_000;
+
+/** BENCH_ENVBOX_NODE_OPTIONS: node flags for envbox only (e.g. --max-semi-space-size=1), to measure them. */
+function nodeOptions(): Record<string, string> {
+  const flags = process.env.BENCH_ENVBOX_NODE_OPTIONS;
+  return flags ? { NODE_OPTIONS: flags } : {};
+}
+
+/**
+ * One envbox run, timed through the bundle: spawn → the bootstrap's `ready` line; then idle
+ * memory with the Coder log sink streaming to the stand-in; then SIGTERM → exit.
+ */
+export async function envboxRound(world: World, round: number, main: string, samples: EnvboxSample[], image: 'init' | 'noinit' = 'init'): Promise<number> {
+  const sandbox = await Sandbox.create(world, `bench-startup-envbox-${image}-${round}`);
   let run: Awaited<ReturnType<Sandbox['startEnvbox']>> | undefined;
+  let coderd: Awaited<ReturnType<typeof startStandInInSandbox>> | undefined;
   try {
-    const env = envboxEnv(world, sandbox, await installCa(sandbox, 'file'));
+    const token = 'bench-agent-token';
+    coderd = await startStandInInSandbox(sandbox, token);
+    const certs = await installCa(sandbox, 'dir');
+    await copyFile(coderd.ca.caPath, join(sandbox.paths.varLib, 'envbox-certs', 'coderd-ca.crt'));
+    const env = { ...envboxEnv(world, sandbox, certs), CODER_INNER_IMAGE: world.images[image], CODER_AGENT_URL: coderd.url, CODER_AGENT_TOKEN: token, ...nodeOptions() };
+    const bareNodeMs = await bareNode(sandbox);
+
+    const spawnEpochMs = Date.now();
     const start = performance.now();
-    run = await sandbox.startEnvbox(env);
+    run = await sandbox.startEnvbox(env, ['docker'], [], { main });
     const done = await run.waitForDone(120_000);
-    const ms = since(start);
+    const doneMs = since(start);
     await run.waitForOutput(/^ready$/, 15_000);
-    const split = parsePhaseSplit(done.output);
+    const readyLineMs = since(start);
+
+    const status = JSON.parse(await readFile(sandbox.paths.statusFile, 'utf8')) as Parameters<typeof clockSplit>[1];
+    await new Promise((r) => setTimeout(r, IDLE_BEFORE_RSS_MS));
+    const memory = await memoryOf(run.pid);
+
+    const stopStart = performance.now();
+    const exit = await run.stop(60_000);
+    const stopMs = since(stopStart);
+    assert.deepEqual(exit, { code: 0, signal: null }, `envbox should exit 0 on SIGTERM\n${run.tail()}`);
+    const stopLine = run.buildLog().find((l) => /^stopped in /.test(l.output));
+    if (!stopLine) throw new Error(`envbox logged no stop phases\n${run.tail()}`);
+    const steps = parseStopLine(stopLine.output);
     if (round >= 0) {
-      splits.push(split);
-      overheads.push(ms - split.readyMs);
+      samples.push({
+        readyLineMs, doneMs, split: parsePhaseSplit(done.output), clock: clockSplit(spawnEpochMs, status), bareNodeMs, ...memory,
+        stop: { ...stopShares(stopMs, steps), steps },
+      });
     }
-    const status = await run.stop(60_000);
-    assert.deepEqual(status, { code: 0, signal: null }, `envbox should exit 0 on SIGTERM\n${run.tail()}`);
-    return ms;
+    return readyLineMs;
   } finally {
     run?.kill();
+    coderd?.child.kill();
     await sandbox.destroy();
   }
 }
 
 /** The same work by hand with the docker CLI, from the plan envbox makes for this very sandbox. */
-async function byHandRound(world: World, round: number, splits: Record<Phase, number>[], commands: Record<string, unknown>): Promise<number> {
+async function byHandRound(world: World, round: number, main: string, splits: Record<Phase, number>[], commands: Record<string, unknown>): Promise<number> {
   const sandbox = await Sandbox.create(world, `bench-startup-byhand-${round}`);
   try {
     const env = envboxEnv(world, sandbox, await installCa(sandbox, 'file'));
-    const plan = await planIn(sandbox, env);
+    const plan = await planIn(sandbox, env, main);
     const name = plan.container.name;
     // plan redacts the token; a person types the real one.
     const body = { ...plan.container.create, Env: (plan.container.create.Env ?? []).map((e) => (e.startsWith('CODER_AGENT_TOKEN=') ? `CODER_AGENT_TOKEN=${env.CODER_AGENT_TOKEN}` : e)) };
@@ -143,36 +246,69 @@ async function byHandRound(world: World, round: number, splits: Record<Phase, nu
 /** Seconds; envbox's done line has a resolution of 0.1 s, so its figures get one decimal. */
 const s = (ms: number | undefined, digits = 2) => (ms === undefined || Number.isNaN(ms) ? '-' : `${(ms / 1000).toFixed(digits)} s`);
 
+const ms = (x: number) => `${Math.round(x)} ms`;
+const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
+
 export const startupBench: Benchmark = {
   name: 'startup',
-  summary: '`envbox docker` spawn to `done` vs dockerd + login + pull + run + exec by hand (docker CLI), fresh sandbox each',
+  summary: '`envbox docker` (bundle) spawn to the bootstrap\'s `ready` line vs dockerd + login + pull + run + exec by hand (docker CLI) to the same line; then idle RSS and SIGTERM → exit',
   needsWorld: true,
   async run(ctx): Promise<BenchResult> {
-    await checkBuilt();
+    const main = await cliBundle();
     const world = await ctx.world();
-    const envboxSplits: PhaseSplit[] = [];
-    const processOverheads: number[] = [];
+    const envbox: EnvboxSample[] = [];
     const byHandSplits: Record<Phase, number>[] = [];
     const byHandCommands: Record<string, unknown> = {};
     const samples = await interleave({
       rounds: ctx.rounds,
       warmup: ctx.warmup,
-      onSample: (side, round, ms) => ctx.progress(`round ${round}: ${side} ${(ms / 1000).toFixed(2)} s`),
-    }, (round) => byHandRound(world, round, byHandSplits, byHandCommands), (round) => envboxRound(world, round, envboxSplits, processOverheads));
+      onSample: (side, round, t) => ctx.progress(`round ${round}: ${side} ${(t / 1000).toFixed(2)} s`),
+    }, (round) => byHandRound(world, round, main, byHandSplits, byHandCommands), (round) => envboxRound(world, round, main, envbox));
 
-    const envboxPhase = (p: Phase) => median(envboxSplits.map((x) => x[p] ?? 0));
+    const med = (pick: (x: EnvboxSample) => number) => median(envbox.map(pick));
+    const envboxPhase = (p: Phase) => med((x) => x.split[p] ?? 0);
     const byHandPhase = (p: Phase) => median(byHandSplits.map((x) => x[p]));
     const phaseMedians = Object.fromEntries(PHASES.map((p) => [p, { envbox: envboxPhase(p), byHand: byHandPhase(p) }]));
+    const clock = Object.fromEntries((['exec', 'node', 'modules', 'config', 'inputs', 'clock', 'total'] as const).map((k) => [k, med((x) => x.clock[k])])) as unknown as ClockSplit;
+    const bareNodeMs = med((x) => x.bareNodeMs);
+    const stop = { total: med((x) => x.stop.total), workspace: med((x) => x.stop.workspace), envbox: med((x) => x.stop.envbox) };
+    const stopSteps = Object.fromEntries(Object.keys(envbox[0]?.stop.steps ?? {}).map((k) => [k, med((x) => x.stop.steps[k] ?? 0)]));
+    const phasesEnvbox = PHASES.reduce((sum, p) => sum + envboxPhase(p), 0);
+    const plot: PlotBar[] = [
+      { label: 'by hand', segments: PHASES.map((p) => ({ name: p, ms: byHandPhase(p) })) },
+      {
+        label: 'envbox (bundle)',
+        segments: [
+          { name: 'process', ms: clock.total },
+          ...PHASES.map((p) => ({ name: p, ms: envboxPhase(p) })),
+          { name: 'to ready line', ms: Math.max(0, median(samples.subject) - clock.total - phasesEnvbox) },
+        ],
+      },
+    ];
+    const goals = {
+      startupRatio: median(samples.subject) / median(samples.baseline),
+      spawnToClockMinusBareNodeMs: clock.total - bareNodeMs,
+      idleRssMb: med((x) => x.rssKb) / 1024,
+      stopEnvboxShareMs: stop.envbox,
+    };
     return {
       name: 'startup',
-      baseline: { label: 'dockerd+login+pull+run+exec by hand', samplesMs: samples.baseline },
-      subject: { label: 'envbox docker (spawn to done)', samplesMs: samples.subject },
+      baseline: { label: 'by hand, to `ready`', samplesMs: samples.baseline },
+      subject: { label: 'envbox (bundle), to `ready`', samplesMs: samples.subject },
       notes: [
-        `envbox's own split (medians of its done line): ready in ${s(median(envboxSplits.map((x) => x.readyMs)), 1)}: ${PHASES.map((p) => `${p} ${s(envboxPhase(p), 1)}`).join(', ')}; `
-          + `plus ${s(median(processOverheads))} from spawn to its clock starting (node start, inputs, config)`,
-        `by hand, same cut: ${PHASES.map((p) => `${p} ${s(byHandPhase(p))}`).join(', ')} (daemon includes the mkdir/chown/CA copy; pull includes docker login)`,
+        'both sides cut at the bootstrap\'s `ready` line (by hand: `docker exec` of `echo ready` returns; envbox: its build log shows the line)',
+        `envbox's done line (medians): ready in ${s(med((x) => x.split.readyMs), 1)}: ${PHASES.map((p) => `${p} ${s(envboxPhase(p), 1)}`).join(', ')}; spawn → done ${s(med((x) => x.doneMs))}`,
+        `by hand, same phases: ${PHASES.map((p) => `${p} ${s(byHandPhase(p))}`).join(', ')} (daemon includes the mkdir/chown/CA copy; pull includes docker login; bootstrap runs to \`ready\`)`,
+        `spawn → envbox's clock ${ms(clock.total)} against a bare \`node -e 0\` ${ms(bareNodeMs)} through the same sandbox spawn (+${ms(clock.total - bareNodeMs)}): `
+          + `exec ${ms(clock.exec)}, node ${ms(clock.node)}, modules ${ms(clock.modules)}, config ${ms(clock.config)}, inputs ${ms(clock.inputs)}, to the clock ${ms(clock.clock)}`,
+        `idle supervisor (${IDLE_BEFORE_RSS_MS / 1000} s after ready, Coder log sink streaming to the stand-in): RSS ${mb(med((x) => x.rssKb))}, peak ${mb(med((x) => x.peakRssKb))}`,
+        `SIGTERM → exit (image with /sbin/init): ${s(stop.total)}; the workspace's own processes ${s(stop.workspace)} (bootstrap + container stop), envbox's share ${s(stop.envbox)}; `
+          + `steps: ${Object.entries(stopSteps).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${s(v)}`).join(', ')}`,
       ],
-      details: { phaseMediansMs: phaseMedians, byHandCommands, envboxSplitsMs: envboxSplits, byHandSplitsMs: byHandSplits, processOverheadMs: processOverheads },
+      details: {
+        goals, plot, phaseMediansMs: phaseMedians, clockSplitMs: clock, bareNodeMs, stopMs: { ...stop, steps: stopSteps },
+        byHandCommands, envboxSamples: envbox, byHandSplitsMs: byHandSplits, bundle: main, envboxNodeOptions: process.env.BENCH_ENVBOX_NODE_OPTIONS ?? null,
+      },
     };
   },
 };

@@ -69,11 +69,14 @@ function prepare(mode: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv
 async function docker(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   const controller = stopSignal();
   const app = await prepare('docker', argv, env, io);
+  const status = new StatusTracker(app.options.get(statusFile));
+  // Every way out but SIGKILL takes the ready marker with it (and the probe refuses a killed one's).
+  process.once('exit', () => status.release());
   return runDocker(app, {
     connect: dockerClient(app),
     launcher: processLauncher(app.log, (text) => app.buildLog.scrub(text)),
     actions: createActionRunner(app.host, app.log, app.buildLog, controller.signal),
-    status: new StatusTracker(app.options.get(statusFile)),
+    status,
     signal: controller.signal,
     reportFailure(error) {
       const paragraph = app.buildLog.scrub(failureParagraph(error));

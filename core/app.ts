@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import { markStartup, startupTimes } from './status/startup-marks.js';
 import { InputError, PluginError, asError, type InputProblem } from './errors.js';
 import { collectingErrors, collectingProblems, createHooks, pluginHooks, STAGE, type EnvboxHooks, type Mode } from './hooks.js';
 import type { HostView } from './host/host.js';
@@ -162,6 +163,7 @@ function withoutEchoes(configure: InputProblem[], parse: InputProblem[]): InputP
  */
 export async function prepareApp(prepare: PrepareOptions): Promise<App> {
   const config = prepare.config ?? await loadConfig(prepare.cwd, explicitConfigPath(prepare.argv, prepare.env));
+  markStartup('config');
   const builtins = prepare.builtins;
   checkDisable(config, builtins);
   const enabled = builtins.filter((p) => !config.disable.includes(p.name));
@@ -196,6 +198,7 @@ export async function prepareApp(prepare: PrepareOptions): Promise<App> {
   if (problems.length > 0) throw new InputError(problems);
   if (collected.crashes[0]) throw collected.crashes[0];
   secrets.add(options.secretValues());
+  markStartup('inputs');
   const logContext = { mode: prepare.mode, options, log };
   buildLog.attach({
     call(entry) {
@@ -204,6 +207,6 @@ export async function prepareApp(prepare: PrepareOptions): Promise<App> {
       if (errors[0]) throw errors[0];
     },
   });
-  log.debug({ options: options.toJSON(), plugins: plugins.map((p) => p.name), config: config.file }, 'resolved inputs');
+  log.debug({ options: options.toJSON(), plugins: plugins.map((p) => p.name), config: config.file, startup: startupTimes().marks }, 'resolved inputs');
   return { mode: prepare.mode, hooks, options, plugins, host, log, buildLog, config, secrets };
 }

@@ -2,7 +2,7 @@
 // The output is a self-contained package folder (no node_modules): main.js, one file per export
 // of package.json, shared chunks, and a package.json whose `exports` mirror the real package's, so
 // that `import 'envbox'` (and `envbox/<subpath>`) from a site config resolves to this bundle.
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,9 +38,36 @@ const BANNER = [
   'const __dirname = __envboxDirname(__filename);',
 ].join('\n');
 
+/**
+ * What cli/main.ts imports lazily, as entry files of the split build. main.js itself is built on its
+ * own, without the shared runtime chunk and the banner, so that `--version` loads one small file
+ * (issue 10: 1.42x a bare `node -e 0` with them, about 1.09x without).
+ */
+const CLI_LAZY: Record<string, string> = {
+  'cli-commands': 'cli/commands.ts',
+  'cli-help': 'cli/help.ts',
+  'core-errors': 'core/errors.ts',
+  'core-status-command': 'core/status/command.ts',
+  'core-startup-marks': 'core/status/startup-marks.ts',
+};
+
+/** Turns main.ts's `await import('../core/errors.js')` into `import('./core-errors.js')`, external. */
+const lazyCliImports: Plugin = {
+  name: 'lazy-cli-imports',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const source = join(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
+      const name = Object.entries(CLI_LAZY).find(([, file]) => join(root, file) === source)?.[0];
+      if (!name) return { errors: [{ text: `cli/main.ts imports ${args.path} lazily; add it to CLI_LAZY in deploy/bundle.ts` }] };
+      return { path: `./${name}.js`, external: true };
+    });
+  },
+};
+
 async function main(): Promise<void> {
   const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as PackageJson;
-  const entryPoints: Record<string, string> = { main: join(root, 'cli', 'main.ts') };
+  const entryPoints: Record<string, string> = Object.fromEntries(Object.entries(CLI_LAZY).map(([name, file]) => [name, join(root, file)]));
   const exportsMap: Record<string, string> = {};
   for (const [key, target] of Object.entries(pkg.exports)) {
     const name = bundleNameOf(key);
@@ -65,9 +92,26 @@ async function main(): Promise<void> {
     // Native addons of ssh2 and cpu-features are optional (loaded in try/catch) and typescript is only
     // for .ts configs (about 10 MB): none of them is bundled.
     external: ['*.node', 'cpu-features', 'typescript'],
+    // ssh2 is never used (ENVBOX_DOCKER_HOST is unix:// or tcp://) and its load-time WebAssembly
+    // heap weighs on the supervisor: deploy/ssh2-unsupported.cjs stands in for it (issue 10).
+    alias: { ssh2: join(root, 'deploy', 'ssh2-unsupported.cjs') },
     logLevel: 'warning',
     metafile: true,
   });
+
+  const cli = await build({
+    entryPoints: { main: join(root, 'cli', 'main.ts') },
+    outdir: outDir,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    define: { __ENVBOX_VERSION__: JSON.stringify(pkg.version) },
+    plugins: [lazyCliImports],
+    logLevel: 'warning',
+    metafile: true,
+  });
+  Object.assign(result.metafile.outputs, cli.metafile.outputs);
 
   const bundlePackage = { name: pkg.name, version: pkg.version, type: 'module', exports: exportsMap, bin: { envbox: './main.js' } };
   await writeFile(join(outDir, 'package.json'), `${JSON.stringify(bundlePackage, null, 2)}\n`);

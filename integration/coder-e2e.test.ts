@@ -3,16 +3,16 @@
 // termination log and the status file, and a coderd that is down or untrusted never fails or stalls the start.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWorld, destroyWorld, EnvboxRun, listProcesses, repoRoot, run, Sandbox, waitUntil, type BuildLogLine, type World } from './harness/index.js';
+import { startStandInInSandbox } from './harness/coderd-in-sandbox.js';
 import { SANDBOX_PATH } from './harness/sandbox.js';
 import { assertInOrder, assertNoSecrets, assertNothingLeft, installCa, pullSecret } from './harness/scenario.js';
-import type { StandInSnapshot } from './coderd/serve.js';
 import { startCoderdStandIn, type CoderdStandIn, type ReceivedLog } from './coderd/standin.js';
 import { makeTestCa, type TestCa } from './coderd/tls.js';
 
@@ -28,9 +28,13 @@ function agentToken(): string {
   return `coder-agent-token-${randomBytes(24).toString('hex')}`;
 }
 
-/** The lines that coderd should hold: every build-log line but the empty `done`. */
+/**
+ * The lines that coderd should hold: every build-log line but the empty `done`, and the stop
+ * summary (`stopped in ...`), which comes after the shutdown hook has closed the Coder sink; the pod
+ * log has it.
+ */
 function expectedCoderdLines(lines: BuildLogLine[]): Array<{ output: string; level: string }> {
-  return lines.filter((l) => !(l.type === 'done' && l.output === '')).map((l) => ({ output: l.output, level: l.type === 'error' ? 'error' : 'info' }));
+  return lines.filter((l) => !(l.type === 'done' && l.output === '') && !/^stopped in /.test(l.output)).map((l) => ({ output: l.output, level: l.type === 'error' ? 'error' : 'info' }));
 }
 
 function assertDeliveredInOrder(received: ReceivedLog[], sources: Record<string, { display_name: string }>, lines: BuildLogLine[], tail: string): void {
@@ -239,28 +243,6 @@ describe('coderd end to end: a workspace that comes up in a sandbox', () => {
   after(async () => { if (world) await destroyWorld(world); });
 
   /** The stand-in as its own process in the sandbox's network namespace (its 127.0.0.1 is the sandbox's). */
-  async function startStandInInSandbox(sandbox: Sandbox, token: string) {
-    const pki = join(sandbox.paths.dir, 'coderd-pki');
-    await mkdir(pki, { recursive: true });
-    const ca = makeTestCa(pki);
-    const out = join(sandbox.paths.dir, 'coderd-received.json');
-    const child: ChildProcess = sandbox.spawn('coderd stand-in', [
-      process.execPath, '--import', import.meta.resolve('tsx'), join(repoRoot, 'integration', 'coderd', 'serve.ts'),
-      '--cert', join(pki, 'server.pem'), '--key', join(pki, 'server.key'), '--out', out, '--unauthorized-first', '2',
-    ], { env: { PATH: SANDBOX_PATH, HOME: '/root', CODERD_STANDIN_TOKEN: token } });
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
-    child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
-    const snapshot = async (): Promise<StandInSnapshot | null> => {
-      const text = await readFile(out, 'utf8').catch(() => null);
-      return text === null ? null : JSON.parse(text) as StandInSnapshot;
-    };
-    const up = await waitUntil(async () => child.exitCode !== null || (await snapshot()) !== null, 30_000, 50);
-    assert.ok(up && child.exitCode === null, `the stand-in did not start in the sandbox (exit ${child.exitCode}):\n${output}`);
-    const url = (await snapshot())!.url;
-    return { child, ca, url, snapshot, output: () => output };
-  }
-
   test('every line, the done summary and the bootstrap\'s line reach coderd in order; ready; SIGTERM leaves nothing', { timeout: 180_000 }, async (t) => {
     const sandbox = await Sandbox.create(world, 'coder-e2e-ready');
     let envbox: EnvboxRun | undefined;
@@ -268,7 +250,7 @@ describe('coderd end to end: a workspace that comes up in a sandbox', () => {
     try {
       const token = agentToken();
       const marker = `bootstrap-says-${randomBytes(6).toString('hex')}`;
-      coderd = await startStandInInSandbox(sandbox, token);
+      coderd = await startStandInInSandbox(sandbox, token, { unauthorizedFirst: 2 });
       // One directory for both CAs: dockerd gets the registry's (certs.d), the log sink trusts both.
       const certs = await installCa(sandbox, 'dir');
       await copyFile(coderd.ca.caPath, join(sandbox.paths.varLib, 'envbox-certs', 'coderd-ca.crt'));

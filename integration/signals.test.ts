@@ -2,10 +2,17 @@
 // the workspace runs; and the workspace dying under envbox. Nothing envbox started may be left.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createWorld, destroyWorld, Sandbox, type EnvboxRun, type World } from './harness/index.js';
+import { readyMarkerPath, readyProbeScript } from '../core/status/ready-marker.js';
 import { assertFailsWith, assertNothingLeft, installCa, pullSecret, TRAP_BOOTSTRAP, waitForFile, withSandbox, type SandboxCase } from './harness/scenario.js';
+
+/** The readiness probe of the examples, run as a kubelet would: /bin/sh -c, no node. */
+function readyProbe(marker: string): 'ready' | 'not ready' {
+  return spawnSync('/bin/sh', ['-c', readyProbeScript(marker)], { stdio: 'ignore' }).status === 0 ? 'ready' : 'not ready';
+}
 
 describe('signals and inner exit', () => {
   let world: World;
@@ -64,8 +71,13 @@ describe('signals and inner exit', () => {
     await waitForFile(join(sandbox.paths.home, 'coder', 'bootstrap-started'), 30_000, 'the bootstrap trap is set');
     const dockerdPid = Number((await readFile(sandbox.paths.pidfile, 'utf8')).trim());
     assert.ok(dockerdPid > 0, 'dockerd wrote its pidfile');
+    const marker = readyMarkerPath(sandbox.paths.statusFile);
+    assert.equal(readyProbe(marker), 'ready', 'the ready marker says ready while envbox runs');
     const status = await run.stop(60_000);
     assert.deepEqual(status, { code: 0, signal: null }, run.tail());
+    assert.equal(readyProbe(marker), 'not ready', 'after the stop');
+    assert.match(run.buildLog().map((l) => l.output).join('\n'), /stopped in [\d.]+ s: shutdown hooks [\d.]+ s, bootstrap [\d.]+ s, container [\d.]+ s, daemons [\d.]+ s/,
+      'the build log gives the stop phases with their times');
     assert.equal((await readFile(join(sandbox.paths.home, 'coder', 'term-received'), 'utf8').catch(() => '')).trim(), 'TERM',
       'the bootstrap process received SIGTERM (its trap writes term-received)');
     await assertNothingLeft(sandbox);

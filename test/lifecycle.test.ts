@@ -46,6 +46,9 @@ describe('envbox docker lifecycle (fake daemon and Docker)', () => {
     assert.ok(run.docker.methods().includes('stopContainer'));
     assert.equal(run.launcher.stopped, 1);
     assert.equal(run.status.phases.at(-1), 'stopping');
+    const stopped = run.log.find((e) => /^stopped in /.test(e.output))?.output ?? '';
+    assert.match(stopped, /^stopped in \d+\.\d\d s: shutdown hooks \d+\.\d\d s, bootstrap \d+\.\d\d s, container \d+\.\d\d s, daemons \d+\.\d\d s$/,
+      'the stop phases, in the order they ran: the workspace before dockerd');
     const everything = JSON.stringify(run.log);
     assert.ok(!everything.includes('s3cr3t-pass') && !everything.includes('token-abc-123'), 'a secret reached the build log');
   });

@@ -3,6 +3,9 @@ import { EnvboxError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { ManagedProcess, onPath, type Exit } from './process.js';
 
+/** dockerd's last line of a clean shutdown (containers stopped, containerd stopped, pidfile removed). */
+const DOCKERD_FINISHED = /msg="Daemon shutdown complete"/;
+
 export const SYSBOX_MANAGER_SOCKET = '/run/sysbox/sysmgr.sock';
 export const SYSBOX_EXIT_MESSAGE = 'Sysbox exited, possibly because of an unsupported kernel version. Please contact an infrastructure administrator and request a node kernel with seccomp API level >= 5.';
 
@@ -70,7 +73,7 @@ export function processLauncher(log: Logger, scrub: (text: string) => string): D
       if (!(await onPath(dockerdArgv[0] ?? 'dockerd'))) {
         throw new EnvboxError(`${dockerdArgv[0]} is not installed`, 'Install docker (dockerd), or point ENVBOX_DOCKER_HOST at a running daemon.');
       }
-      let dockerd = new ManagedProcess('dockerd', dockerdArgv, { log, logFile, scrub, env: dockerdEnv });
+      let dockerd = new ManagedProcess('dockerd', dockerdArgv, { log, logFile, scrub, env: dockerdEnv, finishedLine: DOCKERD_FINISHED });
       let restarting = false;
       let reportExit!: (reason: string) => void;
       const unexpectedExit = new Promise<string>((resolve) => { reportExit = resolve; });
@@ -89,7 +92,7 @@ export function processLauncher(log: Logger, scrub: (text: string) => string): D
         async restartDockerd(argv, env) {
           restarting = true;
           await dockerd.stop();
-          dockerd = new ManagedProcess('dockerd', argv, { log, logFile, scrub, env });
+          dockerd = new ManagedProcess('dockerd', argv, { log, logFile, scrub, env, finishedLine: DOCKERD_FINISHED });
           restarting = false;
           watch(dockerd);
         },

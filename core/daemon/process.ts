@@ -3,6 +3,9 @@ import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../log/logger.js';
 import { DAEMON_STOP_GRACE_MS } from '../lifecycle/shutdown-budget.js';
 
+/** How long a daemon that said its shutdown is complete may take to exit by itself. */
+export const FINISHED_EXIT_GRACE_MS = 100;
+
 /** Keeps the last lines of a daemon's output, so failures can quote it. */
 class RecentLines {
   private readonly lines: string[] = [];
@@ -35,7 +38,24 @@ export class ManagedProcess {
   readonly exited: Promise<Exit>;
   private stopping = false;
 
-  constructor(readonly name: string, argv: string[], options: { log: Logger; logFile?: string; env?: Record<string, string>; scrub: (text: string) => string }) {
+  /** Resolves once the daemon says its clean shutdown is complete (see `finishedLine`). */
+  private readonly finished: Promise<void>;
+  private reportFinished: () => void = () => undefined;
+
+  constructor(
+    readonly name: string,
+    argv: string[],
+    options: {
+      log: Logger; logFile?: string; env?: Record<string, string>; scrub: (text: string) => string;
+      /**
+       * The line after which the daemon has nothing left to save. dockerd 20.10 logs "Daemon shutdown
+       * complete" (pidfile and socket already removed, containerd stopped), then idles about 1 s in a
+       * gRPC reconnect backoff before it exits; `stop` does not wait that second out.
+       */
+      finishedLine?: RegExp;
+    },
+  ) {
+    this.finished = new Promise((resolve) => { this.reportFinished = resolve; });
     const [program = name, ...args] = argv;
     if (options.logFile) this.logFile = createWriteStream(options.logFile, { flags: 'a' });
     this.child = execa(program, args, {
@@ -48,6 +68,7 @@ export class ManagedProcess {
       cleanup: true,
     });
     const onLine = (line: string) => {
+      if (this.stopping && options.finishedLine?.test(line)) this.reportFinished();
       const clean = options.scrub(line);
       this.recent.push(clean);
       if (/no space left on device/i.test(clean)) this.sawNoSpace = true;
@@ -95,8 +116,13 @@ export class ManagedProcess {
       this.child.kill('SIGTERM');
       const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
       timer.unref();
+      let afterFinished: NodeJS.Timeout | undefined;
+      void this.finished.then(() => {
+        afterFinished = setTimeout(() => this.child.kill('SIGKILL'), FINISHED_EXIT_GRACE_MS);
+      });
       const exit = await this.exited;
       clearTimeout(timer);
+      clearTimeout(afterFinished);
       return exit;
     }
     return this.exited;

@@ -116,7 +116,7 @@ export const bootstrapLogLimit = defineInput({
 
 export const statusFile = defineInput({
   key: 'statusFile', env: 'ENVBOX_STATUS_FILE', flag: 'status-file', schema: absolutePathInput, default: '/run/envbox/status.json',
-  description: 'Where envbox keeps its phase for `envbox status` (the readiness probe).', example: '/run/envbox/status.json',
+  description: 'Where envbox keeps its phase for `envbox status`. The ready marker that readiness probes read, `ready`, goes in the same directory.', example: '/run/envbox/status.json',
 });
 export const terminationLog = defineInput({
   key: 'terminationLog', env: 'ENVBOX_TERMINATION_LOG', flag: 'termination-log', schema: absolutePathInput, default: '/dev/termination-log',

@@ -1,11 +1,15 @@
 import { parseArgs } from 'node:util';
 import { EnvboxError, messageOf } from '../errors.js';
+import { isSameProcess } from './ready-marker.js';
 import { DEFAULT_STATUS_FILE, readStatus, seconds, summarizeStatus, type StatusFile } from './tracker.js';
 
 export const STATUS_USAGE = `Usage: envbox status [--json] [--file PATH]
 
-Prints where the workspace start stands. Exits 0 only when the workspace is ready,
-so it can serve as a Kubernetes readinessProbe (exec: ["/envbox", "status"]).
+Prints where the workspace start stands. Exits 0 only when the workspace is ready and
+the envbox that wrote the status file is still running.
+
+For a readiness probe, prefer the ready marker next to the status file: a shell
+one-liner answers it without starting node (see the README, "Probes").
 
   --json        print the status file as JSON
   --file PATH   the status file (default: $ENVBOX_STATUS_FILE, else ${DEFAULT_STATUS_FILE})
@@ -51,8 +55,19 @@ export async function runStatusCommand(argv: string[], env: NodeJS.ProcessEnv, i
     io.err(`envbox status: ${messageOf(error)}.${hint}\n`);
     return 1;
   }
+  const stale = isStale(status);
   io.out(values.json ? `${JSON.stringify(status, null, 2)}\n` : describeStatus(status, io.now()));
-  return status.phase === 'ready' ? 0 : 1;
+  if (stale) io.err(`envbox status: the envbox that wrote ${path} (pid ${status.pid}) is no longer running: the status is stale, not ${status.phase}.\n`);
+  return status.phase === 'ready' && !stale ? 0 : 1;
+}
+
+/**
+ * A status from a process that is gone (a crash, or an earlier run in a restarted container with
+ * the same pid) says nothing about now. `failed` is final and stays readable after exit.
+ */
+function isStale(status: StatusFile): boolean {
+  if (status.phase === 'failed') return false;
+  return !isSameProcess(status.pid, status.pidStartTime);
 }
 
 /** The human-readable form: the phase first, since a probe's output is read in a hurry. */

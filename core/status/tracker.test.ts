@@ -44,7 +44,7 @@ describe('StatusTracker', () => {
     assert.equal(status.readyAt, '2026-11-28T10:00:03.200Z');
     assert.equal(status.lastError, null);
     assert.equal(status.pid, process.pid);
-    assert.deepEqual(readdirSync(join(root, 'run', 'envbox')), ['status.json'], 'no temporary file is left behind');
+    assert.deepEqual(readdirSync(join(root, 'run', 'envbox')).sort(), ['ready', 'status.json'], 'the ready marker, and no temporary file left behind');
   });
 
   it('summarises the start in one line', () => {

@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { EnvboxError, messageOf } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { STARTUP_MARKS, startupTimes, type StartupTimes } from './startup-marks.js';
+import { processStartTime, readyMarkerPath, removeReadyMarker, writeReadyMarker } from './ready-marker.js';
 
 export const PHASES = ['starting-daemon', 'pulling', 'creating', 'bootstrapping', 'ready', 'stopping', 'failed'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -33,6 +35,10 @@ export const statusFileSchema = z.object({
   /** Build-log warnings: things asked for that envbox could not do (say, limits a rootless daemon cannot enforce). */
   warnings: z.array(z.string()).default([]),
   pid: z.number().int(),
+  /** The writer's start time (/proc/PID/stat field 22): with pid, tells a live writer from a stale file. */
+  pidStartTime: z.string().optional(),
+  /** From the process start to envbox's clock (startedAt): marks in ms since timeOrigin (see startup-marks.ts). */
+  startup: z.object({ timeOrigin: z.number(), marks: z.partialRecord(z.enum(STARTUP_MARKS), z.number()) }).optional(),
 });
 
 export type StatusFile = z.infer<typeof statusFileSchema>;
@@ -52,10 +58,19 @@ export class StatusTracker {
   private readonly warnings: string[] = [];
   private readonly durationsMs: Partial<Record<Phase, number>> = {};
   private writeFailed = false;
+  private readonly readyMarker: string | null;
+  private readonly pidStartTime = processStartTime();
+  private readonly startup: StartupTimes = startupTimes();
 
+  /**
+   * A marker an earlier run left is removed at once; the probe would refuse it anyway (another
+   * process wrote it), but a file that is there only while ready is easier to reason about.
+   */
   constructor(private readonly path: string | null, private readonly now: () => number = () => Date.now(), private readonly logger?: Logger) {
     this.startedAtMs = now();
     this.phaseStartedAtMs = this.startedAtMs;
+    this.readyMarker = path === null ? null : readyMarkerPath(path);
+    this.release();
   }
 
   get current(): Phase | undefined {
@@ -68,7 +83,29 @@ export class StatusTracker {
     this.phase = phase;
     this.phaseStartedAtMs = at;
     if (phase === 'ready' && this.readyAtMs === undefined) this.readyAtMs = at;
+    // Not ready any more: the marker goes before the status file says why.
+    if (phase !== 'ready') this.release();
     this.persist();
+    if (phase === 'ready') this.markReady();
+  }
+
+  /** Removes the ready marker; also called on exit, so only a killed envbox leaves one (which the probe refuses). */
+  release(): void {
+    if (!this.readyMarker) return;
+    try {
+      removeReadyMarker(this.readyMarker);
+    } catch (error) {
+      this.logger?.debug({ path: this.readyMarker, error: messageOf(error) }, 'status: could not remove the ready marker');
+    }
+  }
+
+  private markReady(): void {
+    if (!this.readyMarker) return;
+    try {
+      writeReadyMarker(this.readyMarker);
+    } catch (error) {
+      this.logger?.debug({ path: this.readyMarker, error: messageOf(error) }, 'status: could not write the ready marker');
+    }
   }
 
   setContainerId(id: string): void {
@@ -100,6 +137,8 @@ export class StatusTracker {
       lastError: this.lastError,
       warnings: [...this.warnings],
       pid: process.pid,
+      ...(this.pidStartTime === undefined ? {} : { pidStartTime: this.pidStartTime }),
+      startup: this.startup,
     };
   }
 

@@ -246,9 +246,11 @@ resource "kubernetes_pod_v1" "main" {
         value = "/etc/envbox/envbox.config.js"
       }
 
+      # The ready marker next to ENVBOX_STATUS_FILE, read with shell builtins: no node start per probe.
+      # It names envbox's pid and start time, so a marker left by a killed or earlier run is refused.
       readiness_probe {
         exec {
-          command = ["/envbox", "status"]
+          command = ["/bin/sh", "-c", "read -r pid start < /run/envbox/ready && read -r stat < /proc/$pid/stat && set -- $${stat##*) } && test \"$${20}\" = \"$start\""]
         }
         initial_delay_seconds = 2
         period_seconds        = 5

@@ -11,6 +11,7 @@ import { builtinPlugins } from '../../plugins/index.js';
 import { dockerSocket } from '../../core/inputs/core-inputs.js';
 import { worstCaseShutdownSeconds } from '../../core/lifecycle/shutdown-budget.js';
 import { planContainer, planPull } from '../../core/lifecycle/phases.js';
+import { readyMarkerPath, readyProbeScript } from '../../core/status/ready-marker.js';
 import { MemoryHost } from '../../testing/memory-host.js';
 import { rootlessHost } from '../../testing/index.js';
 import { ubuntuFacts } from '../../testing/index.js';
@@ -144,8 +145,9 @@ export function checkEnvboxPod({ label, pod, configMaps, samples }: PodExpectati
     }
   });
 
-  it(`${label}: is ready when /envbox status says so, and shows envbox's termination message`, () => {
-    assert.deepEqual(container().readinessProbe?.exec?.command, ['/envbox', 'status']);
+  it(`${label}: is ready when envbox's ready marker says so (no node start per probe), and shows envbox's termination message`, () => {
+    const marker = readyMarkerPath(valueOf('ENVBOX_STATUS_FILE'));
+    assert.deepEqual(container().readinessProbe?.exec?.command, ['/bin/sh', '-c', readyProbeScript(marker)]);
     assert.equal(container().terminationMessagePath ?? '/dev/termination-log', valueOf('ENVBOX_TERMINATION_LOG'));
   });
 

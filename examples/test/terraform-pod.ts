@@ -17,7 +17,9 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
  * a sample fails, so a new reference in the template cannot slip past unchecked.
  */
 export function substitute(value: string, samples: Record<string, string>): string {
-  return value.replace(/\$\{([^}]+)\}/g, (_, expression: string) => {
+  // `$${` is Terraform's escape for a literal `${` (a shell's parameter expansion, say).
+  return value.replace(/(\$?)\$\{([^}]+)\}/g, (_, escaped: string, expression: string) => {
+    if (escaped) return `\${${expression}}`;
     const sample = samples[expression.trim()];
     if (sample === undefined) throw new Error(`no sample value for the Terraform expression \${${expression}}`);
     return sample;
