@@ -172,6 +172,10 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
 
   test('envbox status is ready, and --json carries the unenforced-limits warning, which the build log also has', async () => {
     assert.equal((await exec(['/envbox', 'status'])).exitCode, 0);
+    // The readiness probe of examples/kubernetes/pod-unprivileged.yaml, as the pod runs it.
+    const probe = 'read -r pid start < /run/envbox/ready && read -r stat < /proc/$pid/stat && set -- ${stat##*) } && test "${20}" = "$start"';
+    const ready = await exec(['/bin/sh', '-c', probe]);
+    assert.equal(ready.exitCode, 0, ready.stderr);
     const json = JSON.parse((await exec(['/envbox', 'status', '--json'])).stdout) as { warnings: string[] };
     assert.equal(json.warnings.length, 1, JSON.stringify(json));
     assert.match(json.warnings[0]!, /^CODER_CPUS=1 and CODER_MEMORY=536870912 not enforced on the workspace: the node uses cgroup v1/);
