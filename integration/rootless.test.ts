@@ -14,6 +14,14 @@ import { fakeAgentToken, pullSecret } from './harness/scenario.js';
 
 const OUTER = 'envbox-rootless';
 const INNER_SOCKET = 'unix:///run/envbox-rootless/docker.sock';
+/**
+ * The test workspace image is busybox and has no docker client: the machine's static one is bound into the
+ * outer container under /usr (a system dir, so envbox changes no owner there) and from there into the
+ * workspace through CODER_MOUNTS, for these tests only.
+ */
+const STATIC_DOCKER_CLI = '/usr/local/bin/docker';
+const WORKSPACE_CLI = '/opt/docker-cli/docker';
+const CLI_MOUNTS = ['-v', `${STATIC_DOCKER_CLI}:/usr/local/lib/docker-cli/docker:ro`, '-e', 'CODER_MOUNTS=/usr/local/lib/docker-cli:/opt/docker-cli:ro'];
 const BOOTSTRAP = [
   'echo "bootstrap uid $(id -u)"',
   'trap \'echo "bootstrap got SIGTERM"; exit 0\' TERM',
@@ -117,7 +125,7 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
     world = await createWorld();
     main = await startOuter(world, 'rootless');
     outers.push(main);
-    ({ run, toDoneMs } = await start(main, OUTER));
+    ({ run, toDoneMs } = await start(main, OUTER, CLI_MOUNTS));
   });
 
   after(async () => {
@@ -164,12 +172,70 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
 
   test('envbox status is ready, and --json carries the unenforced-limits warning, which the build log also has', async () => {
     assert.equal((await exec(['/envbox', 'status'])).exitCode, 0);
+    // The readiness probe of examples/kubernetes/pod-unprivileged.yaml, as the pod runs it.
+    const probe = 'read -r pid start < /run/envbox/ready && read -r stat < /proc/$pid/stat && set -- ${stat##*) } && test "${20}" = "$start"';
+    const ready = await exec(['/bin/sh', '-c', probe]);
+    assert.equal(ready.exitCode, 0, ready.stderr);
     const json = JSON.parse((await exec(['/envbox', 'status', '--json'])).stdout) as { warnings: string[] };
     assert.equal(json.warnings.length, 1, JSON.stringify(json));
     assert.match(json.warnings[0]!, /^CODER_CPUS=1 and CODER_MEMORY=536870912 not enforced on the workspace: the node uses cgroup v1/);
     assert.equal(run.buildLog().filter((l) => /^Warning: CODER_CPUS=1 and CODER_MEMORY/.test(l.output)).length, 1, run.tail());
     const inner = await exec(['docker', '-H', INNER_SOCKET, 'inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.CpuQuota}}', 'workspace_cvm']);
     assert.equal(inner.stdout.trim(), '0 0', 'the limits are not set, so nothing pretends to enforce them');
+  });
+
+  /** `docker exec -u coder workspace_cvm ...`: as the workspace user, inside the workspace, with its env (DOCKER_HOST). */
+  function asWorkspaceUser(script: string) {
+    return exec(['docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', 'sh', '-c', script]);
+  }
+
+  test('the workspace has docker (ENVBOX_ROOTLESS_DOCKER_SOCKET, default on): the socket at /var/run/docker.sock, 0660, group of the user', async () => {
+    const env = await asWorkspaceUser('echo "$DOCKER_HOST"; stat -c "%u:%g %a %F" /var/run/docker.sock; id -u; id -g');
+    assert.deepEqual(env.stdout.trim().split('\n'), ['unix:///var/run/docker.sock', '0:1000 660 socket', '1000', '1000'], env.stderr);
+    // Outside, in the outer container: the daemon's root is envbox (1001), group 1000 of the workspace is 10000 + 1000 - 1.
+    const outside = await exec(['stat', '-c', '%u:%g %a', '/run/envbox-rootless/docker.sock']);
+    assert.equal(outside.stdout.trim(), '1001:10999 660', outside.stderr);
+  });
+
+  test('as the workspace user, a real docker client talks to the rootless daemon: docker version, then docker run --rm of the workspace image', async (t) => {
+    const version = await asWorkspaceUser(`${WORKSPACE_CLI} version --format '{{.Server.Version}} {{.Server.Os}} rootless={{range .Server.Components}}{{if eq .Name "Engine"}}{{.Details.KernelVersion}}{{end}}{{end}}'`);
+    assert.equal(version.exitCode, 0, `${version.stdout}${version.stderr}`);
+    assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+\S* linux /, version.stdout);
+    const info = await asWorkspaceUser(`${WORKSPACE_CLI} info --format '{{json .SecurityOptions}}'`);
+    assert.match(info.stdout, /rootless/, `the daemon the workspace reaches is the rootless one: ${info.stdout}${info.stderr}`);
+    const image = (await asWorkspaceUser(`${WORKSPACE_CLI} inspect -f '{{.Config.Image}}' workspace_cvm`)).stdout.trim();
+    assert.match(image, /workspace:noinit$/);
+    const timed = await asWorkspaceUser(`time -p ${WORKSPACE_CLI} run --rm --pull=never ${image} true 2>&1; echo "rc=$?"`);
+    assert.match(timed.stdout, /^rc=0$/m, `${timed.stdout}${timed.stderr}`);
+    t.diagnostic(`docker run --rm ${image} true from inside the workspace, as the workspace user: ${/real (\S+)/.exec(timed.stdout)?.[1]} s (busybox time -p)`);
+  });
+
+  test('a container started from the workspace runs unprivileged under the same rootless daemon, with every capability too; --privileged fails', async () => {
+    const image = (await asWorkspaceUser(`${WORKSPACE_CLI} inspect -f '{{.Config.Image}}' workspace_cvm`)).stdout.trim();
+    for (const flags of ['', '--cap-add=ALL --security-opt=seccomp=unconfined']) {
+      // Its root is envbox (1001) of the outer container, ids 1.. the subordinate range: the namespace of the daemon, nothing wider.
+      const mapped = await asWorkspaceUser(`${WORKSPACE_CLI} run --rm --pull=never ${flags} ${image} cat /proc/self/uid_map`);
+      assert.deepEqual(mapped.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' ')), ['0 1001 1', '1 10000 55536'], `${flags}: ${mapped.stdout}${mapped.stderr}`);
+      // A block device node (the way to the node's disks) cannot be made: root there is not root of the pod.
+      const mknod = await asWorkspaceUser(`${WORKSPACE_CLI} run --rm --pull=never ${flags} ${image} sh -c 'mknod /tmp/disk b 8 0 2>&1; echo "mknod exit $?"'`);
+      assert.match(mknod.stdout, /Operation not permitted[\s\S]*mknod exit 1/, `${flags}: ${mknod.stdout}${mknod.stderr}`);
+    }
+    // The pod's /sys is read-only, and a user namespace may not mount a sysfs more writable than the one it sees.
+    const privileged = await asWorkspaceUser(`${WORKSPACE_CLI} run --rm --pull=never --privileged ${image} true`);
+    assert.notEqual(privileged.exitCode, 0);
+    assert.match(privileged.stderr, /mount sysfs.*operation not permitted/, privileged.stderr);
+  });
+
+  test('a container started from the workspace sees the outer container\'s processes as their owner, and no envbox secret in their env', async () => {
+    // The daemon's processes and root of its containers are the same user (envbox), so what is in the daemon's env is readable
+    // from any container the workspace starts with the outer /proc bound in: envbox starts it without its secrets.
+    const image = (await asWorkspaceUser(`${WORKSPACE_CLI} inspect -f '{{.Config.Image}}' workspace_cvm`)).stdout.trim();
+    const script = 'for p in /outer/[0-9]*; do e=$(tr "\\0" "\\n" < $p/environ 2>/dev/null | cut -d= -f1 | tr "\\n" " ") && [ -n "$e" ] && echo "$(cat $p/comm): $e"; done; true';
+    const seen = await asWorkspaceUser(`${WORKSPACE_CLI} run --rm --pull=never -v /proc:/outer:ro ${image} sh -c '${script}'`);
+    assert.equal(seen.exitCode, 0, seen.stderr);
+    const readable = seen.stdout.trim().split('\n').filter(Boolean);
+    assert.ok(readable.some((l) => /^(rootlesskit|slirp4netns|dockerd): .*XDG_RUNTIME_DIR/.test(l)), `the daemon's env is readable from there, so the check means something: ${seen.stdout}`);
+    assert.deepEqual(readable.filter((l) => /CODER_AGENT_TOKEN|CODER_IMAGE_PULL_SECRET/.test(l)), [], 'no process of the rootless daemon carries envbox\'s secrets');
   });
 
   test('SIGTERM (docker stop) stops everything, exit 0', async () => {
@@ -204,11 +270,11 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
     assert.match(failed.errors[0]!, /^ENVBOX_ROOTLESS cannot start: \/usr\/bin\/newuidmap is setuid-root without the cap_setuid file capability.*setcap cap_setuid\+ep/);
   });
 
-  test('on a userns-remapped outer daemon (root of the outer container is not host root): done, and stops with exit 0', async (t) => {
+  test('on a userns-remapped outer daemon (root of the outer container is not host root): done, docker works in the workspace, and stops with exit 0', async (t) => {
     // --userns-remap=coder maps the outer container's 0-65535 to the host's 100000-165535, as hostUsers: false does.
     const remap = await startOuter(world, 'rootless-remap', ['--userns-remap=coder'], 100000);
     outers.push(remap);
-    const started = await start(remap, `${OUTER}-remap`);
+    const started = await start(remap, `${OUTER}-remap`, CLI_MOUNTS);
     t.diagnostic(`rootless on a userns-remapped daemon: docker run to done ${(started.toDoneMs / 1000).toFixed(1)} s (${started.run.buildLog().find((l) => l.type === 'done')?.output})`);
     const uidMap = await docker(remap, ['exec', `${OUTER}-remap`, 'cat', '/proc/self/uid_map']);
     assert.match(uidMap.stdout, /^\s*0\s+100000\s+65536\s*$/m, uidMap.stdout);
@@ -216,6 +282,9 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
     assert.equal(id.stdout.trim(), '1000', id.stderr);
     const fuse = await docker(remap, ['exec', `${OUTER}-remap`, 'docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', 'sh', '-c', 'exec 3<>/dev/fuse && echo opened']);
     assert.equal(fuse.stdout.trim(), 'opened', fuse.stderr);
+    // The socket's chown by the outer container's root, itself remapped, still lets the workspace user in.
+    const dockerInside = await docker(remap, ['exec', `${OUTER}-remap`, 'docker', '-H', INNER_SOCKET, 'exec', '-u', 'coder', 'workspace_cvm', WORKSPACE_CLI, 'run', '--rm', '--pull=never', `${remap.daemon.registryHost}/workspace:noinit`, 'echo', 'ran']);
+    assert.equal(dockerInside.stdout.trim(), 'ran', dockerInside.stderr);
     assert.equal((await docker(remap, ['stop', `${OUTER}-remap`])).exitCode, 0);
     assert.deepEqual(await started.run.waitForExit(30_000), { code: 0, signal: null }, started.run.tail());
   });

@@ -10,7 +10,9 @@ describe('envbox docker, rootless (fake daemon and Docker)', () => {
     const run = await startLifecycle(ROOTLESS, { host: rootlessHost() });
     await run.untilLine((e) => e.type === 'done');
     const argv = run.launcher.starts[0]!;
-    assert.deepEqual(argv.slice(0, 6), ['setpriv', '--reuid=1001', '--regid=1001', '--init-groups', '--', 'rootlesskit']);
+    // Without envbox's secrets: every process of the rootless daemon runs as the user that the containers' root maps to.
+    assert.deepEqual(argv.slice(0, 11), ['setpriv', '--reuid=1001', '--regid=1001', '--init-groups', '--', 'env', '-u', 'CODER_AGENT_TOKEN', '-u', 'CODER_IMAGE_PULL_SECRET', '--']);
+    assert.equal(argv[11], 'rootlesskit');
     assert.ok(!run.log.some((e) => /sysbox/.test(e.output)));
     assert.ok(run.log.some((e) => /^Starting a rootless dockerd as envbox \(uid 1001, subordinate ids 10000-65535\)/.test(e.output)));
     assert.equal(run.docker.created.get('workspace_cvm')!.HostConfig.Runtime, 'runc');

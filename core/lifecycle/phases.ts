@@ -60,7 +60,7 @@ export async function planDaemon(app: App, options: { fallback?: boolean } = {})
     : { argv: dockerd, env: {} };
   const spec = await app.hooks.preDaemon.promise(initial, context);
   const spawnArgv = identity
-    ? asRootlessUser(spec.argv, identity)
+    ? asRootlessUser(spec.argv, identity, o.secretEnvNames())
     : (await usesCgroup2(app.host, o.get(cgroupRoot))) ? wrapForCgroup2([...spec.argv]) : [...spec.argv];
   return { spec, rootless: identity, spawnArgv, actions };
 }

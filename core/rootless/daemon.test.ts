@@ -79,7 +79,9 @@ describe('rootless daemon command line', () => {
     const { plan } = await runPlan([edit], { env: ROOTLESS, host: rootlessHost() });
     assert.ok(plan.daemon.managed);
     if (!plan.daemon.managed) return;
-    assert.deepEqual(plan.daemon.argv.slice(0, 6), ['setpriv', '--reuid=1001', '--regid=1001', '--init-groups', '--', 'rootlesskit']);
+    // Without envbox's secrets: every process of the rootless daemon runs as the user that the containers' root maps to.
+    // (Only the core's secret here: the pullsecret plugin, with CODER_IMAGE_PULL_SECRET, is not registered in this test.)
+    assert.deepEqual(plan.daemon.argv.slice(0, 10), ['setpriv', '--reuid=1001', '--regid=1001', '--init-groups', '--', 'env', '-u', 'CODER_AGENT_TOKEN', '--', 'rootlesskit']);
     assert.ok(plan.daemon.argv.includes('--port-driver=slirp4netns'));
     assert.equal(plan.daemon.argv.at(-1), '--debug');
     assert.equal(plan.daemon.env.DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS, '-v');

@@ -54,9 +54,15 @@ export function rootlessEnv(identity: RootlessIdentity, dir: string): Record<str
   return { HOME: identity.home, USER: identity.name, XDG_RUNTIME_DIR: dir };
 }
 
-/** The command actually spawned: the rootless command line as the rootless user, with no groups of root's. */
-export function asRootlessUser(argv: readonly string[], identity: RootlessIdentity): string[] {
-  return ['setpriv', `--reuid=${identity.uid}`, `--regid=${identity.gid}`, '--init-groups', '--', ...argv];
+/**
+ * The command actually spawned: the rootless command line as the rootless user, with no groups of root's,
+ * and without envbox's secret env vars. Every process of the rootless daemon (rootlesskit, slirp4netns,
+ * dockerd) runs as that user, and so does root of each container it starts: a container started through
+ * the socket the workspace gets (plugins/rootless-docker) could read their /proc/<pid>/environ.
+ */
+export function asRootlessUser(argv: readonly string[], identity: RootlessIdentity, secretEnvNames: readonly string[] = []): string[] {
+  const unset = secretEnvNames.length > 0 ? ['env', ...secretEnvNames.flatMap((name) => ['-u', name]), '--'] : [];
+  return ['setpriv', `--reuid=${identity.uid}`, `--regid=${identity.gid}`, '--init-groups', '--', ...unset, ...argv];
 }
 
 /** The dirs the rootless daemon writes, made and handed to its user before it starts. */

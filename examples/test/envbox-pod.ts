@@ -8,6 +8,7 @@ import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { collectInputs, prepareApp } from '../../core/app.js';
 import { builtinPlugins } from '../../plugins/index.js';
+import { dockerSocket } from '../../core/inputs/core-inputs.js';
 import { worstCaseShutdownSeconds } from '../../core/lifecycle/shutdown-budget.js';
 import { planContainer, planPull } from '../../core/lifecycle/phases.js';
 import { readyMarkerPath, readyProbeScript } from '../../core/status/ready-marker.js';
@@ -191,6 +192,8 @@ export function checkEnvboxPod({ label, pod, configMaps, samples }: PodExpectati
     const binds = body.HostConfig.Binds ?? [];
     for (const bind of binds) {
       const source = bind.split(':')[0]!;
+      // The rootless daemon's own socket (shared with the workspace) is made by envbox at start, not kept on a volume.
+      if (source === app.options.get(dockerSocket)) continue;
       assert.ok(volumeAt(pod(), container(), source), `the workspace's bind ${bind} has a pod volume behind it`);
     }
   });
