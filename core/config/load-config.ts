@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cosmiconfig } from 'cosmiconfig';
+import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import { z } from 'zod';
 import { InputError, messageOf } from '../errors.js';
 import { didYouMean } from '../suggest.js';
@@ -51,12 +51,25 @@ function pluginShapeProblem(value: unknown): string | null {
   return missing.length === 0 ? null : `is a plugin object without ${missing.join(' and ')}`;
 }
 
+/**
+ * Only code can `import 'envbox'`, and the resolution hook costs a loader thread (about 25 ms), so it
+ * is registered when a JS/TS config or a plugin module is about to load, not on every start.
+ */
+function withSelfResolve(loader: Loader): Loader {
+  return (filepath, content) => {
+    resolveEnvboxToItself();
+    return loader(filepath, content);
+  };
+}
+const CODE_LOADERS = Object.fromEntries((['.js', '.mjs', '.cjs', '.ts'] as const).map((ext) => [ext, withSelfResolve(defaultLoaders[ext])]));
+
 async function loadPluginModule(file: string, specifier: string, pluginOptions: unknown): Promise<EnvboxPlugin> {
   let path = specifier;
   let mod: Record<string, unknown>;
   try {
     // A package name is looked up in the config's node_modules, not in envbox's own.
     path = specifier.startsWith('.') || isAbsolute(specifier) ? resolve(dirname(file), specifier) : createRequire(file).resolve(specifier);
+    resolveEnvboxToItself();
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
     throw configError(file, `cannot load the plugin module "${specifier}" (resolved to ${path}): ${(error as Error).message}`,
@@ -103,8 +116,7 @@ function loadHint(error: unknown): string {
  * searching from `cwd` up to the project root (searchStrategy 'project'), or loads `explicitPath`.
  */
 export async function loadConfig(cwd: string, explicitPath?: string): Promise<LoadedConfig> {
-  resolveEnvboxToItself();
-  const explorer = cosmiconfig('envbox', { searchStrategy: 'project', searchPlaces: [...CONFIG_FILE_NAMES] });
+  const explorer = cosmiconfig('envbox', { searchStrategy: 'project', searchPlaces: [...CONFIG_FILE_NAMES], loaders: CODE_LOADERS });
   let result: Awaited<ReturnType<typeof explorer.search>>;
   const where = explicitPath ? resolve(cwd, explicitPath) : undefined;
   try {
