@@ -43,13 +43,15 @@ export function registryMirrorsPlugin(probe = probeMirror): EnvboxPlugin {
           if (host !== pull.image.registry) await trustExtraCerts(ctx, host);
         }
         if (mirrors.length === 0 || pull.image.registry !== DOCKER_HUB || ctx.mode !== 'docker') return pull;
+        // All at once: each probe may wait out its timeout, and they are independent.
+        const reasons = await Promise.all(mirrors.map((mirror) => probe(mirror)));
         const down: string[] = [];
-        for (const mirror of mirrors) {
-          const reason = await probe(mirror);
-          if (reason === null) continue;
+        mirrors.forEach((mirror, i) => {
+          const reason = reasons[i];
+          if (reason === null || reason === undefined) return;
           ctx.buildLog.info(`Warning: the registry mirror ${mirror} (${registryMirrors.env}) does not answer: ${reason}. dockerd tries the next mirror, then Docker Hub itself.`);
           down.push(`${mirror} (${reason})`);
-        }
+        });
         if (down.length === 0) return pull;
         const hint = `The registry ${down.length === 1 ? 'mirror' : 'mirrors'} ${down.join(', ')} in ${registryMirrors.env} did not answer, so dockerd tried Docker Hub directly. Check the mirror, or that this pod can reach it.`;
         return { ...pull, failureHints: [...(pull.failureHints ?? []), hint] };
