@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import './zod-config.js';
+import * as z from 'zod';
 
 /**
  * Side effects are data. Plugins declare them while their hooks run; the core performs them in

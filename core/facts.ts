@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import './zod-config.js';
+import * as z from 'zod';
 
 /** What envbox learns from the workspace image before it creates the container. */
 export const imageFactsSchema = z.object({

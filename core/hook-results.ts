@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import './zod-config.js';
+import * as z from 'zod';
 import { OptionValues } from './inputs/options.js';
 
 /** Freezes plain objects and arrays all the way down, so that an in-place edit by a tap throws (ESM is strict). */

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
-import { z } from 'zod';
+import '../zod-config.js';
+import * as z from 'zod';
 import { parseImageRef, type ImageRef } from '../image-ref.js';
 
 /**

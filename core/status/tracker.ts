@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
+import '../zod-config.js';
+import * as z from 'zod';
 import { EnvboxError, messageOf } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { STARTUP_MARKS, startupTimes, type StartupTimes } from './startup-marks.js';

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import '../../core/zod-config.js';
+import * as z from 'zod';
 import type { PullAuth } from '../../core/hooks.js';
 import { registryAuthKeys } from '../../core/image-ref.js';
 import { secretLeaves } from '../../core/inputs/options.js';
