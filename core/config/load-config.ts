@@ -1,11 +1,14 @@
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
-import { z } from 'zod';
+import type { Loader } from 'cosmiconfig';
+import '../zod-config.js';
+import * as z from 'zod';
 import { InputError, messageOf } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { EnvboxConfig, EnvboxPlugin } from '../plugin.js';
+import { commonJsExports } from '../common-js.js';
+import { mayHaveConfig } from './config-candidates.js';
 import { resolveEnvboxToItself } from './self-resolve.js';
 
 export interface LoadedConfig {
@@ -61,7 +64,13 @@ function withSelfResolve(loader: Loader): Loader {
     return loader(filepath, content);
   };
 }
-const CODE_LOADERS = Object.fromEntries((['.js', '.mjs', '.cjs', '.ts'] as const).map((ext) => [ext, withSelfResolve(defaultLoaders[ext])]));
+
+/** cosmiconfig (with js-yaml and parse-json) is loaded only when there may be a file for it to read. */
+async function configExplorer() {
+  const { cosmiconfig, defaultLoaders } = commonJsExports(await import('cosmiconfig'));
+  const loaders = Object.fromEntries((['.js', '.mjs', '.cjs', '.ts'] as const).map((ext) => [ext, withSelfResolve(defaultLoaders[ext])]));
+  return cosmiconfig('envbox', { searchStrategy: 'project', searchPlaces: [...CONFIG_FILE_NAMES], loaders });
+}
 
 async function loadPluginModule(file: string, specifier: string, pluginOptions: unknown): Promise<EnvboxPlugin> {
   let path = specifier;
@@ -111,21 +120,26 @@ function loadHint(error: unknown): string {
   return EXAMPLE;
 }
 
+function noConfig(): LoadedConfig {
+  return { options: {}, plugins: [], sources: [], disable: [] };
+}
+
 /**
  * Finds and loads envbox.config.{js,mjs,cjs,json}, .envboxrc*, or the `envbox` key of package.json,
  * searching from `cwd` up to the project root (searchStrategy 'project'), or loads `explicitPath`.
  */
 export async function loadConfig(cwd: string, explicitPath?: string): Promise<LoadedConfig> {
-  const explorer = cosmiconfig('envbox', { searchStrategy: 'project', searchPlaces: [...CONFIG_FILE_NAMES], loaders: CODE_LOADERS });
-  let result: Awaited<ReturnType<typeof explorer.search>>;
   const where = explicitPath ? resolve(cwd, explicitPath) : undefined;
+  if (!where && !mayHaveConfig(cwd, CONFIG_FILE_NAMES)) return noConfig();
+  let result: Awaited<ReturnType<Awaited<ReturnType<typeof configExplorer>>['search']>>;
   try {
+    const explorer = await configExplorer();
     result = where ? await explorer.load(where) : await explorer.search(cwd);
   } catch (error) {
     const message = (error as Error).message;
     throw configError(where ?? (error as { filepath?: string }).filepath ?? 'envbox config', `failed to load: ${message}`, loadHint(error));
   }
-  if (!result) return { options: {}, plugins: [], sources: [], disable: [] };
+  if (!result) return noConfig();
   const file = result.filepath;
   let raw = result.config as unknown;
   if (typeof raw === 'function') {
