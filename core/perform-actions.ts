@@ -1,5 +1,4 @@
 import { chmod, chown, copyFile, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import { describeAction, type Action, type ActionBody } from './actions.js';
 import type { HostView } from './host/host.js';
 import { isProtectedDir } from './host/system-dirs.js';
@@ -32,7 +31,7 @@ async function perform(action: ActionBody, host: HostView, report: (line: string
         return 'done';
       }
       if (existing) await rm(action.path, { force: true });
-      await execa('mknod', ['-m', action.mode, action.path, 'c', String(action.major), String(action.minor)]);
+      await runProgram('mknod', ['-m', action.mode, action.path, 'c', String(action.major), String(action.minor)]);
       return 'done';
     }
     case 'chown':
@@ -51,11 +50,11 @@ async function perform(action: ActionBody, host: HostView, report: (line: string
       // Only a mount point can be remounted; a plain directory is already as writable as its filesystem.
       const mounted = (await host.mounts()).some((m) => m.target === action.path);
       if (!mounted) return 'skipped';
-      await execa('mount', ['-o', `remount,${action.options}`, action.path]);
+      await runProgram('mount', ['-o', `remount,${action.options}`, action.path]);
       return 'done';
     }
     case 'unmount':
-      await execa('umount', [action.path]);
+      await runProgram('umount', [action.path]);
       return 'done';
     case 'copyFile':
       await copyFile(action.from, action.to);
@@ -70,6 +69,12 @@ async function perform(action: ActionBody, host: HostView, report: (line: string
       return outcome.skipped === null ? 'done' : 'skipped';
     }
   }
+}
+
+/** execa is loaded at the first command an action runs, not on every start (issue 10). */
+async function runProgram(file: string, args: string[]): Promise<void> {
+  const { execa } = await import('execa');
+  await execa(file, args);
 }
 
 export interface ActionRunner {

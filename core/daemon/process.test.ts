@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { ManagedProcess } from './process.js';
+import { ManagedProcess, onPath } from './process.js';
 
 const quiet = pino({ level: 'silent' });
 
@@ -41,5 +44,60 @@ describe('ManagedProcess.stop', () => {
     for (let i = 0; i < 200 && !p.tail().includes('complete'); i++) await new Promise((r) => setTimeout(r, 25));
     const exit = await p.stop(60_000);
     assert.deepEqual([exit.code, exit.signal], [7, null], 'it exited by itself after SIGTERM');
+  });
+});
+
+describe('ManagedProcess output and exit', () => {
+  it('keeps stdout and stderr lines, the last one without a newline too, and reports the exit code', async () => {
+    const p = new ManagedProcess('talker', [process.execPath, '-e',
+      'process.stdout.write("out one\\n"); process.stderr.write("level=error msg=bad\\n"); process.stdout.write("last"); process.exitCode = 3;'],
+    { log: quiet, scrub: (t) => t.replace('bad', '[scrubbed]') });
+    const exit = await p.exited;
+    assert.deepEqual([exit.code, exit.signal], [3, null]);
+    assert.match(p.tail(10), /level=error msg=\[scrubbed\]/, 'the error line, scrubbed, comes first in the tail');
+    const all = new ManagedProcess('talker2', [process.execPath, '-e', 'console.log("a"); console.error("b"); process.stdout.write("c")'],
+      { log: quiet, scrub: (t) => t });
+    await all.exited;
+    assert.deepEqual(all.tail(10).split('\n').sort(), ['a', 'b', 'c']);
+  });
+
+  it('gives its env on top of envbox\'s own', async () => {
+    process.env.ENVBOX_PROCESS_TEST_OUTER = 'outer';
+    const p = new ManagedProcess('env', [process.execPath, '-e', 'console.log(process.env.ENVBOX_PROCESS_TEST_OUTER + "/" + process.env.ADDED)'],
+      { log: quiet, scrub: (t) => t, env: { ADDED: 'added' } });
+    await p.exited;
+    delete process.env.ENVBOX_PROCESS_TEST_OUTER;
+    assert.equal(p.tail(), 'outer/added');
+  });
+
+  it('a program that cannot be spawned exits with the reason in its tail', async () => {
+    const p = new ManagedProcess('missing', ['/nonexistent/dockerd'], { log: quiet, scrub: (t) => t });
+    const exit = await p.exited;
+    assert.deepEqual([exit.code, exit.signal], [null, null]);
+    assert.match(p.tail(), /failed to start \/nonexistent\/dockerd: .*ENOENT/);
+  });
+
+  it('does not wait for a child that keeps the output pipe open after the daemon exits', async () => {
+    // The daemon starts a grandchild that inherits its stdout and outlives it (as containerd can).
+    const script = 'require("child_process").spawn("sleep", ["30"], { stdio: "inherit", detached: true }).unref(); console.log("bye");';
+    const p = new ManagedProcess('parent', [process.execPath, '-e', script], { log: quiet, scrub: (t) => t });
+    const exit = await p.exited;
+    assert.equal(exit.code, 0);
+    assert.equal(p.tail(), 'bye');
+  });
+});
+
+describe('onPath', () => {
+  it('finds a program on PATH, and an executable path as given, like command -v', async () => {
+    assert.equal(await onPath('sh'), true);
+    assert.equal(await onPath('envbox-no-such-program'), false);
+    assert.equal(await onPath(process.execPath), true);
+    const dir = await mkdtemp(join(tmpdir(), 'envbox-onpath-'));
+    await writeFile(join(dir, 'plain'), 'x', { mode: 0o644 });
+    await mkdir(join(dir, 'adir'));
+    assert.equal(await onPath(join(dir, 'plain')), false, 'not executable');
+    assert.equal(await onPath('adir', dir), false, 'a directory is not a program');
+    await rm(dir, { recursive: true });
+    assert.equal(await onPath('sh', ''), false, 'an empty PATH finds nothing');
   });
 });

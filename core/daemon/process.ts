@@ -1,5 +1,8 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { execa, type ResultPromise } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants, createWriteStream, type WriteStream } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import { DAEMON_STOP_GRACE_MS } from '../lifecycle/shutdown-budget.js';
 
@@ -26,12 +29,32 @@ export interface Exit {
   noSpace: boolean;
 }
 
+/** How long output may still arrive after a daemon's exit (a pipe it shared with a child stays open). */
+const OUTPUT_DRAIN_MS = 100;
+
+/** Calls `onLine` for each complete line of `stream`, and returns what flushes the last partial one. */
+function splitLines(stream: Readable | null, onLine: (line: string) => void): () => void {
+  let partial = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    parts.forEach(onLine);
+  });
+  return () => {
+    if (partial) onLine(partial);
+    partial = '';
+  };
+}
+
 /**
  * A supervised background daemon. It runs in its own process group so that a Ctrl-C meant for
- * envbox does not reach it; envbox stops it in order instead.
+ * envbox does not reach it; envbox stops it in order instead. It is spawned with node's own
+ * child_process rather than execa, because loading execa (about 25 ms) would sit between envbox's
+ * start and dockerd's (issue 10); execa stays for the short commands of actions.
  */
 export class ManagedProcess {
-  private readonly child: ResultPromise;
+  private readonly child: ChildProcess;
   private readonly recent = new RecentLines(200);
   private sawNoSpace = false;
   private logFile: WriteStream | undefined;
@@ -58,14 +81,11 @@ export class ManagedProcess {
     this.finished = new Promise((resolve) => { this.reportFinished = resolve; });
     const [program = name, ...args] = argv;
     if (options.logFile) this.logFile = createWriteStream(options.logFile, { flags: 'a' });
-    this.child = execa(program, args, {
+    // Added to envbox's env, as the daemons have always been started.
+    this.child = spawn(program, args, {
       detached: true,
-      stdin: 'ignore',
-      buffer: false,
-      reject: false,
-      env: options.env,
-      all: true,
-      cleanup: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env ? { ...process.env, ...options.env } : process.env,
     });
     const onLine = (line: string) => {
       if (this.stopping && options.finishedLine?.test(line)) this.reportFinished();
@@ -75,20 +95,28 @@ export class ManagedProcess {
       this.logFile?.write(`${clean}\n`);
       options.log.debug({ process: name, line: clean }, 'daemon output');
     };
-    this.child.all?.setEncoding('utf8');
-    let partial = '';
-    this.child.all?.on('data', (chunk: string) => {
-      const parts = (partial + chunk).split('\n');
-      partial = parts.pop() ?? '';
-      parts.forEach(onLine);
+    const flushes = [splitLines(this.child.stdout, onLine), splitLines(this.child.stderr, onLine)];
+    // A daemon left behind by a crashed envbox would hold the node's resources with nobody to stop it.
+    const killOnExit = () => this.child.kill('SIGTERM');
+    process.once('exit', killOnExit);
+    const closed = new Promise<void>((resolve) => this.child.once('close', () => resolve()));
+    this.exited = new Promise<Exit>((resolve) => {
+      const finish = (code: number | null, signal: string | null) => {
+        process.off('exit', killOnExit);
+        void Promise.race([closed, new Promise((r) => setTimeout(r, OUTPUT_DRAIN_MS).unref())]).then(() => {
+          flushes.forEach((flush) => flush());
+          this.logFile?.end();
+          resolve({ code, signal, noSpace: this.sawNoSpace });
+        });
+      };
+      this.child.once('exit', finish);
+      // A failed spawn (ENOENT, EACCES: no pid) surfaces as an exit with the reason in the tail.
+      this.child.once('error', (error) => {
+        if (this.child.pid !== undefined) return;
+        onLine(`failed to start ${program}: ${error.message}`);
+        finish(null, null);
+      });
     });
-    this.exited = this.child.then((result) => {
-      if (partial) onLine(partial);
-      this.logFile?.end();
-      return { code: result.exitCode ?? null, signal: result.signal ?? null, noSpace: this.sawNoSpace };
-    });
-    // A failed spawn (ENOENT) surfaces as an exit; a daemon that dies is caught by its supervisor.
-    this.exited.catch(() => undefined);
   }
 
   get pid(): number | undefined {
@@ -129,7 +157,16 @@ export class ManagedProcess {
   }
 }
 
-export async function onPath(program: string): Promise<boolean> {
-  const result = await execa('sh', ['-c', `command -v "$1"`, 'sh', program], { reject: false });
-  return result.exitCode === 0;
+async function isExecutable(path: string): Promise<boolean> {
+  const file = await stat(path).then((st) => st.isFile(), () => false);
+  return file && access(path, constants.X_OK).then(() => true, () => false);
+}
+
+/** What `command -v` answers for a program name or path, without a shell start before dockerd's. */
+export async function onPath(program: string, path = process.env.PATH ?? ''): Promise<boolean> {
+  if (program.includes('/')) return isExecutable(program);
+  for (const dir of path.split(delimiter)) {
+    if (dir !== '' && await isExecutable(join(dir, program))) return true;
+  }
+  return false;
 }

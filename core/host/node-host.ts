@@ -1,6 +1,5 @@
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
-import { execa } from 'execa';
 import type { DirEntry, FileKind, FileStat, HostView, MountEntry } from './host.js';
 
 function kindOf(s: Stats | Dirent): FileKind {
@@ -68,6 +67,7 @@ export class NodeHost implements HostView {
   // Node has no xattr API; getcap (libcap2-bin, in the envbox image) decodes security.capability.
   async fileCapabilities(path: string) {
     if ((await this.stat(path)) === null) return null;
+    const { execa } = await import('execa');
     const result = await orNull(execa('getcap', [path], { reject: false }));
     if (!result || result.exitCode !== 0) return null;
     return parseGetcap(String(result.stdout));
