@@ -1,4 +1,5 @@
-// Issue 4 end to end, through the real CLI (dist/cli/main.js): the build log reaches a coderd
+// Issue 4 end to end, through the real CLI as the image ships it (the esbuild bundle, where undici
+// loads from a split chunk at the first request): the build log reaches a coderd
 // stand-in (TLS, self-signed CA, 401s first), a failure leaves its paragraph in the build log, the
 // termination log and the status file, and a coderd that is down or untrusted never fails or stalls the start.
 import { after, before, describe, test } from 'node:test';
@@ -9,14 +10,19 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWorld, destroyWorld, EnvboxRun, listProcesses, repoRoot, run, Sandbox, waitUntil, type BuildLogLine, type World } from './harness/index.js';
+import { createWorld, destroyWorld, EnvboxRun, listProcesses, mustRun, repoRoot, run, Sandbox, waitUntil, type BuildLogLine, type World } from './harness/index.js';
 import { startStandInInSandbox } from './harness/coderd-in-sandbox.js';
 import { SANDBOX_PATH } from './harness/sandbox.js';
 import { assertInOrder, assertNoSecrets, assertNothingLeft, installCa, pullSecret } from './harness/scenario.js';
 import { startCoderdStandIn, type CoderdStandIn, type ReceivedLog } from './coderd/standin.js';
 import { makeTestCa, type TestCa } from './coderd/tls.js';
 
-const MAIN = join(repoRoot, 'dist', 'cli', 'main.js');
+const BUNDLE_DIR = join(repoRoot, 'dist', 'coder-e2e-bundle');
+const MAIN = join(BUNDLE_DIR, 'main.js');
+
+before(async () => {
+  await mustRun([process.execPath, '--import', 'tsx', join(repoRoot, 'deploy', 'bundle.ts'), BUNDLE_DIR], { timeoutMs: 120_000 });
+});
 /** What envbox gives coderd at exit (LOG_FLUSH_MS in core/lifecycle/shutdown-budget.ts). */
 const LOG_CLOSE_BOUND_MS = 5_000;
 /** Node's start, the failure itself and a busy CI machine; the bound under test is the close timeout. */
@@ -80,8 +86,6 @@ describe('coderd end to end: a failing start on the host network (no sandbox)', 
   const runs: EnvboxRun[] = [];
 
   before(async () => {
-    const main = await stat(MAIN).catch(() => null);
-    assert.ok(main, `${MAIN} is missing: run \`npm run build\` first`);
     // The failure these scenarios rely on: ENVBOX_RUNTIME=sysbox-runc with no sysbox on this machine.
     const sysbox = await run(['sh', '-c', 'command -v sysbox-mgr || command -v sysbox-fs'], { env: { PATH: SANDBOX_PATH } });
     assert.notEqual(sysbox.exitCode, 0, `sysbox is installed here (${sysbox.stdout.trim()}); these scenarios need it absent so envbox fails before dockerd`);
@@ -266,7 +270,7 @@ describe('coderd end to end: a workspace that comes up in a sandbox', () => {
           'trap \'exit 0\' TERM',
           'while :; do sleep 1 & wait $!; done',
         ].join('\n'),
-      }));
+      }), ['docker'], [], { main: MAIN });
       const done = await envbox.waitForDone(120_000);
       assert.match(done.output, /^ready in \d+(\.\d+)? s/, 'the done line carries the summary');
       await envbox.waitForOutput(new RegExp(marker), 30_000);

@@ -2,7 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
+import type { EnvHttpProxyAgent } from 'undici';
+import { commonJsExports } from '../../core/common-js.js';
 import { messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 
@@ -56,6 +57,8 @@ export function loadExtraCertificates(path: string): ExtraCertificates {
 
 /**
  * fetch through undici's EnvHttpProxyAgent, which honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY.
+ * undici (about 1 MB of code, 50 ms to load) loads at the first request, which the sink's batching
+ * sends about a second after the first line: while dockerd starts, not before envbox spawns it.
  * Extra CAs are added to the system ones: Node's `ca` option replaces the trusted set, so the
  * bundled roots (and NODE_EXTRA_CA_CERTS, which that replacement would lose) go in first.
  */
@@ -70,12 +73,19 @@ export function createCoderHttp(options: { extraCertsPath?: string; logger: Logg
   const nodeExtra = process.env.NODE_EXTRA_CA_CERTS;
   if (extra.length > 0 && nodeExtra) extra.push(...loadExtraCertificates(nodeExtra).certificates);
   const ca = extra.length > 0 ? [...rootCertificates, ...extra] : undefined;
-  const dispatcher = new EnvHttpProxyAgent(ca ? { connect: { ca }, requestTls: { ca }, proxyTls: { ca } } : {});
+  let client: Promise<{ undici: typeof import('undici'); dispatcher: EnvHttpProxyAgent }> | undefined;
+  const connect = () => client ??= import('undici').then(commonJsExports).then((undici) => ({
+    undici,
+    dispatcher: new undici.EnvHttpProxyAgent(ca ? { connect: { ca }, requestTls: { ca }, proxyTls: { ca } } : {}),
+  }));
   return {
-    fetch: (url, init) => undiciFetch(url, { ...init, dispatcher }),
+    fetch: async (url, init) => {
+      const { undici, dispatcher } = await connect();
+      return undici.fetch(url, { ...init, dispatcher });
+    },
     close: async () => {
       // destroy, not close: close waits for requests that may hang on an unreachable coderd.
-      await dispatcher.destroy().catch(() => undefined);
+      if (client) await (await client).dispatcher.destroy().catch(() => undefined);
     },
   };
 }

@@ -22,7 +22,7 @@ export function coderLogsPlugin(): EnvboxPlugin {
     inputs: [agentUrl, extraCertsPath],
     apply({ hooks, stages }) {
       hooks.configure.tap({ stage: stages.POLICY }, async (options, ctx) => {
-        // undici loads only when lines go to coderd: `plan` and a start without CODER_AGENT_URL never pay for it.
+        // The sink loads only when lines go to coderd (and undici only at its first request).
         if (ctx.mode === 'docker' && options.get(agentUrl) && options.get(agentToken)) stream = await import('./sink.js');
         return options;
       });
