@@ -39,9 +39,10 @@ const BANNER = [
 ].join('\n');
 
 /**
- * What cli/main.ts imports lazily, as entry files of the split build. main.js itself is built on its
- * own, without the shared runtime chunk and the banner, so that `--version` loads one small file
- * (issue 10: 1.42x a bare `node -e 0` with them, about 1.09x without).
+ * What cli/main.ts imports lazily, as entry files of the split build (ES modules, `.mjs`). main.js
+ * itself is built on its own as CommonJS, without the shared runtime chunk and the banner, so that
+ * `--version` loads one small script and never starts node's ES module loader (issue 10: 1.42x a bare
+ * `node -e 0` with them, 1.27x as one ESM file, about 1.0x as CommonJS).
  */
 const CLI_LAZY: Record<string, string> = {
   'cli-commands': 'cli/commands.ts',
@@ -60,7 +61,7 @@ const lazyCliImports: Plugin = {
       const source = join(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
       const name = Object.entries(CLI_LAZY).find(([, file]) => join(root, file) === source)?.[0];
       if (!name) return { errors: [{ text: `cli/main.ts imports ${args.path} lazily; add it to CLI_LAZY in deploy/bundle.ts` }] };
-      return { path: `./${name}.js`, external: true };
+      return { path: `./${name}.mjs`, external: true };
     });
   },
 };
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
   for (const [key, target] of Object.entries(pkg.exports)) {
     const name = bundleNameOf(key);
     entryPoints[name] = sourceOf(typeof target === 'string' ? target : target.default);
-    exportsMap[key] = `./${name}.js`;
+    exportsMap[key] = `./${name}.mjs`;
   }
 
   await rm(outDir, { recursive: true, force: true });
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     format: 'esm',
+    outExtension: { '.js': '.mjs' },
     platform: 'node',
     target: 'node20',
     banner: { js: BANNER },
@@ -94,7 +96,12 @@ async function main(): Promise<void> {
     external: ['*.node', 'cpu-features', 'typescript'],
     // ssh2 is never used (ENVBOX_DOCKER_HOST is unix:// or tcp://) and its load-time WebAssembly
     // heap weighs on the supervisor: deploy/ssh2-unsupported.cjs stands in for it (issue 10).
-    alias: { ssh2: join(root, 'deploy', 'ssh2-unsupported.cjs') },
+    // The same for BuildKit's gRPC session code under dockerode (deploy/buildkit-unsupported.cjs).
+    alias: {
+      ssh2: join(root, 'deploy', 'ssh2-unsupported.cjs'),
+      '@grpc/grpc-js': join(root, 'deploy', 'buildkit-unsupported.cjs'),
+      '@grpc/proto-loader': join(root, 'deploy', 'buildkit-unsupported.cjs'),
+    },
     logLevel: 'warning',
     metafile: true,
   });
@@ -103,17 +110,20 @@ async function main(): Promise<void> {
     entryPoints: { main: join(root, 'cli', 'main.ts') },
     outdir: outDir,
     bundle: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
     define: { __ENVBOX_VERSION__: JSON.stringify(pkg.version) },
     plugins: [lazyCliImports],
     logLevel: 'warning',
+    // core/version.ts reads import.meta.url only when no version is compiled in; here one always is.
+    logOverride: { 'empty-import-meta': 'silent' },
     metafile: true,
   });
   Object.assign(result.metafile.outputs, cli.metafile.outputs);
 
-  const bundlePackage = { name: pkg.name, version: pkg.version, type: 'module', exports: exportsMap, bin: { envbox: './main.js' } };
+  // No "type": main.js is CommonJS and everything else is .mjs (see CLI_LAZY).
+  const bundlePackage = { name: pkg.name, version: pkg.version, exports: exportsMap, bin: { envbox: './main.js' } };
   await writeFile(join(outDir, 'package.json'), `${JSON.stringify(bundlePackage, null, 2)}\n`);
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
   process.stderr.write(`envbox bundle: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1e6).toFixed(1)} MB in ${relative(process.cwd(), outDir) || '.'}\n`);
