@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EnvboxError } from './errors.js';
-import { findPasswdEntry, findPasswdEntryInStream, osReleaseId, PASSWD_LIMITS, resolveImageFacts } from './image-facts.js';
+import { findPasswdEntry, findPasswdEntryInStream, osReleaseId, PASSWD_LIMITS, probeImageFacts, resolveImageFacts } from './image-facts.js';
 import type { ContainerCreateBody } from './spec/types.js';
 import { FakeDocker } from '../testing/fake-docker.js';
 
@@ -86,6 +86,33 @@ describe('resolveImageFacts', () => {
     assert.ok(!docker.methods().includes('startContainer'), docker.methods().join(', '));
     assert.ok(!docker.methods().some((m) => m.startsWith('exec')));
     assert.deepEqual(docker.calls.filter((c) => c.method === 'removeContainer').map((c) => c.args[0]), [`id-${name}`]);
+    assert.equal(docker.methods().at(-1), 'removeContainer');
+  });
+
+  it('probeImageFacts gives the facts before the probe is removed, and says when the removal is over', async () => {
+    let finishRemoval!: () => void;
+    const removing = new Promise<void>((resolve) => { finishRemoval = resolve; });
+    const docker = new (class extends FakeDocker {
+      override async removeContainer(idOrName: string) {
+        await super.removeContainer(idOrName);
+        await removing;
+      }
+    })();
+    const { facts, removed } = await probeImageFacts(docker, 'registry.test/ws:1', 'coder', 'runc');
+    assert.equal(facts.uid, 1000);
+    assert.equal(docker.methods().at(-1), 'removeContainer', 'the removal has begun');
+    let over = false;
+    void removed.then(() => { over = true; });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(over, false, 'and is still going on');
+    finishRemoval();
+    await removed;
+  });
+
+  it('a failing probe is removed before the error comes out', async () => {
+    const docker = new FakeDocker();
+    docker.files['/etc/passwd'] = 'root:x:0:0:root:/root:/bin/sh\n';
+    await assert.rejects(probeImageFacts(docker, 'registry.test/ws:1', 'coder', 'runc'), /not in \/etc\/passwd/);
     assert.equal(docker.methods().at(-1), 'removeContainer');
   });
 

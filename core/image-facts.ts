@@ -70,6 +70,17 @@ async function osReleaseIdInStream(osRelease: AsyncIterable<Buffer> | null): Pro
  * read /etc/passwd and /etc/os-release through the archive API, stat /sbin/init, then remove it.
  */
 export async function resolveImageFacts(docker: DockerClient, image: string, username: string, runtime: string): Promise<ImageFacts> {
+  const { facts, removed } = await probeImageFacts(docker, image, username, runtime);
+  await removed;
+  return facts;
+}
+
+/**
+ * resolveImageFacts, but the facts come as soon as they are read: the probe's removal (a few tens of
+ * ms in dockerd) goes on while the workspace is created, and `removed` (which never rejects) says
+ * when it is over.
+ */
+export async function probeImageFacts(docker: DockerClient, image: string, username: string, runtime: string): Promise<{ facts: ImageFacts; removed: Promise<void> }> {
   const probeName = `envbox-facts-${process.pid}-${Date.now()}`;
   const id = await docker.createContainer(probeName, {
     Image: image,
@@ -79,6 +90,8 @@ export async function resolveImageFacts(docker: DockerClient, image: string, use
     NetworkDisabled: true,
     HostConfig: { Runtime: runtime, NetworkMode: 'none' },
   });
+  let facts: ImageFacts | undefined;
+  let removed: Promise<void>;
   try {
     const [passwd, osRelease, init] = await Promise.all([
       docker.openFile(id, '/etc/passwd'),
@@ -99,10 +112,12 @@ export async function resolveImageFacts(docker: DockerClient, image: string, use
         'Set CODER_INNER_USERNAME to a user that the image has (for example root), or add the user to the image.',
       );
     }
-    return { ...entry, hasInit: init !== null, osReleaseId: osRelease };
+    facts = { ...entry, hasInit: init !== null, osReleaseId: osRelease };
   } finally {
-    await docker.removeContainer(id).catch(() => undefined);
+    removed = docker.removeContainer(id).catch(() => undefined);
+    if (!facts) await removed;
   }
+  return { facts, removed };
 }
 
 /** Facts read from an image are checked like ENVBOX_IMAGE_FACTS: their ids must exist on the host once shifted. */

@@ -4,7 +4,7 @@ import type { DaemonLauncher, DaemonSet } from '../daemon/managed-daemon.js';
 import { waitForPing } from '../daemon/wait.js';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EnvboxError, InputError, messageOf } from '../errors.js';
 import { assertRootlessRequirements } from '../rootless/checks.js';
-import { assertHostIds, resolveImageFacts } from '../image-facts.js';
+import { assertHostIds, probeImageFacts } from '../image-facts.js';
 import {
   bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerHost, dockerSocket, dockerdLog, idOffset,
   innerImage, innerUsername, pruneImages, pullPolicy, runtime, shutdownTimeout,
@@ -37,12 +37,14 @@ interface Started {
   docker: DockerClient | null;
   containerId: string | null;
   bootstrap: StreamingExec | null;
+  /** Work left running in dockerd (the image-facts probe's removal), finished before the daemons stop. */
+  background: Array<Promise<unknown>>;
 }
 
 /** `envbox docker`: the main job, in order. Resolves with the process exit code. */
 export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
   const { options: o, buildLog, log, hooks } = app;
-  const started: Started = { daemons: null, docker: null, containerId: null, bootstrap: null };
+  const started: Started = { daemons: null, docker: null, containerId: null, bootstrap: null, background: [] };
   const signal = deps.signal;
   const managed = o.get(dockerHost) === undefined;
 
@@ -116,7 +118,8 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     }
 
     buildLog.info('Getting image metadata...');
-    const facts = await abortable(resolveImageFacts(docker, o.get(innerImage).raw, o.get(innerUsername), o.get(runtime)), signal);
+    const { facts, removed } = await abortable(probeImageFacts(docker, o.get(innerImage).raw, o.get(innerUsername), o.get(runtime)), signal);
+    started.background.push(removed);
     assertHostIds(facts, o.get(idOffset), o.get(innerImage).raw, o.get(innerUsername));
     buildLog.info(`Detected entrypoint user '${facts.uid}:${facts.gid}' with home directory "${facts.home}"`);
 
@@ -256,6 +259,7 @@ async function cleanup(app: App, started: Started, clock?: StopClock): Promise<v
   }
   if (started.daemons) {
     const daemons = started.daemons;
+    await Promise.all(started.background);
     await step('daemons', () => daemons.stopAll());
   }
 }
