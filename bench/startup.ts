@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { copyFile, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Action } from '../core/actions.js';
 import { ping, Sandbox, waitUntil, type World } from '../integration/harness/index.js';
 import { startStandInInSandbox } from '../integration/harness/coderd-in-sandbox.js';
 import { installCa, pullSecret } from '../integration/harness/scenario.js';
 import { cliBundle } from './lib/bundle.js';
 import { actionScript } from './lib/action-script.js';
-import { dockerRunArgs, type CreateBody } from './lib/docker-run-args.js';
+import { dockerRunArgs } from './lib/docker-run-args.js';
+import type { PlanDoc } from './lib/by-hand-script.js';
 import { interleave, since } from './lib/interleave.js';
 import { median } from './lib/stats.js';
 import type { PlotBar } from './lib/phase-plot.js';
@@ -44,12 +44,6 @@ export function parsePhaseSplit(line: string): PhaseSplit {
     split[pm[1] as Phase] = Number(pm[2]) * 1000;
   }
   return split;
-}
-
-interface PlanDoc {
-  daemon: { managed: boolean; argv?: string[] };
-  container: { name: string; create: CreateBody };
-  actions: Action[];
 }
 
 /** `envbox plan` in the sandbox: the exact dockerd argv, create body and actions envbox would use there. */

@@ -3,13 +3,12 @@
 // runtime wrapper for --privileged (no CAP_SYS_RESOURCE here), the workspace image from the world's TLS
 // registry with its CA and a pull secret, an empty dir for the missing /lib/modules, and no `-it` (no terminal).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWorld, destroyWorld, EnvboxRun, repoRoot, Sandbox, waitUntil, type World } from './harness/index.js';
-import { IMAGE_TAG, startOuterDaemon, type OuterDaemon } from './harness/outer-daemon.js';
+import { IMAGE_TAG, oneLinerFlags, startOuterDaemon, type OuterDaemon } from './harness/outer-daemon.js';
 import { basicAuth, fakeAgentToken, pullSecret } from './harness/scenario.js';
 import { IMAGE_FACTS, SITE_FILES } from './harness/site-config.js';
 
@@ -35,33 +34,14 @@ describe('the seed one-liner against the envbox image', () => {
   const token = fakeAgentToken();
   const runs: EnvboxRun[] = [];
 
-  function oneLiner(): string[] {
-    const libModules = existsSync('/lib/modules') ? '/lib/modules' : join(sandbox.paths.dir, 'lib-modules');
-    return [
-      'run', '--rm', '--name', OUTER,
-      '-v', '/tmp/envbox/docker:/var/lib/coder/docker',
-      '-v', '/tmp/envbox/containers:/var/lib/coder/containers',
-      '-v', '/tmp/envbox/sysbox:/var/lib/sysbox',
-      '-v', '/tmp/envbox/docker:/var/lib/docker',
-      '-v', '/usr/src:/usr/src:ro',
-      '-v', `${libModules}:/lib/modules:ro`,
-      '--privileged',
-      '-e', `CODER_INNER_IMAGE=${outer.registryHost}/workspace:init`,
-      '-e', 'CODER_INNER_USERNAME=coder',
-      // What this machine needs, and the scenario's bootstrap and token:
-      '-e', 'ENVBOX_RUNTIME=runc',
-      '--add-host', `registry.test:${outer.gateway}`,
-      '-v', `${world.registry.caPath}:/etc/envbox/registry-ca.pem:ro`,
-      '-e', 'CODER_EXTRA_CERTS_PATH=/etc/envbox/registry-ca.pem',
-      // Secrets by name only, so they are not on any command line.
-      '-e', 'CODER_IMAGE_PULL_SECRET', '-e', 'CODER_AGENT_TOKEN', '-e', 'CODER_BOOTSTRAP_SCRIPT',
-      IMAGE_TAG, '/envbox', 'docker',
-    ];
+  /** The one-liner as the README writes it, on its /tmp/envbox volumes (see `oneLinerFlags`). */
+  async function oneLiner(): Promise<string[]> {
+    return ['run', '--rm', '--name', OUTER, ...await oneLinerFlags(world, sandbox, outer, '/tmp/envbox'), IMAGE_TAG, '/envbox', 'docker'];
   }
 
   async function start(): Promise<Started> {
+    const [file, ...args] = outer.dockerArgv(await oneLiner());
     const startedAt = Date.now();
-    const [file, ...args] = outer.dockerArgv(oneLiner());
     const child = spawn(file!, args, {
       env: {
         PATH: process.env.PATH, HOME: '/root', DOCKER_CONFIG: sandbox.paths.dockerCliConfig,
@@ -88,7 +68,6 @@ describe('the seed one-liner against the envbox image', () => {
   before(async () => {
     world = await createWorld();
     sandbox = await Sandbox.create(world, 'one-liner');
-    if (!existsSync('/lib/modules')) await mkdir(join(sandbox.paths.dir, 'lib-modules'));
     outer = await startOuterDaemon(world, sandbox);
     first = await start();
   });

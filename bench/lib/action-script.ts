@@ -1,6 +1,8 @@
 import type { Action } from '../../core/actions.js';
 
-const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+/** One shell word, single-quoted. */
+export const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+const q = shellQuote;
 
 /**
  * The shell lines a person would run for envbox's declared actions, with the same skips as the

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mustRun, run, waitUntil } from './proc.js';
@@ -79,11 +80,47 @@ export async function startOuterDaemon(world: World, sandbox: Sandbox, options: 
   return outer;
 }
 
-/** The scenario must test the code as it is: an archive older than a source file is refused. */
-async function assertImageIsFresh(): Promise<void> {
+/**
+ * The flags of coder/envbox's "Hacking" one-liner (everything between `docker run` and the image), on
+ * this machine: its four volumes under `volumes` (the README has /tmp/envbox; a path of the outer
+ * daemon's mount namespace), --privileged, the workspace image from the registry with its CA, and what
+ * this machine needs (ENVBOX_RUNTIME=runc, `registry.test` at the gateway, an empty dir for the
+ * missing /lib/modules). CODER_IMAGE_PULL_SECRET, CODER_AGENT_TOKEN and CODER_BOOTSTRAP_SCRIPT are
+ * named only, so no secret is on a command line: the docker CLI's environment must hold them.
+ */
+export async function oneLinerFlags(world: World, sandbox: Sandbox, outer: OuterDaemon, volumes: string): Promise<string[]> {
+  let libModules = '/lib/modules';
+  if (!existsSync(libModules)) {
+    libModules = join(sandbox.paths.dir, 'lib-modules');
+    await mkdir(libModules, { recursive: true });
+  }
+  return [
+    '-v', `${volumes}/docker:/var/lib/coder/docker`,
+    '-v', `${volumes}/containers:/var/lib/coder/containers`,
+    '-v', `${volumes}/sysbox:/var/lib/sysbox`,
+    '-v', `${volumes}/docker:/var/lib/docker`,
+    '-v', '/usr/src:/usr/src:ro',
+    '-v', `${libModules}:/lib/modules:ro`,
+    '--privileged',
+    '-e', `CODER_INNER_IMAGE=${outer.registryHost}/workspace:init`,
+    '-e', 'CODER_INNER_USERNAME=coder',
+    // What this machine needs, and the scenario's bootstrap and token:
+    '-e', 'ENVBOX_RUNTIME=runc',
+    '--add-host', `registry.test:${outer.gateway}`,
+    '-v', `${world.registry.caPath}:/etc/envbox/registry-ca.pem:ro`,
+    '-e', 'CODER_EXTRA_CERTS_PATH=/etc/envbox/registry-ca.pem',
+    '-e', 'CODER_IMAGE_PULL_SECRET', '-e', 'CODER_AGENT_TOKEN', '-e', 'CODER_BOOTSTRAP_SCRIPT',
+  ];
+}
+
+/**
+ * The image must hold the code as it is: an archive older than a source file of the bundle (cli, core,
+ * plugins) or of the image (deploy) is refused, with what to run.
+ */
+export async function assertImageIsFresh(): Promise<void> {
   const archive = await stat(IMAGE_ARCHIVE).catch(() => null);
   if (!archive) throw new Error(`${IMAGE_ARCHIVE} is missing: run \`npm run image\` first (npm test does)`);
-  for (const dir of ['core', 'plugins', 'deploy']) {
+  for (const dir of ['cli', 'core', 'plugins', 'deploy']) {
     for (const name of await readdir(join(repoRoot, dir), { recursive: true })) {
       const file = join(repoRoot, dir, name);
       if (name.endsWith('.test.ts')) continue;
