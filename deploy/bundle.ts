@@ -1,11 +1,23 @@
 // Bundles the CLI and the public API for the image: `node --import tsx deploy/bundle.ts [outDir]`.
-// The output is a self-contained package folder (no node_modules): main.js, one file per export
-// of package.json, shared chunks, and a package.json whose `exports` mirror the real package's, so
-// that `import 'envbox'` (and `envbox/<subpath>`) from a site config resolves to this bundle.
+// The output is a self-contained package folder (no node_modules):
+// - envbox.cjs: the CLI and the API in one CommonJS file (entry deploy/bundle-entry.ts), which
+//   main.js loads with V8's code cache, envbox.cjs.cache (deploy/load-envbox.cjs);
+// - main.js: the `envbox` command, a small CommonJS file: `--version` loads nothing else, and
+//   `envbox status` only status.cjs;
+// - index.mjs and testing.mjs: `import 'envbox'` and `import 'envbox/testing'`, which re-export
+//   envbox.cjs's namespaces, and a package.json whose `exports` name them, so that a site config
+//   gets the running envbox (core/config/self-resolve.ts);
+// - import-module.cjs: every import() envbox.cjs makes (code compiled from a cache cannot);
+// - envbox.cjs.cache: written by one `envbox plan` run with the node given as ENVBOX_BUNDLE_NODE
+//   (default: this node), which must be the node that will run the bundle for V8 to accept it.
 import { build, type Plugin } from 'esbuild';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = process.argv[2] ?? join(root, 'dist', 'image', 'envbox');
@@ -13,120 +25,164 @@ const outDir = process.argv[2] ?? join(root, 'dist', 'image', 'envbox');
 interface PackageJson {
   name: string;
   version: string;
-  exports: Record<string, string | { default: string; types?: string }>;
+  exports: Record<string, unknown>;
 }
 
-/** `./dist/core/index.js` (what tsc emits) comes from `core/index.ts`. */
-function sourceOf(distPath: string): string {
-  const match = /^\.\/dist\/(.+)\.js$/.exec(distPath);
-  if (!match) throw new Error(`package.json exports "${distPath}", which is not a ./dist/**/*.js file the bundler can map to its source`);
-  return join(root, `${match[1]}.ts`);
-}
-
-/** `.` becomes `index`, `./testing` becomes `testing`: the bundle's file for that export. */
-function bundleNameOf(exportKey: string): string {
-  return exportKey === '.' ? 'index' : exportKey.replace(/^\.\//, '').replaceAll('/', '-');
-}
-
-// ssh2 (under dockerode) and the require() of CommonJS packages need these in ESM output.
-const BANNER = [
-  "import { createRequire as __envboxCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __envboxFileURLToPath } from 'node:url';",
-  "import { dirname as __envboxDirname } from 'node:path';",
-  'const require = __envboxCreateRequire(import.meta.url);',
-  'const __filename = __envboxFileURLToPath(import.meta.url);',
-  'const __dirname = __envboxDirname(__filename);',
-].join('\n');
-
-/**
- * What cli/main.ts imports lazily, as entry files of the split build (ES modules, `.mjs`). main.js
- * itself is built on its own as CommonJS, without the shared runtime chunk and the banner, so that
- * `--version` loads one small script and never starts node's ES module loader (issue 10: 1.42x a bare
- * `node -e 0` with them, 1.27x as one ESM file, about 1.0x as CommonJS).
- */
-const CLI_LAZY: Record<string, string> = {
-  'cli-commands': 'cli/commands.ts',
-  'cli-help': 'cli/help.ts',
-  'core-errors': 'core/errors.ts',
-  'core-status-command': 'core/status/command.ts',
-  'core-startup-marks': 'core/status/startup-marks.ts',
+/** Each export of package.json, and the namespace of deploy/bundle-entry.ts that serves it. */
+const EXPORT_NAMESPACES: Record<string, { namespace: string; file: string }> = {
+  '.': { namespace: 'api', file: 'index.mjs' },
+  './testing': { namespace: 'testing', file: 'testing.mjs' },
 };
 
-/** Turns main.ts's `await import('../core/errors.js')` into `import('./core-errors.js')`, external. */
-const lazyCliImports: Plugin = {
-  name: 'lazy-cli-imports',
+/** What cli/main.ts imports lazily: in main.js each of them is envbox.cjs, loaded once. */
+const CLI_LAZY = ['cli/commands.ts', 'core/status/startup-marks.ts'];
+/** Small and without classes the API shares: bundled into main.js itself. */
+const CLI_INLINE = ['cli/help.ts', 'core/errors.ts'];
+/** But `envbox status` stays small: status.cjs has only what it needs. */
+const STATUS_COMMAND = 'core/status/command.ts';
+
+const loadEnvboxInstead: Plugin = {
+  name: 'load-envbox',
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.kind === 'require-call' && args.path === './status.cjs') return { path: args.path, external: true };
       if (args.kind !== 'dynamic-import') return undefined;
-      const source = join(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
-      const name = Object.entries(CLI_LAZY).find(([, file]) => join(root, file) === source)?.[0];
-      if (!name) return { errors: [{ text: `cli/main.ts imports ${args.path} lazily; add it to CLI_LAZY in deploy/bundle.ts` }] };
-      return { path: `./${name}.mjs`, external: true };
+      const source = relative(root, join(args.resolveDir, args.path.replace(/\.js$/, '.ts')));
+      if (source === STATUS_COMMAND) return { path: 'status', namespace: 'envbox-status' };
+      if (CLI_INLINE.includes(source)) return undefined;
+      if (!CLI_LAZY.includes(source)) return { errors: [{ text: `cli/main.ts imports ${args.path} lazily; add it to CLI_LAZY (and export what it uses from deploy/bundle-entry.ts) or to CLI_INLINE in deploy/bundle.ts` }] };
+      return { path: join(root, 'deploy', 'load-envbox.cjs') };
     });
+    b.onLoad({ filter: /.*/, namespace: 'envbox-status' }, () => ({ contents: "module.exports = require('./status.cjs');", loader: 'js' }));
   },
 };
 
+/**
+ * core/config/import-module.ts is import-module.cjs, a file of its own that node's CommonJS loader
+ * compiles, so that its import() works: in code compiled from the code cache (envbox.cjs), import()
+ * would need --experimental-vm-modules on node 20.
+ */
+const importModuleApart: Plugin = {
+  name: 'import-module-apart',
+  setup(b) {
+    b.onResolve({ filter: /\/import-module\.js$/ }, (args) => (
+      join(args.resolveDir, args.path) === join(root, 'core', 'config', 'import-module.js') ? { path: './import-module.cjs', external: true } : undefined));
+  },
+};
+
+const common = {
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+  metafile: true,
+} as const;
+
+/** The generated `import 'envbox'` module: the names of one namespace of envbox.cjs. */
+function facade(namespace: string, names: string[]): string {
+  const safe = names.filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+  return [
+    '// Generated by deploy/bundle.ts: the running envbox\'s own exports (envbox.cjs, one instance).',
+    "import { createRequire } from 'node:module';",
+    `const { ${namespace}: exported } = createRequire(import.meta.url)('./envbox.cjs');`,
+    `export const { ${safe.join(', ')} } = exported;`,
+    '',
+  ].join('\n');
+}
+
+/** A plan with the usual inputs and no daemon asked: the code it runs is what the cache holds. */
+async function writeCodeCache(main: string): Promise<void> {
+  const cwd = await mkdtemp(join(tmpdir(), 'envbox-code-cache-'));
+  try {
+    const node = process.env.ENVBOX_BUNDLE_NODE ?? process.execPath;
+    await promisify(execFile)(node, [main, 'plan'], {
+      cwd,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        ENVBOX_WRITE_CODE_CACHE: '1',
+        CODER_INNER_IMAGE: 'registry.example/workspace:latest',
+        CODER_INNER_USERNAME: 'coder',
+        CODER_AGENT_TOKEN: 'code-cache-token',
+        CODER_AGENT_URL: 'https://coder.example',
+        CODER_MOUNTS: '/home/coder:/home/coder',
+        CODER_CPUS: '1',
+        CODER_MEMORY: '1073741824',
+        CODER_BOOTSTRAP_SCRIPT: 'true',
+        ENVBOX_IMAGE_FACTS: JSON.stringify({ uid: 1000, gid: 1000, home: '/home/coder', hasInit: true, osReleaseId: 'debian' }),
+      },
+    });
+  } finally {
+    await rm(cwd, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as PackageJson;
-  const entryPoints: Record<string, string> = Object.fromEntries(Object.entries(CLI_LAZY).map(([name, file]) => [name, join(root, file)]));
-  const exportsMap: Record<string, string> = {};
-  for (const [key, target] of Object.entries(pkg.exports)) {
-    const name = bundleNameOf(key);
-    entryPoints[name] = sourceOf(typeof target === 'string' ? target : target.default);
-    exportsMap[key] = `./${name}.mjs`;
-  }
+  const unknown = Object.keys(pkg.exports).filter((key) => !(key in EXPORT_NAMESPACES));
+  if (unknown.length > 0) throw new Error(`package.json exports ${unknown.join(', ')}, which deploy/bundle.ts does not serve: add it to EXPORT_NAMESPACES and deploy/bundle-entry.ts`);
 
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
-  const result = await build({
-    entryPoints,
+  const envbox = await build({
+    ...common,
+    entryPoints: { envbox: join(root, 'deploy', 'bundle-entry.ts') },
     outdir: outDir,
-    bundle: true,
-    // Chunks keep the CLI's per-command loading: `status` and `--version` load no dockerode or plugins.
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    format: 'esm',
-    outExtension: { '.js': '.mjs' },
-    platform: 'node',
-    target: 'node20',
-    banner: { js: BANNER },
-    define: { __ENVBOX_VERSION__: JSON.stringify(pkg.version) },
+    outExtension: { '.js': '.cjs' },
+    // The code's own import.meta.url (the self-resolution hook's parent) is this file's URL.
+    banner: { js: "var __envboxImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    define: { __ENVBOX_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__envboxImportMetaUrl' },
     // Native addons of ssh2 and cpu-features are optional (loaded in try/catch) and typescript is only
     // for .ts configs (about 10 MB): none of them is bundled.
     external: ['*.node', 'cpu-features', 'typescript'],
+    plugins: [importModuleApart],
     // ssh2 is never used (ENVBOX_DOCKER_HOST is unix:// or tcp://) and its load-time WebAssembly
-    // heap weighs on the supervisor: deploy/ssh2-unsupported.cjs stands in for it (issue 10).
-    // The same for BuildKit's gRPC session code under dockerode (deploy/buildkit-unsupported.cjs).
+    // heap weighs on the supervisor, and dockerode's BuildKit sessions (gRPC) are never started:
+    // deploy/*-unsupported.cjs stand in for them (issue 10).
     alias: {
       ssh2: join(root, 'deploy', 'ssh2-unsupported.cjs'),
       '@grpc/grpc-js': join(root, 'deploy', 'buildkit-unsupported.cjs'),
       '@grpc/proto-loader': join(root, 'deploy', 'buildkit-unsupported.cjs'),
     },
-    logLevel: 'warning',
-    metafile: true,
   });
-
+  const status = await build({
+    ...common,
+    entryPoints: { status: join(root, STATUS_COMMAND) },
+    outdir: outDir,
+    outExtension: { '.js': '.cjs' },
+  });
   const cli = await build({
+    ...common,
     entryPoints: { main: join(root, 'cli', 'main.ts') },
     outdir: outDir,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
     define: { __ENVBOX_VERSION__: JSON.stringify(pkg.version) },
-    plugins: [lazyCliImports],
-    logLevel: 'warning',
+    plugins: [loadEnvboxInstead],
     // core/version.ts reads import.meta.url only when no version is compiled in; here one always is.
     logOverride: { 'empty-import-meta': 'silent' },
-    metafile: true,
   });
-  Object.assign(result.metafile.outputs, cli.metafile.outputs);
 
-  // No "type": main.js is CommonJS and everything else is .mjs (see CLI_LAZY).
+  const importer = await build({
+    ...common,
+    entryPoints: { 'import-module': join(root, 'core', 'config', 'import-module.ts') },
+    outdir: outDir,
+    outExtension: { '.js': '.cjs' },
+  });
+  const loaded = createRequire(import.meta.url)(join(outDir, 'envbox.cjs')) as Record<string, object>;
+  const exportsMap: Record<string, string> = {};
+  for (const [key, { namespace, file }] of Object.entries(EXPORT_NAMESPACES)) {
+    if (!(key in pkg.exports)) continue;
+    await writeFile(join(outDir, file), facade(namespace, Object.keys(loaded[namespace] ?? {})));
+    exportsMap[key] = `./${file}`;
+  }
+  // No "type": main.js and envbox.cjs are CommonJS, the facades .mjs.
   const bundlePackage = { name: pkg.name, version: pkg.version, exports: exportsMap, bin: { envbox: './main.js' } };
   await writeFile(join(outDir, 'package.json'), `${JSON.stringify(bundlePackage, null, 2)}\n`);
-  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-  process.stderr.write(`envbox bundle: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1e6).toFixed(1)} MB in ${relative(process.cwd(), outDir) || '.'}\n`);
+  await writeCodeCache(join(outDir, 'main.js'));
+
+  const outputs = [envbox, status, importer, cli].flatMap((r) => Object.values(r.metafile.outputs));
+  const cacheBytes = (await stat(join(outDir, 'envbox.cjs.cache'))).size;
+  const bytes = outputs.reduce((sum, o) => sum + o.bytes, 0);
+  process.stderr.write(`envbox bundle: ${outputs.length} files (${(bytes / 1e6).toFixed(1)} MB) and a ${(cacheBytes / 1e6).toFixed(1)} MB code cache in ${relative(process.cwd(), outDir) || '.'}\n`);
 }
 
 await main();

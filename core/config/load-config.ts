@@ -9,6 +9,7 @@ import { didYouMean } from '../suggest.js';
 import type { EnvboxConfig, EnvboxPlugin } from '../plugin.js';
 import { commonJsExports } from '../common-js.js';
 import { mayHaveConfig } from './config-candidates.js';
+import { importConfigFile, importModule } from './import-module.js';
 import { resolveEnvboxToItself } from './self-resolve.js';
 
 export interface LoadedConfig {
@@ -68,7 +69,13 @@ function withSelfResolve(loader: Loader): Loader {
 /** cosmiconfig (with js-yaml and parse-json) is loaded only when there may be a file for it to read. */
 async function configExplorer() {
   const { cosmiconfig, defaultLoaders } = commonJsExports(await import('cosmiconfig'));
-  const loaders = Object.fromEntries((['.js', '.mjs', '.cjs', '.ts'] as const).map((ext) => [ext, withSelfResolve(defaultLoaders[ext])]));
+  // A .ts config needs typescript: asked for here first, so that its absence is what the error says.
+  const loadTs: Loader = async (filepath, content) => {
+    await importModule('typescript');
+    return defaultLoaders['.ts'](filepath, content);
+  };
+  const loadJs: Loader = (filepath) => importConfigFile(filepath);
+  const loaders = Object.fromEntries(Object.entries({ '.js': loadJs, '.mjs': loadJs, '.cjs': loadJs, '.ts': loadTs }).map(([ext, loader]) => [ext, withSelfResolve(loader)]));
   return cosmiconfig('envbox', { searchStrategy: 'project', searchPlaces: [...CONFIG_FILE_NAMES], loaders });
 }
 
@@ -79,7 +86,7 @@ async function loadPluginModule(file: string, specifier: string, pluginOptions: 
     // A package name is looked up in the config's node_modules, not in envbox's own.
     path = specifier.startsWith('.') || isAbsolute(specifier) ? resolve(dirname(file), specifier) : createRequire(file).resolve(specifier);
     resolveEnvboxToItself();
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    mod = await importModule(pathToFileURL(path).href);
   } catch (error) {
     throw configError(file, `cannot load the plugin module "${specifier}" (resolved to ${path}): ${(error as Error).message}`,
       "plugins: ['./plugins/my-plugin.js'] where that module has `export default { name: 'my-plugin', apply(api) {...} }`");

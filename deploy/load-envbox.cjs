@@ -1,0 +1,39 @@
+// Bundled into the image's main.js: loads envbox.cjs, the one CommonJS file that holds the CLI and
+// the API, with V8's code cache. Node 20 caches no compiled code for files it loads, so every start
+// would parse and compile about 3 MB of JavaScript again (issue 10: `plan` 84 -> 65 ms). The cache
+// (envbox.cjs.cache, written at build time by a run with ENVBOX_WRITE_CODE_CACHE set) is only a
+// hint: V8 refuses one made by another node or for other source, and the file is then compiled as
+// usual. The module goes into require.cache, so `import 'envbox'` (index.mjs, which requires
+// envbox.cjs) gets this very instance and shares its classes.
+'use strict';
+const { readFileSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { dirname, join } = require('node:path');
+const { Script } = require('node:vm');
+
+// import() in code compiled here would need --experimental-vm-modules on node 20: envbox.cjs leaves
+// every import() to import-module.cjs (core/config/import-module.ts), which node compiles itself.
+function loadEnvbox() {
+  const file = join(__dirname, 'envbox.cjs');
+  if (require.cache[file]) return require.cache[file].exports;
+  const cacheFile = `${file}.cache`;
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), {
+    filename: file,
+    cachedData,
+  });
+  const mod = new Module(file, module);
+  mod.filename = file;
+  require.cache[file] = mod;
+  script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, dirname(file));
+  mod.loaded = true;
+  if (process.env.ENVBOX_WRITE_CODE_CACHE) process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));
+  return mod.exports;
+}
+
+module.exports = loadEnvbox();
