@@ -72,7 +72,8 @@ async function settingsFor(ctx: StartedContext, outer: DaemonSpec | null): Promi
 
 async function writeDaemonJson(ctx: StartedContext, wanted: DaemonSettings): Promise<void> {
   const { docker, containerId, buildLog } = ctx;
-  const existing = await readSmallFile(docker, containerId, DAEMON_JSON);
+  // Both archive reads at once: each one mounts the container's root in dockerd.
+  const [existing, dir] = await Promise.all([readSmallFile(docker, containerId, DAEMON_JSON), docker.statPath(containerId, '/etc/docker')]);
   const merged = mergeDaemonJson(existing?.toString('utf8') ?? null, wanted);
   const describe = (keys: string[]) => keys.map((k) => (k === 'mtu' ? `mtu ${JSON.stringify(wanted.mtu)}` : k)).join(', ');
   if (merged.kind === 'invalid') {
@@ -89,7 +90,6 @@ async function writeDaemonJson(ctx: StartedContext, wanted: DaemonSettings): Pro
   // Proxy credentials are secrets: then only root in the workspace may read the file.
   const mode = wanted.proxies && Object.values(wanted.proxies).some((p) => /\/\/[^/@]*:[^/@]*@/.test(p)) ? 0o600 : 0o644;
   const data = Buffer.from(merged.text);
-  const dir = await docker.statPath(containerId, '/etc/docker');
   if (dir !== null) await docker.putFiles(containerId, '/etc/docker', [{ name: 'daemon.json', type: 'file', mode, data }]);
   else await docker.putFiles(containerId, '/etc', [{ name: 'docker', type: 'dir', mode: 0o755 }, { name: 'docker/daemon.json', type: 'file', mode, data }]);
   const from = existing === null ? '' : ` (merged with the image's; its other keys kept${merged.others.length > 0 ? `: ${merged.others.join(', ')}` : ''})`;
