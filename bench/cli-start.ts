@@ -5,6 +5,7 @@ import { cliBundle } from './lib/bundle.js';
 import { interleave } from './lib/interleave.js';
 import { timeOk } from './lib/spawn-time.js';
 import type { Benchmark, BenchResult } from './lib/types.js';
+import { nodeCommand } from '../integration/harness/node-command.js';
 
 const FACTS = { uid: 1000, gid: 1000, home: '/home/coder', hasInit: true, osReleaseId: 'debian' };
 
@@ -28,6 +29,7 @@ function cliBench(name: string, args: string[], summary: string, extraEnv: Recor
     needsWorld: false,
     async run(ctx): Promise<BenchResult> {
       const main = await cliBundle();
+    const envbox = await nodeCommand(main);
       const cwd = await mkdtemp(join(tmpdir(), `envbox-bench-${name}-`));
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...extraEnv };
       try {
@@ -35,7 +37,7 @@ function cliBench(name: string, args: string[], summary: string, extraEnv: Recor
           rounds: ctx.rounds * 3,
           warmup: ctx.warmup,
           onSample: (side, round, ms) => { if (round % 3 === 0) ctx.progress(`round ${round}: ${side} ${ms.toFixed(0)} ms`); },
-        }, () => timeOk([process.execPath, '-e', '0'], env, cwd), () => timeOk([process.execPath, main, ...args], env, cwd));
+        }, () => timeOk([process.execPath, '-e', '0'], env, cwd), () => timeOk([...envbox, ...args], env, cwd));
         return {
           name,
           baseline: { label: 'node -e 0', samplesMs: samples.baseline },

@@ -7,6 +7,7 @@ import { cliBundle } from './lib/bundle.js';
 import { interleave } from './lib/interleave.js';
 import { timeOk } from './lib/spawn-time.js';
 import type { Benchmark, BenchResult } from './lib/types.js';
+import { nodeCommand } from '../integration/harness/node-command.js';
 
 /**
  * The readiness probe as a kubelet runs it: `/bin/sh -c` on the ready marker, against `envbox status`
@@ -19,6 +20,7 @@ export const probeBench: Benchmark = {
   needsWorld: false,
   async run(ctx): Promise<BenchResult> {
     const main = await cliBundle();
+    const envbox = await nodeCommand(main);
     const dir = await mkdtemp(join(tmpdir(), 'envbox-bench-probe-'));
     try {
       const statusFile = join(dir, 'status.json');
@@ -29,7 +31,7 @@ export const probeBench: Benchmark = {
         rounds: ctx.rounds * 3,
         warmup: ctx.warmup,
         onSample: (side, round, ms) => { if (round % 3 === 0) ctx.progress(`round ${round}: ${side} ${ms.toFixed(1)} ms`); },
-      }, () => timeOk([process.execPath, main, 'status', '--file', statusFile], env),
+      }, () => timeOk([...envbox, 'status', '--file', statusFile], env),
       () => timeOk(['/bin/sh', '-c', readyProbeScript(readyMarkerPath(statusFile))], env));
       tracker.release();
       return {

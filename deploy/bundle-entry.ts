@@ -1,7 +1,6 @@
 // The entry of envbox.cjs, the image's one file of the CLI and the API (see deploy/bundle.ts): what
 // cli/main.ts imports lazily, by name, and the two public entry points as namespaces, which the
 // generated index.mjs and testing.mjs re-export.
-export { markStartup } from '../core/status/startup-marks.js';
 export { runCommand } from '../cli/commands.js';
 export * as api from '../core/index.js';
 export * as testing from '../testing/index.js';
