@@ -11,6 +11,7 @@ import {
 } from '../inputs/core-inputs.js';
 import type { ActionRunner } from '../perform-actions.js';
 import { StopRequested, abortable } from './abort.js';
+import { reportMemoryLater } from './memory-report.js';
 import { startBootstrap } from './bootstrap.js';
 import { failedContext, planContainer, planDaemon, planPull, shutdownContext, startActions, startedContext } from './phases.js';
 import { NoSpaceError, pullWithRetry } from './pull.js';
@@ -154,6 +155,7 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     deps.status.enter('ready');
     buildLog.info('Envbox startup complete!');
     buildLog.done(deps.status.summary());
+    reportMemoryLater(log);
 
     const stopped = new Promise<'signal'>((resolve) => {
       if (signal.aborted) resolve('signal');
