@@ -29,7 +29,7 @@ function cliBench(name: string, args: string[], summary: string, extraEnv: Recor
     needsWorld: false,
     async run(ctx): Promise<BenchResult> {
       const main = await cliBundle();
-    const envbox = await nodeCommand(main);
+    const envbox = await nodeCommand(main, args);
       const cwd = await mkdtemp(join(tmpdir(), `envbox-bench-${name}-`));
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...extraEnv };
       try {
@@ -37,7 +37,7 @@ function cliBench(name: string, args: string[], summary: string, extraEnv: Recor
           rounds: ctx.rounds * 3,
           warmup: ctx.warmup,
           onSample: (side, round, ms) => { if (round % 3 === 0) ctx.progress(`round ${round}: ${side} ${ms.toFixed(0)} ms`); },
-        }, () => timeOk([process.execPath, '-e', '0'], env, cwd), () => timeOk([...envbox, ...args], env, cwd));
+        }, () => timeOk([process.execPath, '-e', '0'], env, cwd), () => timeOk(envbox, env, cwd));
         return {
           name,
           baseline: { label: 'node -e 0', samplesMs: samples.baseline },

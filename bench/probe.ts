@@ -20,18 +20,18 @@ export const probeBench: Benchmark = {
   needsWorld: false,
   async run(ctx): Promise<BenchResult> {
     const main = await cliBundle();
-    const envbox = await nodeCommand(main);
     const dir = await mkdtemp(join(tmpdir(), 'envbox-bench-probe-'));
     try {
       const statusFile = join(dir, 'status.json');
       const tracker = new StatusTracker(statusFile);
       for (const phase of ['starting-daemon', 'pulling', 'creating', 'bootstrapping', 'ready'] as const) tracker.enter(phase);
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+      const status = await nodeCommand(main, ['status', '--file', statusFile]);
       const samples = await interleave({
         rounds: ctx.rounds * 3,
         warmup: ctx.warmup,
         onSample: (side, round, ms) => { if (round % 3 === 0) ctx.progress(`round ${round}: ${side} ${ms.toFixed(1)} ms`); },
-      }, () => timeOk([...envbox, 'status', '--file', statusFile], env),
+      }, () => timeOk(status, env),
       () => timeOk(['/bin/sh', '-c', readyProbeScript(readyMarkerPath(statusFile))], env));
       tracker.release();
       return {

@@ -140,6 +140,10 @@ async function main(): Promise<void> {
     entryPoints: { envbox: join(root, 'deploy', 'bundle-entry.ts') },
     outdir: outDir,
     outExtension: { '.js': '.cjs' },
+    // V8 keeps a script's whole source in memory; without whitespace it is 1.9 MB, not 2.8 (names are
+    // kept, so errors still name their functions). The idle supervisor's heap is about 4 MB smaller.
+    minifyWhitespace: true,
+    minifySyntax: true,
     // The code's own import.meta.url (the self-resolution hook's parent) is this file's URL.
     banner: { js: "var __envboxImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     define: { __ENVBOX_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__envboxImportMetaUrl' },

@@ -235,7 +235,7 @@ export class Sandbox {
     const main = options.main ?? join(repoRoot, 'dist', 'cli', 'main.js');
     await stat(main).catch(() => { throw new Error(`${main} is missing: run \`npm run build\` first`); });
     // detached: in its own process group, so a terminal's Ctrl-C reaches only the caller (the demo), which decides.
-    const child = this.spawn(`envbox ${args.join(' ')}`, [...await nodeCommand(main), ...args], { env, setup, detached: options.detached ?? false });
+    const child = this.spawn(`envbox ${args.join(' ')}`, await nodeCommand(main, args), { env, setup, detached: options.detached ?? false });
     const envbox = new EnvboxRun(child, this.paths.dockerdLog, `envbox ${args.join(' ')} in sandbox ${this.label}`);
     this.runs.push(envbox);
     // nsenter, unshare and sh all exec, so the pid we signal is node's own.
