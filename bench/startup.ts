@@ -164,7 +164,9 @@ export async function envboxRound(world: World, round: number, main: string, sam
 
     const spawnEpochMs = Date.now();
     const start = performance.now();
-    run = await sandbox.startEnvbox(env, ['docker'], [], { main });
+    // From / as in a pod (the image has no WORKDIR): from the repository, the config search would
+    // find its package.json and load cosmiconfig, which no pod does.
+    run = await sandbox.startEnvbox(env, ['docker'], [], { main, cwd: '/' });
     const done = await run.waitForDone(120_000);
     const doneMs = since(start);
     await run.waitForOutput(/^ready$/, 15_000);

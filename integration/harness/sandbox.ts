@@ -188,11 +188,11 @@ export class Sandbox {
   }
 
   /** Spawns argv inside the sandbox. stdout and stderr are pipes unless `stdoutFile` is given. */
-  spawn(what: string, argv: string[], options: { env?: NodeJS.ProcessEnv; setup?: string[]; stdoutFile?: number; detached?: boolean } = {}): ChildProcess {
+  spawn(what: string, argv: string[], options: { env?: NodeJS.ProcessEnv; setup?: string[]; stdoutFile?: number; detached?: boolean; cwd?: string } = {}): ChildProcess {
     if (this.destroyed) throw new Error(`sandbox ${this.label} is already destroyed`);
     const args = ['--net=/run/netns/' + this.netns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', this.setupScript(options.setup ?? []), 'sandbox', ...argv];
     const out = options.stdoutFile ?? 'pipe';
-    const child = spawn('nsenter', args, { env: options.env ?? { PATH: SANDBOX_PATH, HOME: '/root' }, stdio: ['ignore', out, out], detached: options.detached ?? false });
+    const child = spawn('nsenter', args, { env: options.env ?? { PATH: SANDBOX_PATH, HOME: '/root' }, stdio: ['ignore', out, out], detached: options.detached ?? false, ...(options.cwd ? { cwd: options.cwd } : {}) });
     this.children.push({ what, child });
     return child;
   }
@@ -229,13 +229,16 @@ export class Sandbox {
   /** Starts `envbox <args>` (default `docker`) as the outer container's entrypoint would. */
   async startEnvbox(
     env: Record<string, string>, args: string[] = ['docker'], setup: string[] = [],
-    /** main: another build of the CLI (the bench times the esbuild bundle, which is what ships). */
-    options: { detached?: boolean; main?: string } = {},
+    /**
+     * main: another build of the CLI (the bench times the esbuild bundle, which is what ships).
+     * cwd: where envbox runs (default: the test's own); a pod's is its image's WORKDIR, usually /.
+     */
+    options: { detached?: boolean; main?: string; cwd?: string } = {},
   ): Promise<EnvboxRun> {
     const main = options.main ?? join(repoRoot, 'dist', 'cli', 'main.js');
     await stat(main).catch(() => { throw new Error(`${main} is missing: run \`npm run build\` first`); });
     // detached: in its own process group, so a terminal's Ctrl-C reaches only the caller (the demo), which decides.
-    const child = this.spawn(`envbox ${args.join(' ')}`, await nodeCommand(main, args), { env, setup, detached: options.detached ?? false });
+    const child = this.spawn(`envbox ${args.join(' ')}`, await nodeCommand(main, args), { env, setup, detached: options.detached ?? false, ...(options.cwd ? { cwd: options.cwd } : {}) });
     const envbox = new EnvboxRun(child, this.paths.dockerdLog, `envbox ${args.join(' ')} in sandbox ${this.label}`);
     this.runs.push(envbox);
     // nsenter, unshare and sh all exec, so the pid we signal is node's own.
