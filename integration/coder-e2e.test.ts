@@ -287,6 +287,12 @@ describe('coderd end to end: a workspace that comes up in a sandbox', () => {
       assertInOrder(atReady, [/Envbox startup complete/, /^ready in /]);
       assert.deepEqual(seen.requests.slice(0, 2).map((r) => r.status), [401, 401], 'the first two requests were refused');
 
+      // dockerd runs with envbox's env, but not with its secrets (the agent token, the pull secret).
+      const dockerdPid = Number((await readFile(sandbox.paths.pidfile, 'utf8')).trim());
+      const dockerdEnv = (await readFile(`/proc/${dockerdPid}/environ`, 'utf8')).split('\0').map((kv) => kv.split('=')[0]);
+      assert.ok(dockerdEnv.includes('PATH'), `dockerd's env: ${dockerdEnv.join(' ')}`);
+      assert.ok(!dockerdEnv.includes('CODER_AGENT_TOKEN') && !dockerdEnv.includes('CODER_IMAGE_PULL_SECRET'), `dockerd inherited a secret: ${dockerdEnv.join(' ')}`);
+
       const status = await envboxStatus([], { ENVBOX_STATUS_FILE: sandbox.paths.statusFile });
       assert.equal(status.exitCode, 0, `envbox status exits 0 when ready: ${status.stdout}${status.stderr}`);
       assert.match(status.stdout, /^envbox: ready/);

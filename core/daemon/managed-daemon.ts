@@ -30,6 +30,8 @@ export interface DaemonLauncher {
     dockerdEnv: Record<string, string>;
     sysbox: { enabled: boolean; disableIdmappedMount: boolean };
     logFile?: string;
+    /** envbox's env vars that no daemon inherits: the secret inputs. */
+    withoutEnv?: readonly string[];
   }): Promise<DaemonSet>;
 }
 
@@ -56,7 +58,7 @@ async function waitForFile(path: string, timeoutMs: number, failed: () => string
 /** Starts sysbox-mgr and sysbox-fs (for sysbox-runc) and dockerd, and supervises them. */
 export function processLauncher(log: Logger, scrub: (text: string) => string): DaemonLauncher {
   return {
-    async start({ dockerdArgv, dockerdEnv, sysbox, logFile }) {
+    async start({ dockerdArgv, dockerdEnv, sysbox, logFile, withoutEnv = [] }) {
       const sysboxProcs: ManagedProcess[] = [];
       if (sysbox.enabled) {
         for (const program of ['sysbox-mgr', 'sysbox-fs']) {
@@ -64,8 +66,8 @@ export function processLauncher(log: Logger, scrub: (text: string) => string): D
             throw new EnvboxError(`${program} is not installed, and ENVBOX_RUNTIME=sysbox-runc needs it`, SYSBOX_MISSING_HINT);
           }
         }
-        sysboxProcs.push(new ManagedProcess('sysbox-mgr', ['sysbox-mgr', ...(sysbox.disableIdmappedMount ? ['--disable-idmapped-mount'] : [])], { log, logFile, scrub }));
-        sysboxProcs.push(new ManagedProcess('sysbox-fs', ['sysbox-fs'], { log, logFile, scrub }));
+        sysboxProcs.push(new ManagedProcess('sysbox-mgr', ['sysbox-mgr', ...(sysbox.disableIdmappedMount ? ['--disable-idmapped-mount'] : [])], { log, logFile, scrub, withoutEnv }));
+        sysboxProcs.push(new ManagedProcess('sysbox-fs', ['sysbox-fs'], { log, logFile, scrub, withoutEnv }));
         let early: string | undefined;
         for (const p of sysboxProcs) p.exited.then((exit) => { early ??= describeExit(p.name, exit, p.tail()); });
         await waitForFile(SYSBOX_MANAGER_SOCKET, 60_000, () => early);
@@ -73,7 +75,7 @@ export function processLauncher(log: Logger, scrub: (text: string) => string): D
       if (!(await onPath(dockerdArgv[0] ?? 'dockerd'))) {
         throw new EnvboxError(`${dockerdArgv[0]} is not installed`, 'Install docker (dockerd), or point ENVBOX_DOCKER_HOST at a running daemon.');
       }
-      let dockerd = new ManagedProcess('dockerd', dockerdArgv, { log, logFile, scrub, env: dockerdEnv, finishedLine: DOCKERD_FINISHED });
+      let dockerd = new ManagedProcess('dockerd', dockerdArgv, { log, logFile, scrub, env: dockerdEnv, withoutEnv, finishedLine: DOCKERD_FINISHED });
       let restarting = false;
       let reportExit!: (reason: string) => void;
       const unexpectedExit = new Promise<string>((resolve) => { reportExit = resolve; });
@@ -92,7 +94,7 @@ export function processLauncher(log: Logger, scrub: (text: string) => string): D
         async restartDockerd(argv, env) {
           restarting = true;
           await dockerd.stop();
-          dockerd = new ManagedProcess('dockerd', argv, { log, logFile, scrub, env, finishedLine: DOCKERD_FINISHED });
+          dockerd = new ManagedProcess('dockerd', argv, { log, logFile, scrub, env, withoutEnv, finishedLine: DOCKERD_FINISHED });
           restarting = false;
           watch(dockerd);
         },

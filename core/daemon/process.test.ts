@@ -70,6 +70,17 @@ describe('ManagedProcess output and exit', () => {
     assert.equal(p.tail(), 'outer/added');
   });
 
+  it('leaves out the env vars it is told to (the secret inputs), and its own env can still set one', async () => {
+    process.env.ENVBOX_PROCESS_TEST_SECRET = 'hunter2';
+    process.env.ENVBOX_PROCESS_TEST_KEPT = 'kept';
+    const p = new ManagedProcess('env', [process.execPath, '-e', 'console.log([process.env.ENVBOX_PROCESS_TEST_SECRET, process.env.ENVBOX_PROCESS_TEST_KEPT, process.env.SET_AGAIN].join("/"))'],
+      { log: quiet, scrub: (t) => t, withoutEnv: ['ENVBOX_PROCESS_TEST_SECRET', 'SET_AGAIN'], env: { SET_AGAIN: 'own' } });
+    await p.exited;
+    delete process.env.ENVBOX_PROCESS_TEST_SECRET;
+    delete process.env.ENVBOX_PROCESS_TEST_KEPT;
+    assert.equal(p.tail(), '/kept/own');
+  });
+
   it('a program that cannot be spawned exits with the reason in its tail', async () => {
     const p = new ManagedProcess('missing', ['/nonexistent/dockerd'], { log: quiet, scrub: (t) => t });
     const exit = await p.exited;

@@ -70,6 +70,8 @@ export class ManagedProcess {
     argv: string[],
     options: {
       log: Logger; logFile?: string; env?: Record<string, string>; scrub: (text: string) => string;
+      /** envbox's own env vars the daemon must not inherit (the secret inputs: agent token, pull secret). */
+      withoutEnv?: readonly string[];
       /**
        * The line after which the daemon has nothing left to save. dockerd 20.10 logs "Daemon shutdown
        * complete" (pidfile and socket already removed, containerd stopped), then idles about 1 s in a
@@ -81,11 +83,12 @@ export class ManagedProcess {
     this.finished = new Promise((resolve) => { this.reportFinished = resolve; });
     const [program = name, ...args] = argv;
     if (options.logFile) this.logFile = createWriteStream(options.logFile, { flags: 'a' });
-    // Added to envbox's env, as the daemons have always been started.
+    // envbox's env, less its secrets, plus the daemon's own (what preDaemon taps set).
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !options.withoutEnv?.includes(name)));
     this.child = spawn(program, args, {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: options.env ? { ...process.env, ...options.env } : process.env,
+      env: { ...inherited, ...options.env },
     });
     const onLine = (line: string) => {
       if (this.stopping && options.finishedLine?.test(line)) this.reportFinished();

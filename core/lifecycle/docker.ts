@@ -64,6 +64,7 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
         dockerdEnv: plan.spec.env,
         sysbox: { enabled: o.get(runtime) === 'sysbox-runc', disableIdmappedMount: o.get(disableIdmappedMount) },
         logFile: o.get(dockerdLog),
+        withoutEnv: o.secretEnvNames(),
       }), signal);
     }
     buildLog.info('Waiting for dockerd to start up...');
