@@ -1,0 +1,61 @@
+// The image's bundle (deploy/bundle.ts), built from the sources: what the image and the bench run.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import * as api from '../core/index.js';
+
+const run = promisify(execFile);
+const repo = join(import.meta.dirname, '..');
+
+describe('the image\'s bundle', () => {
+  let dir: string;
+  let flags: string[];
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'envbox-bundle-'));
+    await run(process.execPath, ['--import', 'tsx', join(repo, 'deploy', 'bundle.ts'), dir], { cwd: repo });
+    flags = (await readFile(join(dir, 'node-flags'), 'utf8')).trim().split(/\s+/);
+  }, { timeout: 120_000 });
+  after(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
+
+  it('is a package folder: main.js, envbox.cjs with its code cache, status.cjs, import-module.cjs, the facades, node-flags', async () => {
+    assert.deepEqual((await readdir(dir)).sort(), [
+      'envbox.cjs', 'envbox.cjs.cache', 'import-module.cjs', 'index.mjs', 'main.js', 'node-flags', 'package.json', 'status.cjs', 'testing.mjs',
+    ]);
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { type?: string; exports: Record<string, string> };
+    assert.equal(pkg.type, undefined, 'main.js and envbox.cjs are CommonJS');
+    assert.deepEqual(pkg.exports, { '.': './index.mjs', './testing': './testing.mjs' });
+  });
+
+  it('has a code cache that V8 accepts from this node with the node-flags (else every start compiles 2 MB)', async () => {
+    const check = `const vm = require('node:vm'), fs = require('node:fs'), { wrap } = require('node:module');
+const file = ${JSON.stringify(join(dir, 'envbox.cjs'))};
+const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData: fs.readFileSync(file + '.cache') });
+process.stdout.write(String(script.cachedDataRejected));`;
+    assert.equal((await run(process.execPath, [...flags, '-e', check])).stdout, 'false');
+    assert.equal((await run(process.execPath, ['-e', check])).stdout, 'true', 'without the flags V8 refuses it: /envbox must pass them');
+  });
+
+  it('answers --version from main.js alone, and plans through envbox.cjs', async () => {
+    const { version } = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string };
+    assert.equal((await run(process.execPath, [join(dir, 'main.js'), '--version'])).stdout, `envbox ${version}\n`);
+    const facts = JSON.stringify({ uid: 1000, gid: 1000, home: '/home/coder', hasInit: true, osReleaseId: 'debian' });
+    const plan = await run(process.execPath, [...flags, join(dir, 'main.js'), 'plan'], {
+      cwd: dir, env: { PATH: process.env.PATH, CODER_INNER_IMAGE: 'registry.test/ws:1', CODER_INNER_USERNAME: 'coder', CODER_AGENT_TOKEN: 'bundle-test-token-4711', ENVBOX_IMAGE_FACTS: facts },
+    });
+    const doc = JSON.parse(plan.stdout) as { container: { name: string } };
+    assert.equal(doc.container.name, 'workspace_cvm');
+    assert.ok(!plan.stdout.includes('bundle-test-token-4711'));
+  });
+
+  it('re-exports every name of the API, from the one instance main.js loads', async () => {
+    const facade = await import(join(dir, 'index.mjs')) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(facade).sort(), Object.keys(api).sort());
+    const loaded = createRequire(import.meta.url)(join(dir, 'envbox.cjs')) as { api: Record<string, unknown> };
+    assert.equal(facade.InputError, loaded.api.InputError, 'one class, whichever way it is reached');
+  });
+});
