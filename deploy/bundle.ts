@@ -8,9 +8,10 @@
 //   envbox.cjs's namespaces, and a package.json whose `exports` name them, so that a site config
 //   gets the running envbox (core/config/self-resolve.ts);
 // - import-module.cjs: every import() envbox.cjs makes (code compiled from a cache cannot);
-// - node-flags: the flags node runs main.js with (NODE_FLAGS);
-// - envbox.cjs.cache: written by one `envbox plan` run with the node given as ENVBOX_BUNDLE_NODE
-//   (default: this node) and those flags: V8 accepts it only from the same node with the same flags.
+// - node-flags: the flags node runs `envbox docker` with (NODE_FLAGS);
+// - envbox.cjs.cache and envbox.cjs.flagged.cache: written by `envbox plan` runs without and with
+//   those flags, with the node given as ENVBOX_BUNDLE_NODE (default: this node): V8 accepts a cache
+//   only from the same node with the same flags.
 import { build, type Plugin } from 'esbuild';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -96,18 +97,20 @@ function facade(namespace: string, names: string[]): string {
 }
 
 /**
- * How node runs the bundle (/envbox and the bench read them from node-flags): a young generation of
- * at most 1 MiB per semi-space, not 16, keeps the idle supervisor about 20 MB smaller (issue 10).
- * V8 takes a code cache only from a run with the same flags, so the cache is made with them too.
+ * How node runs `envbox docker` (/envbox and the bench read them from node-flags): a young generation
+ * of at most 1 MiB per semi-space, not 16, keeps the idle supervisor 10 to 20 MB smaller (issue 10).
+ * It costs the start about 10 ms (node's own code cache of its built-in modules no longer fits), so
+ * the short commands run without it. V8 takes a code cache only from a run with the same flags:
+ * one cache is made with them and one without (deploy/load-envbox.cjs picks).
  */
 const NODE_FLAGS = ['--max-semi-space-size=1'];
 
 /** A plan with the usual inputs and no daemon asked: the code it runs is what the cache holds. */
-async function writeCodeCache(main: string): Promise<void> {
+async function writeCodeCache(main: string, flags: readonly string[]): Promise<void> {
   const cwd = await mkdtemp(join(tmpdir(), 'envbox-code-cache-'));
   try {
     const node = process.env.ENVBOX_BUNDLE_NODE ?? process.execPath;
-    await promisify(execFile)(node, [...NODE_FLAGS, main, 'plan'], {
+    await promisify(execFile)(node, [...flags, main, 'plan'], {
       cwd,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -193,12 +196,13 @@ async function main(): Promise<void> {
   const bundlePackage = { name: pkg.name, version: pkg.version, exports: exportsMap, bin: { envbox: './main.js' } };
   await writeFile(join(outDir, 'package.json'), `${JSON.stringify(bundlePackage, null, 2)}\n`);
   await writeFile(join(outDir, 'node-flags'), `${NODE_FLAGS.join(' ')}\n`);
-  await writeCodeCache(join(outDir, 'main.js'));
+  await writeCodeCache(join(outDir, 'main.js'), []);
+  await writeCodeCache(join(outDir, 'main.js'), NODE_FLAGS);
 
   const outputs = [envbox, status, importer, cli].flatMap((r) => Object.values(r.metafile.outputs));
-  const cacheBytes = (await stat(join(outDir, 'envbox.cjs.cache'))).size;
+  const cacheBytes = (await stat(join(outDir, 'envbox.cjs.cache'))).size + (await stat(join(outDir, 'envbox.cjs.flagged.cache'))).size;
   const bytes = outputs.reduce((sum, o) => sum + o.bytes, 0);
-  process.stderr.write(`envbox bundle: ${outputs.length} files (${(bytes / 1e6).toFixed(1)} MB) and a ${(cacheBytes / 1e6).toFixed(1)} MB code cache in ${relative(process.cwd(), outDir) || '.'}\n`);
+  process.stderr.write(`envbox bundle: ${outputs.length} files (${(bytes / 1e6).toFixed(1)} MB) and ${(cacheBytes / 1e6).toFixed(1)} MB of code caches in ${relative(process.cwd(), outDir) || '.'}\n`);
 }
 
 await main();

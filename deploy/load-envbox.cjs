@@ -1,9 +1,11 @@
 // Bundled into the image's main.js: loads envbox.cjs, the one CommonJS file that holds the CLI and
 // the API, with V8's code cache. Node 20 caches no compiled code for files it loads, so every start
-// would parse and compile about 3 MB of JavaScript again (issue 10: `plan` 84 -> 65 ms). The cache
-// (envbox.cjs.cache, written at build time by a run with ENVBOX_WRITE_CODE_CACHE set) is only a
-// hint: V8 refuses one made by another node or for other source, and the file is then compiled as
-// usual. The module goes into require.cache, so `import 'envbox'` (index.mjs, which requires
+// would parse and compile about 2 MB of JavaScript again (issue 10: `plan` 84 -> 66 ms). A cache
+// holds only for the node flags it was made with, so there are two, written at build time by runs with
+// ENVBOX_WRITE_CODE_CACHE set: envbox.cjs.cache for node without flags (`plan`), and
+// envbox.cjs.flagged.cache for node with the bundle's node-flags (`docker`, as /envbox starts it). Each
+// is only a hint: V8 refuses one made by another node, with other flags or for other source, and the
+// file is then compiled as usual. The module goes into require.cache, so `import 'envbox'` (index.mjs, which requires
 // envbox.cjs) gets this very instance and shares its classes.
 'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
@@ -16,7 +18,7 @@ const { Script } = require('node:vm');
 function loadEnvbox() {
   const file = join(__dirname, 'envbox.cjs');
   if (require.cache[file]) return require.cache[file].exports;
-  const cacheFile = `${file}.cache`;
+  const cacheFile = process.execArgv.length > 0 ? `${file}.flagged.cache` : `${file}.cache`;
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
