@@ -123,8 +123,19 @@ describe('resolveImageFacts', () => {
     assert.deepEqual(await resolveImageFacts(docker, 'fedora', 'dev', 'runc'), { uid: 501, gid: 20, home: '/Users/dev', hasInit: true, osReleaseId: 'fedora' });
     const id = `id-${probeOf(docker).name}`;
     const reads = docker.calls.filter((c) => c.method === 'openFile' || c.method === 'statPath').map((c) => [c.method, ...c.args]);
-    assert.deepEqual(reads.sort(), [['openFile', id, '/etc/os-release'], ['openFile', id, '/etc/passwd'], ['statPath', id, '/sbin/init']]);
+    assert.deepEqual(reads.sort(), [['openFile', id, '/etc/os-release'], ['openFile', id, '/etc/passwd'], ['statPath', id, '/etc/os-release'], ['statPath', id, '/sbin/init']]);
     assert.equal(probeOf(docker).body.HostConfig.Runtime, 'runc');
+  });
+
+  it('reads a symlinked /etc/os-release once, at its target (a stat finds it; each read mounts the container in dockerd)', async () => {
+    for (const link of ['../usr/lib/os-release', '/usr/lib/os-release']) {
+      const docker = new FakeDocker();
+      docker.files = { '/etc/passwd': 'coder:x:1000:1000::/home/coder:/bin/sh\n', '/usr/lib/os-release': 'NAME="Debian"\nID=debian\n' };
+      docker.links = { '/etc/os-release': link };
+      assert.equal((await resolveImageFacts(docker, 'img', 'coder', 'runc')).osReleaseId, 'debian', link);
+      const opened = docker.calls.filter((c) => c.method === 'openFile').map((c) => c.args[1]).sort();
+      assert.deepEqual(opened, ['/etc/passwd', '/usr/lib/os-release'], link);
+    }
   });
 
   it('says "linux" when the image has no os-release', async () => {

@@ -20,6 +20,8 @@ export class FakeDocker implements DockerClient {
   readonly created = new Map<string, ContainerCreateBody>();
   files: Record<string, string> = { '/etc/passwd': PASSWD, '/etc/os-release': 'ID=ubuntu\n' };
   hasInit = false;
+  /** Symbolic links in the image: path → target, as `ln -s target path` makes them (statPath reports them, openFile follows them). */
+  links: Record<string, string> = {};
   pullLines: PullProgress[] = [{ status: 'Pulling fs layer', id: 'abc' }, { status: 'Download complete', id: 'abc' }];
   imagePresent = false;
   bootstrapPid = 4242;
@@ -70,6 +72,10 @@ export class FakeDocker implements DockerClient {
   async waitContainer(id: string) { this.record('waitContainer', id); return this.exitPromise; }
   async openFile(id: string, path: string): Promise<AsyncIterable<Buffer> | null> {
     this.record('openFile', id, path);
+    for (let hop = 0; hop < 8 && path in this.links; hop++) {
+      const target = this.links[path]!;
+      path = target.startsWith('/') ? target : `${path.slice(0, path.lastIndexOf('/'))}/${target}`.replace(/\/[^/]+\/\.\.\//g, '/');
+    }
     if (!(path in this.files)) return null;
     const bytes = Buffer.from(this.files[path]!);
     // Chunks smaller than a socket's, so that readers meet lines split across chunks.
@@ -83,6 +89,7 @@ export class FakeDocker implements DockerClient {
     this.record('statPath', id, path);
     if (path === '/sbin/init') return this.hasInit ? { name: 'init', size: 10, mode: 0o755, linkTarget: '' } : null;
     const name = path.split('/').pop() ?? '';
+    if (path in this.links) return { name, size: this.links[path]!.length, mode: 2 ** 27 + 0o777, linkTarget: this.links[path]! };
     if (path in this.files) return { name, size: this.files[path]!.length, mode: 0o644, linkTarget: '' };
     // Go's os.ModeDir bit, as the archive API reports directories.
     if (Object.keys(this.files).some((f) => f.startsWith(`${path}/`))) return { name, size: 4096, mode: 2 ** 31 + 0o755, linkTarget: '' };
