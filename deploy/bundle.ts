@@ -75,6 +75,20 @@ const importModuleApart: Plugin = {
   },
 };
 
+/**
+ * In main.js, core/version.ts is just the version: its fallback (reading package.json) is dead code
+ * here, but its imports of node:fs, node:path and node:url would still be required at every start,
+ * `--version` included.
+ */
+function compiledVersion(version: string): Plugin {
+  return {
+    name: 'compiled-version',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]core[\\/]version\.ts$/ }, () => ({ contents: `export function envboxVersion(): string { return ${JSON.stringify(version)}; }`, loader: 'ts' }));
+    },
+  };
+}
+
 const common = {
   bundle: true,
   format: 'cjs',
@@ -174,7 +188,7 @@ async function main(): Promise<void> {
     entryPoints: { main: join(root, 'cli', 'main.ts') },
     outdir: outDir,
     define: { __ENVBOX_VERSION__: JSON.stringify(pkg.version) },
-    plugins: [loadEnvboxInstead],
+    plugins: [loadEnvboxInstead, compiledVersion(pkg.version)],
     // core/version.ts reads import.meta.url only when no version is compiled in; here one always is.
     logOverride: { 'empty-import-meta': 'silent' },
   });
