@@ -7,7 +7,6 @@ import * as z from 'zod';
 import { InputError, messageOf } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { EnvboxConfig, EnvboxPlugin } from '../plugin.js';
-import { commonJsExports } from '../common-js.js';
 import { mayHaveConfig } from './config-candidates.js';
 import { importConfigFile, importModule } from './import-module.js';
 import { resolveEnvboxToItself } from './self-resolve.js';
@@ -68,7 +67,7 @@ function withSelfResolve(loader: Loader): Loader {
 
 /** cosmiconfig (with js-yaml and parse-json) is loaded only when there may be a file for it to read. */
 async function configExplorer() {
-  const { cosmiconfig, defaultLoaders } = commonJsExports(await import('cosmiconfig'));
+  const { cosmiconfig, defaultLoaders } = await import('cosmiconfig');
   // A .ts config needs typescript: asked for here first, so that its absence is what the error says.
   const loadTs: Loader = async (filepath, content) => {
     await importModule('typescript');

@@ -3,7 +3,6 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { EnvHttpProxyAgent } from 'undici';
-import { commonJsExports } from '../../core/common-js.js';
 import { messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 
@@ -74,7 +73,7 @@ export function createCoderHttp(options: { extraCertsPath?: string; logger: Logg
   if (extra.length > 0 && nodeExtra) extra.push(...loadExtraCertificates(nodeExtra).certificates);
   const ca = extra.length > 0 ? [...rootCertificates, ...extra] : undefined;
   let client: Promise<{ undici: typeof import('undici'); dispatcher: EnvHttpProxyAgent }> | undefined;
-  const connect = () => client ??= import('undici').then(commonJsExports).then((undici) => ({
+  const connect = () => client ??= import('undici').then((undici) => ({
     undici,
     dispatcher: new undici.EnvHttpProxyAgent(ca ? { connect: { ca }, requestTls: { ca }, proxyTls: { ca } } : {}),
   }));
