@@ -5,7 +5,7 @@ import { cliBundle } from './lib/bundle.js';
 import { interleave } from './lib/interleave.js';
 import { timeOk } from './lib/spawn-time.js';
 import type { Benchmark, BenchResult } from './lib/types.js';
-import { nodeCommand } from '../integration/harness/node-command.js';
+import { nodeCommand } from '../integration/harness/bundle.js';
 
 const FACTS = { uid: 1000, gid: 1000, home: '/home/coder', hasInit: true, osReleaseId: 'debian' };
 

@@ -7,7 +7,7 @@ import { cliBundle } from './lib/bundle.js';
 import { interleave } from './lib/interleave.js';
 import { timeOk } from './lib/spawn-time.js';
 import type { Benchmark, BenchResult } from './lib/types.js';
-import { nodeCommand } from '../integration/harness/node-command.js';
+import { nodeCommand } from '../integration/harness/bundle.js';
 
 /**
  * The readiness probe as a kubelet runs it: `/bin/sh -c` on the ready marker, against `envbox status`

@@ -9,19 +9,19 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createWorld, destroyWorld, EnvboxRun, listProcesses, mustRun, repoRoot, run, Sandbox, waitUntil, type BuildLogLine, type World } from './harness/index.js';
+import { dirname, join } from 'node:path';
+import { createWorld, destroyWorld, EnvboxRun, listProcesses, repoRoot, run, Sandbox, waitUntil, type BuildLogLine, type World } from './harness/index.js';
+import { buildBundle } from './harness/bundle.js';
 import { startStandInInSandbox } from './harness/coderd-in-sandbox.js';
 import { SANDBOX_PATH } from './harness/sandbox.js';
 import { assertInOrder, assertNoSecrets, assertNothingLeft, installCa, pullSecret } from './harness/scenario.js';
 import { startCoderdStandIn, type CoderdStandIn, type ReceivedLog } from './coderd/standin.js';
 import { makeTestCa, type TestCa } from './coderd/tls.js';
 
-const BUNDLE_DIR = join(repoRoot, 'dist', 'coder-e2e-bundle');
-const MAIN = join(BUNDLE_DIR, 'main.js');
+const MAIN = join(repoRoot, 'dist', 'coder-e2e-bundle', 'main.js');
 
 before(async () => {
-  await mustRun([process.execPath, '--import', 'tsx', join(repoRoot, 'deploy', 'bundle.ts'), BUNDLE_DIR], { timeoutMs: 120_000 });
+  await buildBundle(dirname(MAIN));
 });
 /** What envbox gives coderd at exit (LOG_FLUSH_MS in core/lifecycle/shutdown-budget.ts). */
 const LOG_CLOSE_BOUND_MS = 5_000;

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { repoRoot } from './harness/index.js';
 import { IMAGE_FACTS, SITE_CONFIG, SITE_PLUGIN } from './harness/site-config.js';
+import { buildBundle } from './harness/bundle.js';
 
 const run = promisify(execFile);
 
@@ -49,7 +50,7 @@ describe('configs import envbox from anywhere', () => {
     await writeFile(join(site, 'envbox.config.ts'), "import { defineConfig } from 'envbox';\nexport default defineConfig({ options: { cpus: 3 } });\n");
     await writeFile(join(site, 'other.mjs'), "import leftPad from 'left-pad-is-not-installed';\nexport default {};\n");
     bundle = await mkdtemp('/var/tmp/envbox-bundle-');
-    await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'deploy', 'bundle.ts'), bundle], { cwd: repoRoot });
+    await buildBundle(bundle);
   });
 
   after(async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import * as api from '../core/index.js';
+import { buildBundle } from '../integration/harness/bundle.js';
 
 const run = promisify(execFile);
 const repo = join(import.meta.dirname, '..');
@@ -17,7 +18,7 @@ describe('the image\'s bundle', () => {
   let flags: string[];
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'envbox-bundle-'));
-    await run(process.execPath, ['--import', 'tsx', join(repo, 'deploy', 'bundle.ts'), dir], { cwd: repo });
+    await buildBundle(dir);
     flags = (await readFile(join(dir, 'node-flags'), 'utf8')).trim().split(/\s+/);
   }, { timeout: 120_000 });
   after(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });

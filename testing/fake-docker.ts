@@ -2,6 +2,7 @@ import type { ContainerState, DockerClient, ExecOptions, ExecResult, PathStat, P
 import type { PullAuth } from '../core/docker/registry-auth.js';
 import type { ContainerCreateBody } from '../core/spec/types.js';
 import type { TarInput } from '../core/docker/tar.js';
+import { posix } from 'node:path';
 
 export interface Call {
   method: keyof DockerClient;
@@ -73,8 +74,7 @@ export class FakeDocker implements DockerClient {
   async openFile(id: string, path: string): Promise<AsyncIterable<Buffer> | null> {
     this.record('openFile', id, path);
     for (let hop = 0; hop < 8 && path in this.links; hop++) {
-      const target = this.links[path]!;
-      path = target.startsWith('/') ? target : `${path.slice(0, path.lastIndexOf('/'))}/${target}`.replace(/\/[^/]+\/\.\.\//g, '/');
+      path = this.linkTarget(path);
     }
     if (!(path in this.files)) return null;
     const bytes = Buffer.from(this.files[path]!);
@@ -89,11 +89,15 @@ export class FakeDocker implements DockerClient {
     this.record('statPath', id, path);
     if (path === '/sbin/init') return this.hasInit ? { name: 'init', size: 10, mode: 0o755, linkTarget: '' } : null;
     const name = path.split('/').pop() ?? '';
-    if (path in this.links) return { name, size: this.links[path]!.length, mode: 2 ** 27 + 0o777, linkTarget: this.links[path]! };
+    if (path in this.links) return { name, size: this.links[path]!.length, mode: 2 ** 27 + 0o777, linkTarget: this.linkTarget(path) };
     if (path in this.files) return { name, size: this.files[path]!.length, mode: 0o644, linkTarget: '' };
     // Go's os.ModeDir bit, as the archive API reports directories.
     if (Object.keys(this.files).some((f) => f.startsWith(`${path}/`))) return { name, size: 4096, mode: 2 ** 31 + 0o755, linkTarget: '' };
     return null;
+  }
+  /** Where a link points, as dockerd's stat reports it: the target resolved to an absolute path. */
+  private linkTarget(path: string): string {
+    return posix.resolve(posix.dirname(path), this.links[path]!);
   }
   async pruneImages() { this.record('pruneImages'); }
   async exec(id: string, options: ExecOptions): Promise<ExecResult> {

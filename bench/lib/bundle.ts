@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { repoRoot } from '../../integration/harness/index.js';
-import { timeProcess } from './spawn-time.js';
+import { buildBundle } from '../../integration/harness/bundle.js';
 
 /** Where the bench's copy of the bundle goes (git-ignored). */
 export const BUNDLE_DIR = join(repoRoot, 'bench', 'results', 'bundle');
@@ -12,10 +12,6 @@ let built: Promise<string> | undefined;
  * once per bench run, so the bench never times stale or different code. Resolves with its main.js.
  */
 export function cliBundle(): Promise<string> {
-  built ??= (async () => {
-    const run = await timeProcess([process.execPath, '--import', 'tsx', join(repoRoot, 'deploy', 'bundle.ts'), BUNDLE_DIR], process.env, repoRoot);
-    if (run.code !== 0) throw new Error(`deploy/bundle.ts failed (exit ${run.code}):\n${run.stderr.slice(-2000)}`);
-    return join(BUNDLE_DIR, 'main.js');
-  })();
+  built ??= buildBundle(BUNDLE_DIR);
   return built;
 }

@@ -6,7 +6,7 @@ import { isAlive, mustRun, run, sandboxProcesses, sleep, waitForChild, waitUntil
 import type { World } from './world.js';
 import { EnvboxRun } from './envbox.js';
 import { repoRoot } from './paths.js';
-import { nodeCommand } from './node-command.js';
+import { nodeCommand } from './bundle.js';
 
 export interface SandboxOptions {
   /** Put the world's CA into the sandbox's /etc/docker/certs.d/registry.test:5000 up front. */
