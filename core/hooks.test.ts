@@ -201,7 +201,7 @@ describe('createHooks', () => {
   it('gives plugins a frozen facade with the tap side only', () => {
     const facade = pluginHooks(createHooks(), 'p');
     assert.ok(Object.isFrozen(facade));
-    assert.deepEqual(Object.keys(facade.containerSpec), ['tap']);
+    assert.deepEqual(Object.keys(facade.containerSpec), ['tap', 'tapPromise']);
     assert.equal((facade.containerSpec as unknown as { promise?: unknown }).promise, undefined);
   });
 });
@@ -286,8 +286,38 @@ describe('plugin contract at the hook boundary', () => {
     });
   }
 
+  it("accepts tapable's own forms: tap(name, fn), tap({ name, stage }, fn) and tapPromise, ordered by stage", async () => {
+    const hooks = createHooks();
+    const site = pluginHooks(hooks, 'site-forms');
+    const order: string[] = [];
+    site.containerSpec.tapPromise({ name: 'Late', stage: STAGE.POLICY }, async (body) => { order.push('policy'); return body; });
+    site.containerSpec.tap('MyPlugin', (body) => { order.push('named'); return body; });
+    site.containerSpec.tap({ name: 'Early', stage: STAGE.BASE }, (body) => { order.push('base'); return body; });
+    await hooks.containerSpec.promise(baseBody(), phaseContext() as never);
+    assert.deepEqual(order, ['base', 'named', 'policy']);
+  });
+
+  it("a named tap's error still cites the plugin, not the tap's label", async () => {
+    const hooks = createHooks();
+    pluginHooks(hooks, 'site-named').containerSpec.tap('SomeLabel', () => { throw new Error('boom'); });
+    await assert.rejects(hooks.containerSpec.promise(baseBody(), phaseContext() as never), (error: unknown) => {
+      assert.ok(error instanceof PluginError);
+      assert.equal(error.plugin, 'site-named');
+      assert.match(error.message, /^plugin "site-named" failed in hook "containerSpec": boom/);
+      return true;
+    });
+  });
+
+  it('refuses tapPromise on a synchronous hook, naming tap instead', () => {
+    assert.throws(() => pluginHooks(createHooks(), 'site-sync').buildLog.tapPromise('X', () => undefined), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.match(error.message, /plugin "site-sync": hooks\.buildLog is a synchronous hook: tapPromise does not apply/);
+      return true;
+    });
+  });
+
   it('refuses tap options other than stage', () => {
-    assert.throws(() => pluginHooks(createHooks(), 'site-before').prePull.tap({ before: 'pullsecret' } as never, (p) => p), /take only "stage", not "before"/);
+    assert.throws(() => pluginHooks(createHooks(), 'site-before').prePull.tap({ before: 'pullsecret' } as never, (p) => p), /take only "name" and "stage", not "before"/);
   });
 
   for (const [label, action, problem] of [

@@ -137,12 +137,17 @@ export const STAGE = Object.freeze({
 });
 
 export interface TapOptions {
+  /** A label, as tapable users write it; errors always cite the plugin's own name. */
+  name?: string;
   stage?: number;
 }
 
+/** tapable's own forms: `tap(fn)`, `tap('Name', fn)`, `tap({ name, stage }, fn)`. */
 export interface HookTap<K extends HookName> {
   tap(fn: TapFn<K>): void;
-  tap(options: TapOptions, fn: TapFn<K>): void;
+  tap(nameOrOptions: string | TapOptions, fn: TapFn<K>): void;
+  /** Only on the async hooks, as in tapable (a sync hook's `tapPromise` is refused, naming `tap`). */
+  tapPromise(nameOrOptions: string | TapOptions, fn: TapFn<K>): void;
 }
 
 /** The tap side of every hook; what a plugin's `apply` receives. */
@@ -201,14 +206,16 @@ function contractError(pluginName: string, problem: string, example: string): In
 }
 
 function tapArguments(pluginName: string, hook: HookName, optionsOrFn: unknown, maybeFn: unknown): { stage: number; fn: (...args: unknown[]) => unknown } {
-  const example = `api.hooks.${hook}.tap({ stage: api.stages.POLICY }, (value, ctx) => value)`;
+  const example = `api.hooks.${hook}.tap({ name: '${pluginName}', stage: api.stages.POLICY }, (value, ctx) => value)`;
   const fn = typeof optionsOrFn === 'function' ? optionsOrFn : maybeFn;
   if (typeof fn !== 'function') throw contractError(pluginName, `hooks.${hook}.tap needs a function`, example);
-  if (typeof optionsOrFn === 'function') return { stage: STAGE.FEATURE, fn: fn as (...args: unknown[]) => unknown };
-  if (typeof optionsOrFn !== 'object' || optionsOrFn === null) throw contractError(pluginName, `hooks.${hook}.tap takes options { stage } before the function`, example);
-  const unknown = Object.keys(optionsOrFn).filter((k) => k !== 'stage');
-  if (unknown.length > 0) throw contractError(pluginName, `hooks.${hook}.tap options take only "stage", not ${unknown.map((k) => `"${k}"`).join(', ')}`, example);
-  const stage = (optionsOrFn as TapOptions).stage;
+  if (typeof optionsOrFn === 'function' || typeof optionsOrFn === 'string') return { stage: STAGE.FEATURE, fn: fn as (...args: unknown[]) => unknown };
+  if (typeof optionsOrFn !== 'object' || optionsOrFn === null) throw contractError(pluginName, `hooks.${hook}.tap takes a name or options { name, stage } before the function`, example);
+  // tapable's `before` has changed meaning between releases; stages say the same thing in one way.
+  const unknown = Object.keys(optionsOrFn).filter((k) => k !== 'stage' && k !== 'name');
+  if (unknown.length > 0) throw contractError(pluginName, `hooks.${hook}.tap options take only "name" and "stage", not ${unknown.map((k) => `"${k}"`).join(', ')}`, example);
+  const { stage, name } = optionsOrFn as TapOptions;
+  if (name !== undefined && typeof name !== 'string') throw contractError(pluginName, `hooks.${hook}.tap has a name that is not a string`, example);
   if ('stage' in optionsOrFn && (typeof stage !== 'number' || !Number.isFinite(stage))) {
     throw contractError(pluginName, `hooks.${hook}.tap has the stage ${String(stage)}, not a finite number (a misspelt api.stages name gives undefined)`, example);
   }
@@ -228,52 +235,57 @@ export function pluginHooks(hooks: EnvboxHooks, pluginName: string): PluginHooks
     // tapable's hook classes are factories with a null prototype: `constructor` is what tells them apart.
     const waterfall = hook.constructor === AsyncSeriesWaterfallHook;
     const sync = hook.constructor === SyncHook;
-    facade[name] = {
-      tap(optionsOrFn: unknown, maybeFn?: unknown) {
-        const { stage, fn } = tapArguments(pluginName, name, optionsOrFn, maybeFn);
-        const invoke = (args: unknown[]) => {
-          const last = args.length - 1;
-          return fn(...args.map((arg, i) => (i === last ? pluginContext(pluginName, name, arg) : waterfall && i === 0 ? deepFreeze(arg) : arg)));
-        };
-        if (sync) {
-          (hook as SyncHook<unknown[]>).tap({ name: pluginName, stage }, (...args: unknown[]) => {
-            let failure: PluginError | undefined;
-            try {
-              const result = invoke(args);
-              if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
-                (result as Promise<unknown>).then(undefined, () => undefined);
-                failure = new PluginError(pluginName, name, new TypeError(`a ${name} tap must be synchronous; it returned a promise`));
-              }
-            } catch (error) {
-              failure = error instanceof PluginError ? error : new PluginError(pluginName, name, asError(error));
-            }
-            if (!failure) return;
-            const errors = (args.at(-1) as Record<symbol, PluginError[]> | undefined)?.[ERRORS];
-            if (!errors) throw failure;
-            errors.push(failure);
-          });
-          return;
-        }
-        (hook as AsyncSeriesHook<unknown[]>).tapPromise({ name: pluginName, stage }, (async (...args: unknown[]) => {
-          let result: unknown;
+    const tap = (optionsOrFn: unknown, maybeFn?: unknown): void => {
+      const { stage, fn } = tapArguments(pluginName, name, optionsOrFn, maybeFn);
+      const invoke = (args: unknown[]) => {
+        const last = args.length - 1;
+        return fn(...args.map((arg, i) => (i === last ? pluginContext(pluginName, name, arg) : waterfall && i === 0 ? deepFreeze(arg) : arg)));
+      };
+      if (sync) {
+        (hook as SyncHook<unknown[]>).tap({ name: pluginName, stage }, (...args: unknown[]) => {
+          let failure: PluginError | undefined;
           try {
-            result = await invoke(args);
-          } catch (error) {
-            const collected = (args.at(-1) as Record<symbol, CollectedProblems> | undefined)?.[PROBLEMS];
-            if (collected && waterfall) {
-              if (error instanceof InputError) collected.problems.push(...error.problems);
-              else collected.crashes.push(error instanceof PluginError ? error : new PluginError(pluginName, name, asError(error)));
-              return args[0];
+            const result = invoke(args);
+            if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
+              (result as Promise<unknown>).then(undefined, () => undefined);
+              failure = new PluginError(pluginName, name, new TypeError(`a ${name} tap must be synchronous; it returned a promise`));
             }
-            // Bad input stays an InputError (exit 2): its message already names the variable.
-            if (error instanceof PluginError || error instanceof InputError) throw error;
-            throw new PluginError(pluginName, name, asError(error));
+          } catch (error) {
+            failure = error instanceof PluginError ? error : new PluginError(pluginName, name, asError(error));
           }
-          if (!waterfall) return undefined;
-          const problem = checkResult(name, result);
-          if (problem !== null) throw new PluginError(pluginName, name, new TypeError(problem));
-          return result;
-        }) as never);
+          if (!failure) return;
+          const errors = (args.at(-1) as Record<symbol, PluginError[]> | undefined)?.[ERRORS];
+          if (!errors) throw failure;
+          errors.push(failure);
+        });
+        return;
+      }
+      (hook as AsyncSeriesHook<unknown[]>).tapPromise({ name: pluginName, stage }, (async (...args: unknown[]) => {
+        let result: unknown;
+        try {
+          result = await invoke(args);
+        } catch (error) {
+          const collected = (args.at(-1) as Record<symbol, CollectedProblems> | undefined)?.[PROBLEMS];
+          if (collected && waterfall) {
+            if (error instanceof InputError) collected.problems.push(...error.problems);
+            else collected.crashes.push(error instanceof PluginError ? error : new PluginError(pluginName, name, asError(error)));
+            return args[0];
+          }
+          // Bad input stays an InputError (exit 2): its message already names the variable.
+          if (error instanceof PluginError || error instanceof InputError) throw error;
+          throw new PluginError(pluginName, name, asError(error));
+        }
+        if (!waterfall) return undefined;
+        const problem = checkResult(name, result);
+        if (problem !== null) throw new PluginError(pluginName, name, new TypeError(problem));
+        return result;
+      }) as never);
+    };
+    facade[name] = {
+      tap,
+      tapPromise(optionsOrFn: unknown, maybeFn?: unknown) {
+        if (sync) throw contractError(pluginName, `hooks.${name} is a synchronous hook: tapPromise does not apply`, `api.hooks.${name}.tap('${pluginName}', (value, ctx) => { ... })`);
+        tap(optionsOrFn, maybeFn);
       },
     };
   }
