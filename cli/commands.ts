@@ -1,4 +1,5 @@
-import { collectInputs, explicitConfigPath, prepareApp, type App } from '../core/app.js';
+import { collectInputs, declaredEnvNames, explicitConfigPath, prepareApp, type App } from '../core/app.js';
+import { recordingEnvReads, undeclaredEnvWarnings } from '../core/env-reads.js';
 import { loadConfig } from '../core/config/load-config.js';
 import type { DockerClient } from '../core/docker/client.js';
 import { lazyDockerClient } from '../core/docker/lazy-client.js';
@@ -87,10 +88,14 @@ async function docker(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Pr
   });
 }
 
+/** `plan` also names the plugins that read settings from process.env around their declared inputs. */
 async function plan(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
-  const app = await prepare('plan', argv, env, io);
-  io.stdout.write(`${await runPlan(app, dockerClient(app))}\n`);
-  return 0;
+  return recordingEnvReads(process.env, async (reads) => {
+    const app = await prepare('plan', argv, env, io);
+    io.stdout.write(`${await runPlan(app, dockerClient(app))}\n`);
+    for (const warning of undeclaredEnvWarnings(reads, declaredEnvNames(app.plugins))) app.buildLog.warn(warning);
+    return 0;
+  });
 }
 
 /** The inputs `--help` lists: the built-ins that are not disabled, and those the config's site plugins add. */

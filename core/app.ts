@@ -1,3 +1,4 @@
+import { inTap } from './env-reads.js';
 import { parseArgs } from 'node:util';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import { markStartup, startupTimes } from './status/startup-marks.js';
@@ -63,6 +64,11 @@ export function collectInputs(plugins: readonly EnvboxPlugin[]): InputDef[] {
   CORE_INPUTS.forEach((def) => add(def as InputDef, 'core'));
   for (const plugin of plugins) (plugin.inputs ?? []).forEach((def) => add(def, plugin.name));
   return [...byEnv.values()];
+}
+
+/** Every env var some plugin's input reads; a plugin that reads another one from process.env is named (see env-reads). */
+export function declaredEnvNames(plugins: readonly EnvboxPlugin[]): Set<string> {
+  return new Set(collectInputs(plugins).map((def) => def.env));
 }
 
 /** The inputs of disabled plugins that no active plugin shares: setting one is a mistake worth naming. */
@@ -185,7 +191,7 @@ export async function prepareApp(prepare: PrepareOptions): Promise<App> {
   const hooks = createHooks();
   for (const plugin of plugins) {
     try {
-      plugin.apply({ hooks: pluginHooks(hooks, plugin.name), stages: STAGE });
+      inTap({ plugin: plugin.name, hook: 'apply' }, () => plugin.apply({ hooks: pluginHooks(hooks, plugin.name), stages: STAGE }));
     } catch (error) {
       if (error instanceof PluginError || error instanceof InputError) throw error;
       throw new PluginError(plugin.name, 'apply', asError(error));

@@ -2,6 +2,7 @@ import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
 import { actionProblem, type Action, type ActionSink } from './actions.js';
 import type { DockerClient } from './docker/client.js';
 import type { PullAuth } from './docker/registry-auth.js';
+import { inTap } from './env-reads.js';
 import { InputError, PluginError, asError, type InputProblem } from './errors.js';
 import type { ImageFacts } from './facts.js';
 import { checkResult, deepFreeze } from './hook-results.js';
@@ -239,7 +240,8 @@ export function pluginHooks(hooks: EnvboxHooks, pluginName: string): PluginHooks
       const { stage, fn } = tapArguments(pluginName, name, optionsOrFn, maybeFn);
       const invoke = (args: unknown[]) => {
         const last = args.length - 1;
-        return fn(...args.map((arg, i) => (i === last ? pluginContext(pluginName, name, arg) : waterfall && i === 0 ? deepFreeze(arg) : arg)));
+        const tapArgs = args.map((arg, i) => (i === last ? pluginContext(pluginName, name, arg) : waterfall && i === 0 ? deepFreeze(arg) : arg));
+        return inTap({ plugin: pluginName, hook: name }, () => fn(...tapArgs));
       };
       if (sync) {
         (hook as SyncHook<unknown[]>).tap({ name: pluginName, stage }, (...args: unknown[]) => {

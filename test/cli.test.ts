@@ -50,6 +50,16 @@ describe('the CLI writes every byte through one scrubber', () => {
     assert.ok(!cli.err().includes(TOKEN) && !cli.out().includes(TOKEN));
   });
 
+  it('plan names a site plugin that reads a setting from process.env that no input declares, once', async () => {
+    const cli = io(await project(`export default { plugins: [{ name: 'site-zone', apply({ hooks }) {
+      hooks.containerSpec.tap((body) => { void process.env.SITE_ZONE; void process.env.SITE_ZONE; void process.env.HOME; return body; });
+    } }] };\n`));
+    assert.equal(await runCommand('plan', [], env, cli), 0);
+    const warnings = cli.err().split('\n').filter((line) => line.includes('Warning: plugin'));
+    assert.equal(warnings.length, 1, cli.err());
+    assert.match(warnings[0]!, /plugin \\"site-zone\\" read process\.env\.SITE_ZONE in containerSpec, which no input declares/);
+  });
+
   it('docker: a configure error quoting the token reaches neither stderr nor the termination log', async () => {
     const root = await project(`export default { plugins: [{ name: 'site-check', apply({ hooks }) {
       hooks.configure.tap((options) => { throw new Error('bad token ' + process.env.PROBE_TOKEN); });

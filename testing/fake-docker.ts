@@ -26,6 +26,8 @@ export class FakeDocker implements DockerClient {
   pullLines: PullProgress[] = [{ status: 'Pulling fs layer', id: 'abc' }, { status: 'Download complete', id: 'abc' }];
   imagePresent = false;
   bootstrapPid = 4242;
+  /** What each `exec` returns; set it to answer a command with a non-zero exit code or some output. */
+  execAnswer: (options: ExecOptions) => ExecResult = () => ({ exitCode: 0, output: '' });
   private exitContainer!: (code: number) => void;
   private readonly exitPromise = new Promise<number>((resolve) => { this.exitContainer = resolve; });
   private endBootstrap!: (code: number) => void;
@@ -102,7 +104,7 @@ export class FakeDocker implements DockerClient {
   async pruneImages() { this.record('pruneImages'); }
   async exec(id: string, options: ExecOptions): Promise<ExecResult> {
     this.record('exec', id, options);
-    return { exitCode: 0, output: '' };
+    return this.execAnswer(options);
   }
   async execStreaming(id: string, options: ExecOptions): Promise<StreamingExec> {
     this.record('execStreaming', id, options);

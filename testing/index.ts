@@ -6,7 +6,9 @@
  * the same frozen bodies and the same contract checks in production.
  */
 import { describeAction, type Action } from '../core/actions.js';
-import { prepareApp, type App } from '../core/app.js';
+import { declaredEnvNames, prepareApp, type App } from '../core/app.js';
+import { recordingEnvReads, undeclaredEnvWarnings } from '../core/env-reads.js';
+import { messageOf } from '../core/errors.js';
 import type { ImageFacts } from '../core/facts.js';
 import type { DaemonSpec, Mode, PullSpec } from '../core/hooks.js';
 import type { HostView } from '../core/host/host.js';
@@ -57,12 +59,28 @@ export interface Tested {
   buildLog: BuildLogEntry[];
 }
 
+function testEnv(run: TestRun): Record<string, string> {
+  return { ...REQUIRED_ENV, ...(run.runtime ? { ENVBOX_RUNTIME: run.runtime } : {}), ...run.env };
+}
+
+/**
+ * While a run's hooks go, plugins see the test's env as `process.env`, not the caller's shell; a plugin
+ * that reads a name no input declares gets a warning in the build log, as `envbox plan` gives it.
+ */
+async function isolated<T extends Tested>(run: TestRun, work: () => Promise<T>): Promise<T> {
+  return recordingEnvReads(testEnv(run), async (reads) => {
+    const tested = await work();
+    for (const warning of undeclaredEnvWarnings(reads, declaredEnvNames(tested.app.plugins))) tested.app.buildLog.warn(warning);
+    return tested;
+  });
+}
+
 /**
  * Registers the plugins and resolves every input exactly as `envbox` does, `configure` included.
  * Rejects with an InputError (exit 2 in envbox) or a PluginError naming the plugin and the hook.
  */
 export async function prepareTest(plugins: readonly EnvboxPlugin[], run: TestRun = {}): Promise<Tested> {
-  const env = { ...REQUIRED_ENV, ...(run.runtime ? { ENVBOX_RUNTIME: run.runtime } : {}), ...run.env };
+  const env = testEnv(run);
   const buildLog: BuildLogEntry[] = [];
   const stderr = { write(text: string) { for (const line of text.split('\n').filter(Boolean)) buildLog.push(JSON.parse(line) as BuildLogEntry); return true; } };
   const config = {
@@ -86,67 +104,84 @@ export interface WithActions {
 
 /** `configure`: the resolved options, after every plugin's configure tap. */
 export async function runConfigure(plugins: readonly EnvboxPlugin[], run: TestRun = {}): Promise<Tested> {
-  return prepareTest(plugins, run);
+  return isolated(run, () => prepareTest(plugins, run));
 }
 
 /** `preDaemon`, over the dockerd command line envbox builds from the inputs. */
 export async function runPreDaemon(plugins: readonly EnvboxPlugin[], run: TestRun = {}): Promise<Tested & WithActions & { daemon: DaemonSpec }> {
-  const tested = await prepareTest(plugins, run);
-  const { spec, actions } = await planDaemon(tested.app);
-  return { ...tested, daemon: spec, actions };
+  return isolated(run, async () => {
+    const tested = await prepareTest(plugins, run);
+    const { spec, actions } = await planDaemon(tested.app);
+    return { ...tested, daemon: spec, actions };
+  });
 }
 
 /** `prePull`: what is pulled and with which credentials. */
 export async function runPrePull(plugins: readonly EnvboxPlugin[], run: TestRun = {}): Promise<Tested & WithActions & { pull: PullSpec }> {
-  const tested = await prepareTest(plugins, run);
-  const { pull, actions } = await planPull(tested.app);
-  return { ...tested, pull, actions };
+  return isolated(run, async () => {
+    const tested = await prepareTest(plugins, run);
+    const { pull, actions } = await planPull(tested.app);
+    return { ...tested, pull, actions };
+  });
 }
 
 /** `containerSpec`, from envbox's initial body or from `body` (to check that an edit is idempotent, pass a result back in). */
 export async function runContainerSpec(
   plugins: readonly EnvboxPlugin[], run: TestRun & { body?: ContainerCreateBody } = {},
 ): Promise<Tested & WithActions & { body: ContainerCreateBody }> {
-  const tested = await prepareTest(plugins, run);
-  const { body, actions } = await planContainer(tested.app, run.facts ?? ubuntuFacts, run.body);
-  return { ...tested, body, actions };
+  return isolated(run, async () => {
+    const tested = await prepareTest(plugins, run);
+    const { body, actions } = await planContainer(tested.app, run.facts ?? ubuntuFacts, run.body);
+    return { ...tested, body, actions };
+  });
 }
 
 /** `postStart` in `docker` mode, against a FakeDocker that records every call (`docker.execs()`). */
 export async function runPostStart(
   plugins: readonly EnvboxPlugin[], run: TestRun & { docker?: FakeDocker; containerId?: string } = {},
 ): Promise<Tested & { docker: FakeDocker }> {
-  const tested = await prepareTest(plugins, { ...run, mode: 'docker' });
-  const docker = run.docker ?? new FakeDocker();
-  const running = {
-    containerId: run.containerId ?? 'id-workspace_cvm', containerName: 'workspace_cvm', facts: run.facts ?? ubuntuFacts,
-    docker, signal: new AbortController().signal,
-  };
-  await tested.app.hooks.postStart.promise(startedContext(tested.app, running));
-  return { ...tested, docker };
+  return isolated(run, async () => {
+    const tested = await prepareTest(plugins, { ...run, mode: 'docker' });
+    const docker = run.docker ?? new FakeDocker();
+    const running = {
+      containerId: run.containerId ?? 'id-workspace_cvm', containerName: 'workspace_cvm', facts: run.facts ?? ubuntuFacts,
+      docker, signal: new AbortController().signal,
+    };
+    await tested.app.hooks.postStart.promise(startedContext(tested.app, running));
+    return { ...tested, docker };
+  });
 }
 
 /** `shutdown`, as on SIGTERM. */
 export async function runShutdown(plugins: readonly EnvboxPlugin[], run: TestRun & { reason?: string; containerId?: string | null } = {}): Promise<Tested> {
-  const tested = await prepareTest(plugins, { ...run, mode: 'docker' });
-  await tested.app.hooks.shutdown.promise(shutdownContext(tested.app, run.reason ?? 'SIGTERM', run.containerId ?? 'id-workspace_cvm'));
-  return tested;
+  return isolated(run, async () => {
+    const tested = await prepareTest(plugins, { ...run, mode: 'docker' });
+    await tested.app.hooks.shutdown.promise(shutdownContext(tested.app, run.reason ?? 'SIGTERM', run.containerId ?? 'id-workspace_cvm'));
+    return tested;
+  });
 }
 
 /** `failed`, as after a runtime failure: `message` is the paragraph envbox would report for `error`. */
 export async function runFailed(plugins: readonly EnvboxPlugin[], run: TestRun & { error?: unknown; containerId?: string | null } = {}): Promise<Tested> {
-  const tested = await prepareTest(plugins, { ...run, mode: 'docker' });
-  const error = run.error ?? new Error('the workspace container exited with code 1');
-  const message = tested.app.buildLog.scrub(failureParagraph(error));
-  await tested.app.hooks.failed.promise(failedContext(tested.app, error, message, run.containerId ?? null));
-  return tested;
+  return isolated(run, async () => {
+    const tested = await prepareTest(plugins, { ...run, mode: 'docker' });
+    const error = run.error ?? new Error('the workspace container exited with code 1');
+    const message = tested.app.buildLog.scrub(failureParagraph(error));
+    // As in envbox docker: the failure is in the build log before any `failed` tap runs, and a tap's own failure is a warning.
+    tested.app.buildLog.error(message);
+    await tested.app.hooks.failed.promise(failedContext(tested.app, error, message, run.containerId ?? null))
+      .catch((hookError: unknown) => tested.app.buildLog.info(`Warning: ${messageOf(hookError)}`));
+    return tested;
+  });
 }
 
 /** `buildLog`: writes `lines` to the build log, as envbox does, so that each reaches the plugins' taps (scrubbed). */
 export async function runBuildLog(plugins: readonly EnvboxPlugin[], run: TestRun & { lines: readonly string[] }): Promise<Tested> {
-  const tested = await prepareTest(plugins, run);
-  for (const line of run.lines) tested.app.buildLog.info(line);
-  return tested;
+  return isolated(run, async () => {
+    const tested = await prepareTest(plugins, run);
+    for (const line of run.lines) tested.app.buildLog.info(line);
+    return tested;
+  });
 }
 
 export interface PlanDocument {
@@ -159,10 +194,12 @@ export interface PlanDocument {
 
 /** The whole `envbox plan` document, as `envbox plan` prints it (secrets redacted), with the given facts. */
 export async function runPlan(plugins: readonly EnvboxPlugin[], run: TestRun = {}): Promise<Tested & { plan: PlanDocument }> {
-  const env = { ENVBOX_IMAGE_FACTS: JSON.stringify(run.facts ?? ubuntuFacts), ...run.env };
-  const tested = await prepareTest(plugins, { ...run, env });
-  const text = await runCorePlan(tested.app, () => { throw new Error('envbox/testing gives image facts; no daemon is needed'); });
-  return { ...tested, plan: JSON.parse(text) as PlanDocument };
+  return isolated(run, async () => {
+    const env = { ENVBOX_IMAGE_FACTS: JSON.stringify(run.facts ?? ubuntuFacts), ...run.env };
+    const tested = await prepareTest(plugins, { ...run, env });
+    const text = await runCorePlan(tested.app, () => { throw new Error('envbox/testing gives image facts; no daemon is needed'); });
+    return { ...tested, plan: JSON.parse(text) as PlanDocument };
+  });
 }
 
 /** Actions as one readable line each, `plugin/hook: chown 101000:101000 /home/coder`, for assertions. */
