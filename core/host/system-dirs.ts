@@ -31,3 +31,10 @@ export function isInSystemDir(path: string): boolean {
   const normal = normalizePath(path);
   return SYSTEM_DIRS.some((dir) => normal === dir || normal.startsWith(`${dir}/`));
 }
+
+/** `path` is `dir` or lies below it, after both are normalized. */
+export function isAtOrBelow(path: string, dir: string): boolean {
+  const normal = normalizePath(path);
+  const top = normalizePath(dir);
+  return normal === top || normal.startsWith(top === '/' ? '/' : `${top}/`);
+}

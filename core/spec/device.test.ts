@@ -48,6 +48,13 @@ describe('withDeviceNode', () => {
 });
 
 describe('declareDeviceNode', () => {
+  it('refuses a node under /dev (/dev/kvm exists: it is passed with withDeviceNode alone), declaring nothing', () => {
+    const declared: unknown[] = [];
+    assert.throws(() => declareDeviceNode({ act: (action) => declared.push(action) }, { hostPath: '/dev/kvm', containerPath: '/dev/kvm', major: 10, minor: 232 }, 100000),
+      /\/dev\/kvm is one of the outer container's devices \(under \/dev\); pass an existing node with withDeviceNode/);
+    assert.deepEqual(declared, []);
+  });
+
   it('declares mknod (mode 0666) and a chown to the id offset, in that order', () => {
     const declared: ActionBody[] = [];
     declareDeviceNode({ act: (action) => declared.push(action) }, FUSE, 100000);

@@ -1,4 +1,5 @@
 import type { ActionSink } from '../actions.js';
+import { isAtOrBelow } from '../host/system-dirs.js';
 import type { ContainerCreateBody } from './types.js';
 import { hasBind, withBind, withDevice, withDeviceCgroupRule, type MergeOptions } from './edits.js';
 
@@ -25,8 +26,17 @@ export function withDeviceNode(body: ContainerCreateBody, runtime: string, node:
   return withDeviceCgroupRule(bound, `c ${node.major}:${node.minor} rwm`);
 }
 
-/** Declares making the node and giving it to the workspace's root (host id `idOffset`). */
+/**
+ * Declares making a node of envbox's own (in ENVBOX_DEVICE_DIR, say) and giving it to the workspace's
+ * root (host id `idOffset`). A node the outer container already has (`/dev/kvm`) is passed with
+ * `withDeviceNode` alone: making it again and handing it to the workspace's root would change the
+ * node for everything else in the pod, so a path under /dev is refused.
+ */
 export function declareDeviceNode(sink: ActionSink, node: DeviceNode, idOffset: number): void {
+  if (isAtOrBelow(node.hostPath, '/dev')) {
+    throw new Error(`declareDeviceNode makes and chowns a node of envbox's own, and ${node.hostPath} is one of the outer container's devices (under /dev); ` +
+      `pass an existing node with withDeviceNode(body, ctx.runtime, { hostPath: '${node.hostPath}', ... }) alone`);
+  }
   sink.act({ kind: 'mknod', path: node.hostPath, major: node.major, minor: node.minor, mode: '0666' });
   sink.act({ kind: 'chown', path: node.hostPath, uid: idOffset, gid: idOffset });
 }
