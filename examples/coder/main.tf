@@ -130,8 +130,9 @@ resource "coder_agent" "main" {
 # The original also adds the code-server and JetBrains Gateway modules from registry.coder.com. They are
 # a choice of editors, not part of envbox, and need that registry at `terraform init`; add them as needed.
 
-# The original's resource type and address (not kubernetes_persistent_volume_claim_v1): Terraform cannot
-# move state from one type to the other, so another type would destroy the claim and create an empty one.
+# The original's resource type and address (not kubernetes_persistent_volume_claim_v1): the kubernetes
+# provider cannot move state from one type to the other (a `moved` block fails), so another type would
+# destroy the claim and create an empty one. Provider 3.x's deprecation warning is the lesser cost.
 resource "kubernetes_persistent_volume_claim" "home" {
   metadata {
     name      = "coder-${lower(data.coder_workspace_owner.me.name)}-${lower(data.coder_workspace.me.name)}-home"
