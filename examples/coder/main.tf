@@ -103,7 +103,8 @@ data "coder_parameter" "home_disk" {
   type         = "number"
   default      = 10
   mutable      = true
-  # No icon: the original's is an image on a third-party CDN.
+  # display_name and description are worded anew (Coder shows them, it stores only `name`). No icon: the
+  # original's is an image on a third-party CDN.
   validation {
     min = 10
     max = 100
