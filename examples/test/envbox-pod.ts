@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, it } from 'node:test';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { collectInputs, prepareApp } from '../../core/app.js';
+import { CONFIG_FILE_NAMES } from '../../core/config/load-config.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { dockerSocket } from '../../core/inputs/core-inputs.js';
 import { worstCaseShutdownSeconds } from '../../core/lifecycle/shutdown-budget.js';
@@ -166,20 +167,42 @@ export function checkEnvboxPod({ label, pod, configMaps, samples }: PodExpectati
   /** Rootless limits are enforced only on a delegated cgroup v2 (plugins/resources unit-tests the v1 warning). */
   const delegatedCgroup2 = (host: MemoryHost) => host.file('/sys/fs/cgroup/cgroup.controllers', 'cpu memory pids\n').own('/sys/fs/cgroup', 1001, 1001);
 
-  const preparedApp = async (view?: (host: MemoryHost) => MemoryHost) => {
+  /**
+   * The site config as the pod finds it: the file ENVBOX_CONFIG names, or else what envbox's search finds in
+   * the container's working directory. Either must lie on a ConfigMap volume of the examples.
+   */
+  const siteConfig = () => {
     const values = resolvedEnv();
-    const configPath = values[CONFIG_ENV];
-    assert.ok(configPath, `${CONFIG_ENV} is set`);
-    const found = volumeAt(pod(), container(), configPath);
+    const configDir = values[CONFIG_ENV] ? dirname(values[CONFIG_ENV]) : container().workingDir;
+    assert.ok(configDir, `${CONFIG_ENV} or workingDir names the site config's directory`);
+    const found = volumeAt(pod(), container(), configDir);
     const configMap = configMaps.find((c) => c.metadata?.name === found?.volume.configMap?.name);
-    assert.ok(found && configMap, `${configPath} is on a ConfigMap volume of the examples`);
-    assert.ok(configMap.data?.[found.rest], `the ConfigMap ${configMap.metadata?.name} has ${found.rest}`);
-    const local = join(configVolume(configMap), found.rest);
+    assert.ok(found && found.rest === '' && configMap, `${configDir} is a ConfigMap volume of the examples`);
+    const file = values[CONFIG_ENV] ? basename(values[CONFIG_ENV]) : CONFIG_FILE_NAMES.find((name) => configMap.data?.[name]);
+    assert.ok(file && configMap.data?.[file], `the ConfigMap ${configMap.metadata?.name} has ${file ?? 'an envbox config file'}`);
+    return { found, configMap, file };
+  };
+
+  const preparedApp = async (view?: (host: MemoryHost) => MemoryHost, configDir?: string) => {
+    const values = resolvedEnv();
+    const { configMap, file } = siteConfig();
+    const dir = configDir ?? configVolume(configMap);
+    const env = values[CONFIG_ENV] ? { ...values, [CONFIG_ENV]: join(dir, file) } : values;
     return prepareApp({
-      mode: 'plan', argv: [], env: { ...values, [CONFIG_ENV]: local }, cwd: dirname(local),
+      mode: 'plan', argv: [], env, cwd: dir,
       host: (view ?? ((h: MemoryHost) => h))(rootless() ? rootlessHost(values) : new MemoryHost(values)), stderr: { write: () => true }, builtins: builtinPlugins(),
     });
   };
+
+  it(`${label}: starts without the site ConfigMap (the volume is optional and nothing names a file in it)`, async () => {
+    const { found } = siteConfig();
+    assert.equal(found.volume.configMap?.optional, true, 'the ConfigMap volume is optional');
+    // What the kubelet mounts for an optional ConfigMap that does not exist: an empty directory.
+    const empty = mkdtempSync(join(tmpdir(), 'envbox-example-no-config-'));
+    after(() => rmSync(empty, { recursive: true, force: true }));
+    const app = await preparedApp(undefined, empty);
+    assert.ok(!app.plugins.some((p) => p.name === 'cluster-name'), 'no site plugin without the ConfigMap');
+  });
 
   it(`${label}: envbox resolves its env and loads the site config from the ConfigMap`, async () => {
     const app = await preparedApp();

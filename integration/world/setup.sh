@@ -10,8 +10,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 [ "$(id -u)" = 0 ] || die "must run as root (it installs packages, creates a user and later makes network namespaces)"
 
-# mmdebstrap builds the envbox image's base offline (npm run image).
-packages=(docker.io docker-registry busybox-static apache2-utils mmdebstrap)
+# mmdebstrap builds the envbox image's base offline (npm run image). podman and catatonit (its pods' infra
+# process) run the Kubernetes examples with `podman kube play` (integration/podman-kube.test.ts).
+packages=(docker.io docker-registry busybox-static apache2-utils mmdebstrap podman catatonit)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
