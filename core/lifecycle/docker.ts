@@ -13,7 +13,7 @@ import type { ActionRunner } from '../perform-actions.js';
 import { StopRequested, abortable } from './abort.js';
 import { reportMemoryLater } from './memory-report.js';
 import { startBootstrap } from './bootstrap.js';
-import { failedContext, planContainer, planDaemon, planPull, shutdownContext, startActions, startedContext } from './phases.js';
+import { failedContext, planContainer, planDaemon, planPull, postPullActions, shutdownContext, startActions, startedContext } from './phases.js';
 import { NoSpaceError, pullWithRetry } from './pull.js';
 import type { StatusReporter } from './status-reporter.js';
 import { CONTAINER_STOP_SECONDS } from './shutdown-budget.js';
@@ -118,6 +118,7 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
       await fallBackToVfs();
       await pullImage();
     }
+    await deps.actions.run(postPullActions(app));
 
     buildLog.info('Getting image metadata...');
     const { facts, removed } = await abortable(probeImageFacts(docker, o.get(innerImage).raw, o.get(innerUsername), o.get(runtime)), signal);
