@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { MountEntry } from '../host/host.js';
+import { dataRootProblem, mountOf } from './data-root.js';
+
+const mount = (target: string, fstype: string, source = 'none'): MountEntry => ({ target, fstype, source, options: ['rw'] });
+const BASE = [mount('/', 'overlay', 'overlay'), mount('/proc', 'proc'), mount('/var/lib', 'ext4', '/dev/sda1')];
+
+describe('the data root\'s filesystem', () => {
+  it('finds the deepest mount holding a path, never a sibling with a common prefix', () => {
+    const mounts = [...BASE, mount('/var/lib/docker', 'nfs4', 'nas:/exports/ws'), mount('/var/lib/docker2', 'ext4')];
+    assert.equal(mountOf('/var/lib/docker', mounts)?.fstype, 'nfs4');
+    assert.equal(mountOf('/var/lib/docker/overlay2', mounts)?.fstype, 'nfs4');
+    assert.equal(mountOf('/var/lib/docker.bak', mounts)?.fstype, 'ext4');
+    assert.equal(mountOf('/home/coder', mounts)?.fstype, 'overlay');
+  });
+
+  it('a later mount on the same target hides the earlier one', () => {
+    assert.equal(mountOf('/var/lib/docker', [...BASE, mount('/var/lib/docker', 'nfs'), mount('/var/lib/docker', 'ext4')])?.fstype, 'ext4');
+  });
+
+  for (const fstype of ['nfs', 'nfs4']) {
+    it(`refuses a data root on ${fstype}, naming the mount`, () => {
+      const problem = dataRootProblem('/var/lib/docker', [...BASE, mount('/var/lib', fstype, 'nas:/exports/ws')]);
+      assert.equal(problem, `dockerd's data root /var/lib/docker is on NFS (${fstype} nas:/exports/ws at /var/lib), where overlay2 cannot store the workspace's layers`);
+    });
+  }
+
+  it('accepts local filesystems', () => {
+    for (const fstype of ['ext4', 'xfs', 'overlay', 'tmpfs', 'btrfs']) assert.equal(dataRootProblem('/var/lib/docker', [mount('/', fstype)]), null);
+    assert.equal(dataRootProblem('/var/lib/docker', []), null);
+  });
+});
