@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MountEntry } from '../host/host.js';
+import { parseMountinfo } from '../host/node-host.js';
 import { dataRootProblem, mountOf } from './data-root.js';
 
 const mount = (target: string, fstype: string, source = 'none'): MountEntry => ({ target, fstype, source, options: ['rw'] });
@@ -29,5 +30,14 @@ describe('the data root\'s filesystem', () => {
   it('accepts local filesystems', () => {
     for (const fstype of ['ext4', 'xfs', 'overlay', 'tmpfs', 'btrfs']) assert.equal(dataRootProblem('/var/lib/docker', [mount('/', fstype)]), null);
     assert.equal(dataRootProblem('/var/lib/docker', []), null);
+  });
+
+  it('reads NFS from /proc/self/mountinfo as the kernel writes it (a Kubernetes NFS PVC at /var/lib/docker)', () => {
+    const mountinfo = [
+      '1012 980 0:312 / / rw,relatime master:430 - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w',
+      '1013 1012 0:315 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw',
+      '1044 1012 0:93 /pvc-1f2e /var/lib/docker rw,relatime - nfs4 10.0.0.5:/exports/pvc-1f2e rw,vers=4.1,rsize=1048576,wsize=1048576,hard,proto=tcp',
+    ].join('\n');
+    assert.match(dataRootProblem('/var/lib/docker', parseMountinfo(mountinfo)) ?? '', /is on NFS \(nfs4 10\.0\.0\.5:\/exports\/pvc-1f2e at \/var\/lib\/docker\)/);
   });
 });
