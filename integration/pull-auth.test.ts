@@ -2,7 +2,7 @@
 // credentials, and the four ways a pull fails (each fast, with an error line and a non-zero exit).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createWorld, destroyWorld, Sandbox, type EnvboxRun, type World } from './harness/index.js';
 import { assertFailsWith, assertNoSecrets, assertNothingLeft, basicAuth, installCa, pullSecret, stopCleanly, withSandbox, type SandboxCase } from './harness/scenario.js';
@@ -62,6 +62,40 @@ describe('pull auth', () => {
       CODER_DOCKER_CONFIG: '/var/lib/docker-config/config.json',
     })));
     await expectWorkspace(sandbox, run, world.images.init);
+  }));
+
+  test('CODER_DOCKER_CONFIG with a credential helper (credHelpers) on PATH, and no auths', { timeout: 120_000 }, () => inSandbox('auth-cred-helper', async (sandbox, track) => {
+    const bin = join(sandbox.paths.varLib, 'cred-bin');
+    await mkdir(bin, { recursive: true });
+    // A real helper program, as docker-credential-ecr-login would be: `get`, the registry on stdin, JSON out.
+    const answer = JSON.stringify({ ServerURL: world.registry.host, Username: world.registry.username, Secret: world.registry.password });
+    await writeFile(join(bin, 'docker-credential-envboxtest'),
+      `#!/bin/sh\n[ "$1" = get ] || exit 2\nread -r server\nprintf '%s' "$server" > /var/lib/cred-bin/asked\nprintf '%s' '${answer}'\n`, { mode: 0o755 });
+    const dir = join(sandbox.paths.varLib, 'docker-config');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ credHelpers: { [world.registry.host]: 'envboxtest' } }));
+    const env = sandbox.envboxEnv({
+      CODER_INNER_IMAGE: world.images.init,
+      CODER_EXTRA_CERTS_PATH: await installCa(sandbox, 'file'),
+      CODER_DOCKER_CONFIG: '/var/lib/docker-config/config.json',
+    });
+    const run = track(await sandbox.startEnvbox({ ...env, PATH: `/var/lib/cred-bin:${env.PATH}` }));
+    await expectWorkspace(sandbox, run, world.images.init);
+    assert.equal(await readFile(join(bin, 'asked'), 'utf8'), world.registry.host, 'the helper was asked for the registry');
+  }));
+
+  test('a credential helper that is not on PATH: a warning, and the pull fails as an anonymous one', { timeout: 120_000 }, () => inSandbox('auth-cred-helper-missing', async (sandbox, track) => {
+    const dir = join(sandbox.paths.varLib, 'docker-config');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ credsStore: 'envbox-absent' }));
+    const run = track(await sandbox.startEnvbox(sandbox.envboxEnv({
+      CODER_INNER_IMAGE: world.images.init,
+      CODER_EXTRA_CERTS_PATH: await installCa(sandbox, 'file'),
+      CODER_DOCKER_CONFIG: '/var/lib/docker-config/config.json',
+    })));
+    await assertFailsWith(run, /no basic auth credentials/, 45_000);
+    assert.ok(run.buildLog().some((l) => /Warning: .*docker-credential-envbox-absent is not on PATH/.test(l.output)), 'the missing helper is named');
+    await assertNothingLeft(sandbox);
   }));
 
   const failures: { name: string; reason: RegExp; env: (sandbox: Sandbox) => Promise<Record<string, string>> }[] = [

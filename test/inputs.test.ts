@@ -53,7 +53,7 @@ type Case = readonly [env: string, value: string, pattern: RegExp];
 
 const INVALID_ENV: Record<string, readonly Case[]> = {
   booleans: [
-    ['CODER_ADD_TUN', 'sure', /^"sure" is not a boolean \(use true or false\)$/],
+    ['CODER_ADD_TUN', 'sure', /^"sure" is not a boolean \(use true or false; 1, t, 0, f, yes, no, on and off also work\)$/],
     ['CODER_ADD_FUSE', 'maybe', /is not a boolean/],
     ['CODER_ADD_GPU', '2', /^"2" is not a boolean/],
     ['CODER_DEBUG', 'enabled', /is not a boolean/],

@@ -87,10 +87,10 @@ describe('envbox docker lifecycle (fake daemon and Docker)', () => {
     assert.equal(run.launcher.stopped, 0);
   });
 
-  it('restarts dockerd with vfs on the fallback data root when the pull hits a full disk, then comes up', async () => {
+  it('restarts dockerd with vfs on the fallback data root when the pull hits a full disk even after a prune, then comes up', async () => {
     let pulls = 0;
     const run = await startLifecycle({}, {
-      before: (docker) => docker.failures.set('pullImage', () => (++pulls === 1 ? new Error('write /var/lib/docker/tmp: no space left on device') : undefined)),
+      before: (docker) => docker.failures.set('pullImage', () => (++pulls <= 2 ? new Error('write /var/lib/docker/tmp: no space left on device') : undefined)),
     });
     await run.untilLine((e) => e.type === 'done');
     assert.equal(run.launcher.restarts.length, 1);

@@ -185,7 +185,7 @@ export async function runBuildLog(plugins: readonly EnvboxPlugin[], run: TestRun
 }
 
 export interface PlanDocument {
-  daemon: { managed: true; argv: string[]; env: Record<string, string> } | { managed: false; host: string };
+  daemon: { managed: true; argv: string[]; env: Record<string, string>; sysbox: { mgr: string[]; fs: string[] } | null } | { managed: false; host: string };
   pull: { image: string; registry: string; auth: Record<string, string> | null };
   facts: ImageFacts;
   container: { name: string; create: ContainerCreateBody };

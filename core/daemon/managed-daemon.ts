@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import { EnvboxError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { ManagedProcess, onPath, type Exit } from './process.js';
+import { sysboxArgv } from './sysbox-argv.js';
 
 /** dockerd's last line of a clean shutdown (containers stopped, containerd stopped, pidfile removed). */
 const DOCKERD_FINISHED = /msg="Daemon shutdown complete"/;
@@ -66,8 +67,9 @@ export function processLauncher(log: Logger, scrub: (text: string) => string): D
             throw new EnvboxError(`${program} is not installed, and ENVBOX_RUNTIME=sysbox-runc needs it`, SYSBOX_MISSING_HINT);
           }
         }
-        sysboxProcs.push(new ManagedProcess('sysbox-mgr', ['sysbox-mgr', ...(sysbox.disableIdmappedMount ? ['--disable-idmapped-mount'] : [])], { log, logFile, scrub, withoutEnv }));
-        sysboxProcs.push(new ManagedProcess('sysbox-fs', ['sysbox-fs'], { log, logFile, scrub, withoutEnv }));
+        const argv = sysboxArgv(sysbox);
+        sysboxProcs.push(new ManagedProcess('sysbox-mgr', argv.mgr, { log, logFile, scrub, withoutEnv }));
+        sysboxProcs.push(new ManagedProcess('sysbox-fs', argv.fs, { log, logFile, scrub, withoutEnv }));
         let early: string | undefined;
         for (const p of sysboxProcs) p.exited.then((exit) => { early ??= describeExit(p.name, exit, p.tail()); });
         await waitForFile(SYSBOX_MANAGER_SOCKET, 60_000, () => early);

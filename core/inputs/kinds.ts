@@ -34,14 +34,20 @@ function quote(text: string): string {
   return JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
 }
 
-const TRUE = new Set(['true', '1', 'yes', 'on']);
-const FALSE = new Set(['false', '0', 'no', 'off']);
+/**
+ * Every spelling Go's strconv.ParseBool takes (coder/envbox reads its booleans with it), so a
+ * template written for the original keeps working; envbox also takes yes/no and on/off, and any case.
+ */
+export const GO_TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True'] as const;
+export const GO_FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False'] as const;
+const TRUE = new Set(['1', 't', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'f', 'false', 'no', 'off']);
 
 export const booleanInput = textInput((text) => {
   const t = text.trim().toLowerCase();
   if (TRUE.has(t)) return true;
   if (FALSE.has(t)) return false;
-  return new Problem(`${quote(text)} is not a boolean (use true or false)`);
+  return new Problem(`${quote(text)} is not a boolean (use true or false; 1, t, 0, f, yes, no, on and off also work)`);
 });
 
 /** A whole number in [min, max]; the bound keeps values inside what ids and timers can hold. */

@@ -6,15 +6,16 @@ import { EXIT_FAILURE, EXIT_INVALID_INPUT, EnvboxError, InputError, messageOf } 
 import { assertRootlessRequirements } from '../rootless/checks.js';
 import { assertHostIds, probeImageFacts } from '../image-facts.js';
 import {
-  bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerHost, dockerSocket, dockerdLog, idOffset,
+  bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerDataRoot, dockerFallbackDataRoot, dockerHost, dockerSocket, dockerdLog, idOffset,
   innerImage, innerUsername, pruneImages, pullPolicy, runtime, shutdownTimeout,
 } from '../inputs/core-inputs.js';
 import type { ActionRunner } from '../perform-actions.js';
 import { StopRequested, abortable } from './abort.js';
 import { reportMemoryLater } from './memory-report.js';
 import { startBootstrap } from './bootstrap.js';
-import { failedContext, planContainer, planDaemon, planPull, shutdownContext, startActions, startedContext } from './phases.js';
-import { NoSpaceError, pullWithRetry } from './pull.js';
+import { failedContext, planContainer, planDaemon, planPull, postPullActions, shutdownContext, startActions, startedContext } from './phases.js';
+import { dataRootProblem } from './data-root.js';
+import { NO_SPACE, NoSpaceError, pullWithRetry } from './pull.js';
 import type { StatusReporter } from './status-reporter.js';
 import { CONTAINER_STOP_SECONDS } from './shutdown-budget.js';
 
@@ -55,6 +56,12 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
       await assertRootlessRequirements(app.host, plan.rootless);
       buildLog.info(`Starting a rootless dockerd as ${plan.rootless.name} (uid ${plan.rootless.uid}, subordinate ids ${plan.rootless.subuid.start}-${plan.rootless.subuid.start + plan.rootless.subuid.count - 1})...`);
     }
+    if (!fallback) {
+      const problem = dataRootProblem(o.get(dockerDataRoot), await app.host.mounts());
+      if (problem) {
+        throw new EnvboxError(problem, `Give ${o.get(dockerDataRoot)} (${dockerDataRoot.env}) a volume on a local filesystem (an emptyDir, a hostPath, or a block-storage PVC such as ext4 or xfs), not NFS; coder/envbox refuses NFS there too.`);
+      }
+    }
     await deps.actions.run(plan.actions);
     if (fallback && started.daemons) await started.daemons.restartDockerd(plan.spawnArgv, plan.spec.env);
     else {
@@ -79,16 +86,54 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     }
   };
 
+  let onVfs = false;
   /** A full disk: restart dockerd with the vfs driver on the fallback data root (as the original does). */
   const fallBackToVfs = async (): Promise<void> => {
     buildLog.info('Insufficient space to start dockerd or the workspace. Restarting dockerd with the vfs driver on the fallback data root; performance will be degraded. Clean up your home volume and restart the workspace to improve it.');
+    onVfs = true;
     await startDaemon(true);
   };
 
+  // A daemon envbox did not start may hold other people's images: it is not ours to clean.
+  const mayPrune = o.get(pruneImages) ?? managed;
   const pullImage = async (): Promise<void> => {
     const { pull, actions } = await planPull(app);
     await deps.actions.run(actions);
-    await abortable(pullWithRetry(started.docker!, pull, buildLog, log, { policy: o.get(pullPolicy), signal }), signal);
+    const prune = mayPrune ? { prune: () => started.docker!.pruneImages() } : {};
+    await abortable(pullWithRetry(started.docker!, pull, buildLog, log, { policy: o.get(pullPolicy), signal, ...prune }), signal);
+  };
+
+  /** From the pull to the started container: what a full disk can stop, and what the vfs fallback repeats whole. */
+  const pullCreateStart = async (docker: DockerClient) => {
+    deps.status.enter('pulling');
+    await pullImage();
+    await deps.actions.run(postPullActions(app));
+
+    buildLog.info('Getting image metadata...');
+    const { facts, removed } = await abortable(probeImageFacts(docker, o.get(innerImage).raw, o.get(innerUsername), o.get(runtime)), signal);
+    started.background.push(removed);
+    assertHostIds(facts, o.get(idOffset), o.get(innerImage).raw, o.get(innerUsername));
+    buildLog.info(`Detected entrypoint user '${facts.uid}:${facts.gid}' with home directory "${facts.home}"`);
+
+    deps.status.enter('creating');
+    buildLog.info('Creating workspace...');
+    const container = await planContainer(app, facts);
+    await deps.actions.run(container.actions);
+    await docker.removeContainer(container.name);
+    const containerId = await docker.createContainer(container.name, container.body);
+    started.containerId = containerId;
+    deps.status.setContainerId(containerId);
+    if (mayPrune) {
+      buildLog.info('Pruning images to free up disk...');
+      await docker.pruneImages().catch((error: unknown) => buildLog.info(`Pruning images failed (not fatal): ${messageOf(error)}`));
+    } else if (!managed) {
+      buildLog.info(`Not pruning images on the daemon at ${o.get(dockerHost)}, which envbox does not manage (set ENVBOX_PRUNE_IMAGES=true to prune it).`);
+    }
+    const startedCtx = startedContext(app, { containerId, containerName: container.name, facts, docker, signal });
+    await abortable(hooks.preStart.promise(startedCtx), signal);
+    buildLog.info('Starting up workspace...');
+    await docker.startContainer(containerId);
+    return { containerId, facts, startedCtx };
   };
 
   buildLog.onWarning((text) => deps.status.warn(text));
@@ -110,40 +155,17 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     }
     const docker = started.docker!;
 
-    deps.status.enter('pulling');
+    let workspace: Awaited<ReturnType<typeof pullCreateStart>>;
     try {
-      await pullImage();
+      workspace = await pullCreateStart(docker).catch(asDiskFull(app, managed && !onVfs));
     } catch (error) {
-      if (!(error instanceof NoSpaceError) || !managed) throw error;
+      if (!(error instanceof NoSpaceError) || !managed || onVfs) throw error;
+      // The old daemon's container and probe are gone with its data root.
+      started.containerId = null;
       await fallBackToVfs();
-      await pullImage();
+      workspace = await pullCreateStart(docker).catch(asDiskFull(app, false));
     }
-
-    buildLog.info('Getting image metadata...');
-    const { facts, removed } = await abortable(probeImageFacts(docker, o.get(innerImage).raw, o.get(innerUsername), o.get(runtime)), signal);
-    started.background.push(removed);
-    assertHostIds(facts, o.get(idOffset), o.get(innerImage).raw, o.get(innerUsername));
-    buildLog.info(`Detected entrypoint user '${facts.uid}:${facts.gid}' with home directory "${facts.home}"`);
-
-    deps.status.enter('creating');
-    buildLog.info('Creating workspace...');
-    const container = await planContainer(app, facts);
-    await deps.actions.run(container.actions);
-    await docker.removeContainer(container.name);
-    const containerId = await docker.createContainer(container.name, container.body);
-    started.containerId = containerId;
-    deps.status.setContainerId(containerId);
-    // A daemon envbox did not start may hold other people's images: it is not ours to clean.
-    if (o.get(pruneImages) ?? managed) {
-      buildLog.info('Pruning images to free up disk...');
-      await docker.pruneImages().catch((error: unknown) => buildLog.info(`Pruning images failed (not fatal): ${messageOf(error)}`));
-    } else if (!managed) {
-      buildLog.info(`Not pruning images on the daemon at ${o.get(dockerHost)}, which envbox does not manage (set ENVBOX_PRUNE_IMAGES=true to prune it).`);
-    }
-    const startedCtx = startedContext(app, { containerId, containerName: container.name, facts, docker, signal });
-    await abortable(hooks.preStart.promise(startedCtx), signal);
-    buildLog.info('Starting up workspace...');
-    await docker.startContainer(containerId);
+    const { containerId, facts, startedCtx } = workspace;
     const containerExit = docker.waitContainer(containerId);
 
     await abortable(hooks.postStart.promise(startedCtx), signal);
@@ -190,6 +212,25 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
     // Input that only the image can prove wrong (an init image in rootless mode) is still bad input.
     return error instanceof InputError ? EXIT_INVALID_INPUT : EXIT_FAILURE;
   }
+}
+
+/**
+ * A full disk anywhere from the pull to the start (the pull after its prune, the probe, create, start):
+ * a NoSpaceError while the vfs fallback is still to come, else an error that says what is full and what to do.
+ */
+function asDiskFull(app: App, fallbackToCome: boolean): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof StopRequested || !NO_SPACE.test(messageOf(error))) throw error;
+    if (fallbackToCome) throw error instanceof NoSpaceError ? error : new NoSpaceError(messageOf(error), undefined, { cause: error });
+    const o = app.options;
+    const host = o.get(dockerHost);
+    const hint = host === undefined
+      ? `dockerd already runs with the vfs driver on ${o.get(dockerFallbackDataRoot)} (${dockerFallbackDataRoot.env})${o.get(pruneImages) === false ? '' : ', after pruning unused images'}. `
+        + `Free space on the volumes of ${o.get(dockerDataRoot)} and ${o.get(dockerFallbackDataRoot)} (the home volume often holds old images and build caches), or give them more room, then restart the workspace.`
+      : `The daemon at ${host} (${dockerHost.env}) is not envbox's, so envbox does not restart it with vfs${o.get(pruneImages) ? '' : ` or prune it (${pruneImages.env}=true would)`}. `
+        + 'Free space on its data root (docker image prune -a, docker system prune), then restart the workspace.';
+    throw new EnvboxError(`the disk is full: ${messageOf(error)}`, hint, { cause: error });
+  };
 }
 
 function describeExitCode(code: number): string {

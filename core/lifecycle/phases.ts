@@ -65,6 +65,16 @@ export async function planDaemon(app: App, options: { fallback?: boolean } = {})
   return { spec, rootless: identity, spawnArgv, actions };
 }
 
+/**
+ * After the pull, sysbox-runc needs /sys writable to create the workspace, so coder/envbox remounts
+ * it read-write there (its pull itself runs before). Only for sysbox: runc gives the workspace its
+ * own sysfs either way, so a writable /sys in the pod would widen its exposure for nothing.
+ */
+export function postPullActions(app: App): Action[] {
+  if (app.options.get(runtime) !== 'sysbox-runc') return [];
+  return [{ kind: 'remount', path: '/sys', options: 'rw', plugin: 'core', hook: 'postPull' }];
+}
+
 export async function planPull(app: App): Promise<{ pull: PullSpec; actions: Action[] }> {
   const { context, actions } = collectingActions(baseContext(app));
   const pull = await app.hooks.prePull.promise({ image: app.options.get(innerImage), auth: null }, context);

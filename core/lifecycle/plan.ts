@@ -4,9 +4,10 @@ import { EnvboxError, InputError, messageOf } from '../errors.js';
 import { hostIdProblem, type ImageFacts } from '../facts.js';
 import type { PullAuth } from '../hooks.js';
 import { assertHostIds, resolveImageFacts } from '../image-facts.js';
-import { dockerHost, dockerSocket, idOffset, imageFacts, innerUsername, pullPolicy, runtime } from '../inputs/core-inputs.js';
+import { sysboxArgv } from '../daemon/sysbox-argv.js';
+import { disableIdmappedMount, dockerHost, dockerSocket, idOffset, imageFacts, innerUsername, pullPolicy, runtime } from '../inputs/core-inputs.js';
 import { REDACTED } from '../inputs/options.js';
-import { planContainer, planDaemon, planPull, startActions } from './phases.js';
+import { planContainer, planDaemon, planPull, postPullActions, startActions } from './phases.js';
 import { pullWithRetry } from './pull.js';
 import { redactEnvList, redactEnvRecord, secretFieldsOf } from './redact-plan.js';
 
@@ -14,6 +15,12 @@ function redactAuth(auth: PullAuth | null) {
   if (!auth) return null;
   if ('identitytoken' in auth) return { identitytoken: REDACTED, serveraddress: auth.serveraddress };
   return { username: auth.username, password: REDACTED, serveraddress: auth.serveraddress };
+}
+
+/** sysbox-mgr's and sysbox-fs's command lines, as the managed daemons start them; null with runc. */
+function sysboxDaemons(app: App): { mgr: string[]; fs: string[] } | null {
+  const o = app.options;
+  return o.get(runtime) === 'sysbox-runc' ? sysboxArgv({ disableIdmappedMount: o.get(disableIdmappedMount) }) : null;
 }
 
 /**
@@ -50,11 +57,13 @@ export async function runPlan(app: App, connect: (host: string) => DockerClient)
   const secrets = secretFieldsOf(o);
   const create = container.body.Env ? { ...container.body, Env: redactEnvList(container.body.Env, secrets) } : container.body;
   const document = {
-    daemon: daemonPlan ? { managed: true, argv: daemonPlan.spawnArgv, env: redactEnvRecord(daemonPlan.spec.env, secrets) } : { managed: false, host },
+    daemon: daemonPlan
+      ? { managed: true, argv: daemonPlan.spawnArgv, env: redactEnvRecord(daemonPlan.spec.env, secrets), sysbox: sysboxDaemons(app) }
+      : { managed: false, host },
     pull: { image: pull.image.raw, registry: pull.image.registry, auth: redactAuth(pull.auth) },
     facts,
     container: { name: container.name, create },
-    actions: [...startActions(app), ...(daemonPlan?.actions ?? []), ...pullActions, ...container.actions],
+    actions: [...startActions(app), ...(daemonPlan?.actions ?? []), ...pullActions, ...postPullActions(app), ...container.actions],
   };
   return app.buildLog.scrub(JSON.stringify(document, null, 2));
 }

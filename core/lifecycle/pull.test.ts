@@ -131,7 +131,7 @@ describe('pullWithRetry', () => {
     });
   }
 
-  it('raises a NoSpaceError at once on "no space left on device", so the daemon can fall back', async () => {
+  it('without a prune, raises a NoSpaceError at once on "no space left on device", so the daemon can fall back', async () => {
     const docker = new FakeDocker();
     failPulls(docker, 'failed to register layer: write /var/lib/docker/overlay2/x/diff/bin/bash: no space left on device');
     const { work, sleeps } = await pull(docker);
@@ -143,6 +143,35 @@ describe('pullWithRetry', () => {
     });
     assert.equal(pulls(docker), 1);
     assert.deepEqual(sleeps, []);
+  });
+
+  it('on a full disk prunes unused images once and pulls again; a second full disk is a NoSpaceError', async () => {
+    const docker = new FakeDocker();
+    const events: string[] = [];
+    failPulls(docker, 'write /var/lib/docker/overlay2/x: no space left on device');
+    const { work, lines, sleeps } = await pull(docker, { prune: async () => { events.push(`prune after ${pulls(docker)} pull(s)`); } });
+    await assert.rejects(work, (error: unknown) => error instanceof NoSpaceError);
+    assert.deepEqual(events, ['prune after 1 pull(s)']);
+    assert.equal(pulls(docker), 2);
+    assert.deepEqual(sleeps, [], 'no back-off: the disk is freed, not waited for');
+    assert.ok(lines.some((l) => /ran out of disk.*Pruning unused images/.test(l)), lines.join('\n'));
+  });
+
+  it('on a full disk, a prune that frees enough lets the second pull succeed', async () => {
+    const docker = new FakeDocker();
+    failPulls(docker, 'no space left on device', 1);
+    let prunes = 0;
+    await (await pull(docker, { attempts: 1, prune: async () => { prunes++; } })).work;
+    assert.equal(prunes, 1);
+    assert.equal(pulls(docker), 2, 'the retry after the prune does not use up an attempt');
+  });
+
+  it('a failing prune is not fatal: it says so and pulls again', async () => {
+    const docker = new FakeDocker();
+    failPulls(docker, 'no space left on device', 1);
+    const { work, lines } = await pull(docker, { prune: async () => { throw new Error('prune refused'); } });
+    await work;
+    assert.ok(lines.some((l) => /Pruning images failed \(prune refused\)/.test(l)), lines.join('\n'));
   });
 
   it('policy always pulls even when the image is present, without asking', async () => {

@@ -29,6 +29,11 @@ export interface PullOptions {
   signal?: AbortSignal;
   policy?: 'always' | 'if-not-present' | 'never';
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Frees disk when a pull hits "no space left on device": called once, then the pull is tried
+   * again, as coder/envbox does; only a second full disk is a NoSpaceError. Without it, the first is.
+   */
+  prune?: () => Promise<void>;
 }
 
 /**
@@ -49,6 +54,7 @@ export async function pullWithRetry(docker: DockerClient, pull: PullSpec, buildL
       'Load the image into the daemon first, or set ENVBOX_PULL_POLICY=if-not-present.');
   }
   buildLog.info(`Pulling image ${pull.image.raw} from ${registry}${pull.auth ? ' with credentials' : ''}...`);
+  let pruned = false;
   for (let attempt = 1; ; attempt++) {
     if (options.signal?.aborted) throw options.signal.reason;
     try {
@@ -58,7 +64,15 @@ export async function pullWithRetry(docker: DockerClient, pull: PullSpec, buildL
     } catch (error) {
       const message = messageOf(error);
       log.debug({ attempt, error: message }, 'pull failed');
-      if (NO_SPACE.test(message)) throw new NoSpaceError(`pulling ${pull.image.raw} failed: ${message}`, undefined, { cause: error });
+      if (NO_SPACE.test(message)) {
+        if (pruned || !options.prune) throw new NoSpaceError(`pulling ${pull.image.raw} failed: ${message}`, undefined, { cause: error });
+        pruned = true;
+        buildLog.info(`Pulling ${pull.image.raw} ran out of disk (no space left on device). Pruning unused images to free up disk, then pulling again...`);
+        await options.prune().catch((pruneError: unknown) => buildLog.info(`Pruning images failed (${messageOf(pruneError)}); pulling again anyway...`));
+        // The retry after a prune is the one coder/envbox makes; it does not use up an attempt.
+        attempt--;
+        continue;
+      }
       if (options.signal?.aborted) throw options.signal.reason;
       if (PERMANENT.test(message) || attempt >= attempts) {
         // A plugin's hint (a mirror that is down) comes first; the usual one for the daemon's words still follows.

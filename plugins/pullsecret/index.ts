@@ -4,6 +4,7 @@ import type { PullSpec } from '../../core/hooks.js';
 import { Problem, parseJson } from '../../core/inputs/kinds.js';
 import type { OptionValues } from '../../core/inputs/options.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
+import { helperCredentials, parseHelperConfig, type HelperConfig } from './cred-helpers.js';
 import { chooseAuth, credentialSecrets, dockerConfigFileSchema } from './docker-config.js';
 import { DOCKER_CONFIG_JSON, dockerConfigPath, imagePullSecret } from './inputs.js';
 
@@ -17,11 +18,20 @@ export function pullSecretPlugin(): EnvboxPlugin {
       // The file is checked before anything starts, with the schema of the env var: a bad entry is exit 2 either way.
       hooks.configure.tap(async (options, ctx) => {
         await credentialSource(ctx.host, options);
+        await helperSource(ctx.host, options);
         return options;
       });
 
       hooks.prePull.tap(async (pull, ctx) => {
         if (pull.auth !== null) return pull;
+        const helpers = await helperSource(ctx.host, ctx.options);
+        const helped = helpers && await helperCredentials(helpers, pull.image.registry, {
+          env: withoutSecrets(ctx.host.env, ctx.options.secretEnvNames()),
+          redact: (values) => ctx.buildLog.redact(values),
+          warn: (text) => ctx.buildLog.warn(text),
+          debug: (fields, message) => ctx.log.debug(fields, message),
+        });
+        if (helped) return { ...pull, auth: helped } satisfies PullSpec;
         const source = await credentialSource(ctx.host, ctx.options);
         if (source === null) return pull;
         ctx.buildLog.redact(credentialSecrets(source.auths));
@@ -63,4 +73,22 @@ function parseConfigFile(path: string, text: string): unknown {
     }]);
   }
   return parsed.auths ?? null;
+}
+
+/** credHelpers and credsStore of the CODER_DOCKER_CONFIG file, when it exists; a bad helper name is exit 2. */
+async function helperSource(host: HostView, options: OptionValues): Promise<HelperConfig | null> {
+  const path = options.get(dockerConfigPath);
+  const text = await host.readFile(path);
+  if (text === null) return null;
+  const parsed = parseHelperConfig(text, DOCKER_CONFIG_JSON);
+  if (parsed instanceof Problem) {
+    throw new InputError([{ variable: `${dockerConfigPath.env} (${path})`, problem: parsed.text, example: 'a helper name such as "credsStore": "ecr-login" (the program docker-credential-ecr-login on PATH)' }]);
+  }
+  return parsed;
+}
+
+/** A helper gets envbox's env without its secret inputs (the agent token has no business there). */
+function withoutSecrets(env: Readonly<Record<string, string>>, secretNames: readonly string[]): NodeJS.ProcessEnv {
+  const hidden = new Set(secretNames);
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !hidden.has(name)));
 }

@@ -8,6 +8,7 @@ export { FakeDocker, type Call } from '../../testing/fake-docker.js';
 export class FakeLauncher implements DaemonLauncher {
   readonly starts: string[][] = [];
   readonly envs: Record<string, string>[] = [];
+  readonly sysbox: Array<Parameters<DaemonLauncher['start']>[0]['sysbox']> = [];
   readonly restarts: string[][] = [];
   stopped = 0;
   failure: Error | undefined;
@@ -22,6 +23,7 @@ export class FakeLauncher implements DaemonLauncher {
   async start(options: Parameters<DaemonLauncher['start']>[0]): Promise<DaemonSet> {
     this.starts.push(options.dockerdArgv);
     this.envs.push(options.dockerdEnv);
+    this.sysbox.push(options.sysbox);
     if (this.failure) throw this.failure;
     const unexpectedExit = new Promise<string>((resolve) => { this.reportExit = resolve; });
     const launcher = this;
