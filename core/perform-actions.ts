@@ -1,22 +1,63 @@
-import { chmod, chown, copyFile, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { closeSync, constants } from 'node:fs';
+import { lstat, mkdir, realpath, rm } from 'node:fs/promises';
 import { describeAction, type Action, type ActionBody } from './actions.js';
 import type { HostView } from './host/host.js';
-import { isProtectedDir } from './host/system-dirs.js';
+import { chmodByPathFd, chownByPathFd, describeKind, openPathNoFollowSync, openRegularNoFollow, readBounded, UnsafeFileError, writeReplacing } from './host/safe-files.js';
+import { isInSystemDir, isProtectedDir } from './host/system-dirs.js';
 import type { BuildLog } from './log/buildlog.js';
 import type { Logger } from './log/logger.js';
 import { describeShift, shiftOwners } from './shift-owners.js';
 
+/** A copied file (a CA bundle) is far below this; a bigger one is not read into memory. */
+const COPY_MAX_BYTES = 16 * 1024 * 1024;
+
 /**
  * The last guard, for every plugin: `/` and the outer container's system dirs are never chowned or
  * chmodded, also when the declared path is a symlink that leads there (a mount source /data -> /).
+ * A recursive owner shift is also refused anywhere inside one. Returns the path with its links
+ * resolved, which is what the action then opens, following no link.
  */
-async function refuseProtected(path: string, what: 'chown' | 'chmod'): Promise<void> {
+async function refuseProtected(path: string, what: 'chown' | 'chmod' | 'shift owners in'): Promise<string> {
   const real = await realpath(path).catch(() => path);
+  const guarded = what === 'shift owners in' ? (p: string) => isProtectedDir(p) || isInSystemDir(p) : isProtectedDir;
   for (const candidate of [path, real]) {
-    if (isProtectedDir(candidate)) {
-      throw new Error(`refusing to ${what} ${candidate === path ? path : `${path} (a link to ${real})`}: it is a system directory of the outer container`);
+    if (guarded(candidate)) {
+      const where = isProtectedDir(candidate) ? 'it is a system directory of the outer container' : 'it lies in a system directory of the outer container';
+      throw new Error(`refusing to ${what} ${candidate === path ? path : `${path} (a link to ${real})`}: ${where}`);
     }
   }
+  return real;
+}
+
+/**
+ * chown or chmod of a path with its links resolved, through a descriptor opened one component at a
+ * time (O_PATH, no link followed): a link swapped in since realpath is refused, and no device is opened.
+ */
+function changeThroughDescriptor(real: string, change: (fd: number) => void): void {
+  const { fd, stat } = openPathNoFollowSync(real);
+  try {
+    if (stat.isSymbolicLink()) throw new UnsafeFileError(real, `is ${describeKind(stat)}`);
+    change(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** /proc and /sys files are kernel interfaces: written in place, as they cannot be replaced. */
+const isKernelFile = (path: string) => /^\/(proc|sys)\//.test(path);
+
+async function writeFileAction(path: string, content: string): Promise<void> {
+  if (isKernelFile(path)) {
+    const handle = await openRegularNoFollow(path, constants.O_WRONLY | constants.O_TRUNC);
+    try {
+      await handle.writeFile(content);
+    } finally {
+      await handle.close();
+    }
+    return;
+  }
+  const existing = await lstat(path).catch(() => null);
+  await writeReplacing(path, content, { mode: existing?.isFile() ? existing.mode & 0o7777 : 0o644 });
 }
 
 /** Carries out one action. Each is idempotent, so a restart over the same volumes is safe. */
@@ -27,21 +68,23 @@ async function perform(action: ActionBody, host: HostView, report: (line: string
       const existing = await host.lstat(action.path);
       if (existing?.kind === 'char' && existing.major === action.major && existing.minor === action.minor) {
         if (existing.mode === mode) return 'skipped';
-        await chmod(action.path, mode);
+        changeThroughDescriptor(await realpath(action.path), (fd) => chmodByPathFd(fd, mode));
         return 'done';
       }
       if (existing) await rm(action.path, { force: true });
       await runProgram('mknod', ['-m', action.mode, action.path, 'c', String(action.major), String(action.minor)]);
       return 'done';
     }
-    case 'chown':
-      await refuseProtected(action.path, 'chown');
-      await chown(action.path, action.uid, action.gid);
+    case 'chown': {
+      const real = await refuseProtected(action.path, 'chown');
+      changeThroughDescriptor(real, (fd) => chownByPathFd(fd, action.uid, action.gid));
       return 'done';
-    case 'chmod':
-      await refuseProtected(action.path, 'chmod');
-      await chmod(action.path, parseInt(action.mode, 8));
+    }
+    case 'chmod': {
+      const real = await refuseProtected(action.path, 'chmod');
+      changeThroughDescriptor(real, (fd) => chmodByPathFd(fd, parseInt(action.mode, 8)));
       return 'done';
+    }
     case 'mkdir':
       if (await host.stat(action.path)) return 'skipped';
       await mkdir(action.path, { recursive: true, mode: parseInt(action.mode, 8) });
@@ -57,14 +100,15 @@ async function perform(action: ActionBody, host: HostView, report: (line: string
       await runProgram('umount', [action.path]);
       return 'done';
     case 'copyFile':
-      await copyFile(action.from, action.to);
-      await chmod(action.to, parseInt(action.mode, 8));
+      // The source is an admin's file (a Kubernetes secret's are links); the target may lie where the workspace writes.
+      await writeReplacing(action.to, await readBounded(action.from, COPY_MAX_BYTES, { follow: true }), { mode: parseInt(action.mode, 8) });
       return 'done';
     case 'writeFile':
-      await writeFile(action.path, action.content);
+      await writeFileAction(action.path, action.content);
       return 'done';
     case 'shiftOwners': {
-      const outcome = await shiftOwners(action, report, { signal });
+      const real = await refuseProtected(action.path, 'shift owners in');
+      const outcome = await shiftOwners({ ...action, path: real }, report, { signal });
       report(describeShift(action, outcome));
       return outcome.skipped === null ? 'done' : 'skipped';
     }

@@ -1,6 +1,6 @@
-import { chmodSync, lchownSync, lstatSync, readdirSync, type Stats } from 'node:fs';
-import { lchown, lstat, readdir, readFile, writeFile } from 'node:fs/promises';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lchownSync, lstatSync, openSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { fdPath, openChildDirSync, openPathNoFollowSync, readBounded, UnsafeFileError, writeReplacing } from './host/safe-files.js';
 
 /**
  * The recursive half of a `CODER_MOUNTS` `:chown` mount: a volume used outside envbox holds files
@@ -8,6 +8,11 @@ import { join } from 'node:path';
  * the limit moves up by the offset (1000 -> 101000, the user inside); ids already in the range,
  * and foreign ids above it, stay. Symlinks are never followed (lchown), hard links are shifted
  * once, and the walk stays on one filesystem.
+ *
+ * The tree belongs to the workspace user, who may swap a directory for a link while envbox walks it.
+ * So each directory is opened (O_NOFOLLOW, checked to be the one lstat saw) and its entries are
+ * addressed through that descriptor (/proc/self/fd/N/name): a parent replaced by a link since cannot
+ * redirect a chown out of the tree.
  */
 export interface ShiftRequest {
   path: string;
@@ -49,113 +54,263 @@ function needsShift(s: Pick<Stats, 'uid' | 'gid'>, request: ShiftRequest): boole
   return shiftedId(s.uid, request) !== s.uid || shiftedId(s.gid, request) !== s.gid;
 }
 
+/** The marker is a few dozen bytes; anything bigger is not ours. */
+const MARKER_MAX_BYTES = 4096;
+/** A tree deeper than this is hostile: its deeper directories are left as they are (one open descriptor per level). */
+const MAX_DEPTH = 1000;
+
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
+
+export interface ShiftOptions {
+  now?: () => number;
+  batch?: number;
+  signal?: AbortSignal;
+  /** Called after an entry is lstat'd and before anything changes it: lets tests swap what is there, as a user racing envbox would. */
+  beforeChange?: (path: string, stat: Stats) => void;
+}
+
+/** The marker's record, or why it is not to be trusted (a link, a FIFO, too big, not ours). */
+async function readMarker(markerPath: string, shownAs: string): Promise<{ marker: Marker | null; warning: string | null }> {
+  let text: string;
+  try {
+    text = (await readBounded(markerPath, MARKER_MAX_BYTES)).toString('utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { marker: null, warning: null };
+    const why = error instanceof UnsafeFileError ? error.why : (error as Error).message;
+    return { marker: null, warning: `Ignoring ${shownAs}: it ${why}; it will be replaced after the walk` };
+  }
+  try {
+    return { marker: JSON.parse(text) as Marker, warning: null };
+  } catch {
+    return { marker: null, warning: null };
+  }
+}
+
 /**
  * Why the tree needs no walk, or null when it does: a marker for the same offset and range, and
  * the tree's top (the root and its direct entries, which is where a volume used elsewhere again
  * shows first) holds no id to shift. Costs one small read and one readdir.
  */
-export async function alreadyShifted(request: ShiftRequest): Promise<string | null> {
-  let marker: Marker;
-  try {
-    marker = JSON.parse(await readFile(join(request.path, SHIFT_MARKER), 'utf8')) as Marker;
-  } catch {
-    return null;
-  }
-  if (marker.offset !== request.offset || marker.below !== request.below) return null;
-  const top = [request.path, ...(await readdir(request.path)).map((name) => join(request.path, name))];
+async function alreadyShiftedAt(rootFd: number, request: ShiftRequest, progress: (line: string) => void): Promise<string | null> {
+  const { marker, warning } = await readMarker(fdPath(rootFd, SHIFT_MARKER), join(request.path, SHIFT_MARKER));
+  if (warning !== null) progress(warning);
+  if (marker === null || marker.offset !== request.offset || marker.below !== request.below) return null;
+  const top = [fdPath(rootFd), ...readdirSync(fdPath(rootFd)).map((name) => fdPath(rootFd, name))];
   for (const path of top) {
-    const s = await lstat(path).catch(() => null);
+    let s: Stats;
+    try {
+      s = path === fdPath(rootFd) ? fstatSync(rootFd) : lstatSync(path);
+    } catch {
+      continue;
+    }
     // A hard link with a name outside the tree was left on purpose; it proves nothing.
-    if (s && (s.isDirectory() || s.nlink < 2) && needsShift(s, request)) return null;
+    if ((s.isDirectory() || s.nlink < 2) && needsShift(s, request)) return null;
   }
   return `shifted for offset ${marker.offset} on ${marker.at} (${marker.entries} entries; ${SHIFT_MARKER} records it), and nothing at its top needs shifting`;
+}
+
+/** Opens the tree's root as a directory; `request.path` should have its links resolved (the executor does so). */
+function openRoot(path: string): number {
+  const { fd, stat } = openPathNoFollowSync(path);
+  try {
+    if (!stat.isDirectory()) throw new UnsafeFileError(path, 'is not a directory');
+    return openSync(fdPath(fd), O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface OpenDir {
+  fd: number;
+  name: string;
+  /** As the user knows it, for messages. */
+  path: string;
+  subdirs: { name: string; dev: number; ino: number }[];
 }
 
 /** Walks `request.path` and shifts owners; `progress` gets a line every 2 s on big trees. */
 export async function shiftOwners(
   request: ShiftRequest,
   progress: (line: string) => void,
-  { now = Date.now, batch = BATCH, signal }: { now?: () => number; batch?: number; signal?: AbortSignal } = {},
+  { now = Date.now, batch = BATCH, signal, beforeChange }: ShiftOptions = {},
 ): Promise<ShiftOutcome> {
   const started = now();
-  const skip = await alreadyShifted(request);
-  if (skip !== null) return { skipped: skip, checked: 0, shifted: 0, seconds: (now() - started) / 1000 };
+  const rootFd = openRoot(request.path);
+  const open: OpenDir[] = [];
+  try {
+    const skip = await alreadyShiftedAt(rootFd, request, progress);
+    if (skip !== null) return { skipped: skip, checked: 0, shifted: 0, seconds: (now() - started) / 1000 };
 
-  const rootDev = lstatSync(request.path).dev;
-  // Hard-linked files wait until the walk ends: one with a name outside the tree is left alone,
-  // since shifting it would change a file outside too.
-  const hardLinks = new Map<number, { path: string; stat: Stats; names: number }>();
-  const pending: string[] = [request.path];
-  let checked = 0;
-  let shifted = 0;
-  let lastReport = started;
-  const rate = () => Math.round(checked / Math.max((now() - started) / 1000, 0.001));
+    const rootStat = fstatSync(rootFd);
+    // Hard-linked files wait until the walk ends: one with a name outside the tree is left alone,
+    // since shifting it would change a file outside too. Each is found again from the root then.
+    const hardLinks = new Map<number, { relative: string[]; stat: Stats; names: number }>();
+    const leftAlone: string[] = [];
+    let checked = 0;
+    let shifted = 0;
+    let lastReport = started;
+    const rate = () => Math.round(checked / Math.max((now() - started) / 1000, 0.001));
 
-  const shift = (path: string, s: Stats): void => {
-    if (!needsShift(s, request)) return;
-    lchownSync(path, shiftedId(s.uid, request), shiftedId(s.gid, request));
-    // The kernel clears setuid and setgid on chown, even root's; put them back.
-    if (s.isFile() && (s.mode & 0o6000) !== 0) chmodSync(path, s.mode & 0o7777);
-    shifted += 1;
-  };
-  const visit = (path: string, s: Stats): void => {
-    checked += 1;
-    if (s.isDirectory() || s.nlink < 2) return shift(path, s);
-    const seen = hardLinks.get(s.ino);
-    if (seen) seen.names += 1;
-    else hardLinks.set(s.ino, { path, stat: s, names: 1 });
-  };
-
-  visit(request.path, lstatSync(request.path));
-  while (pending.length > 0) {
-    const dir = pending.pop()!;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw error;
-    }
-    for (const name of names) {
-      const path = join(dir, name);
-      let s: Stats;
+    /** `path` addresses the entry through its parent's descriptor, and lchown never follows its last component. */
+    const shift = (path: string, s: Stats): void => {
+      if (!needsShift(s, request)) return;
+      const uid = shiftedId(s.uid, request);
+      const gid = shiftedId(s.gid, request);
+      // The kernel clears setuid and setgid on chown, even root's; put them back through a descriptor
+      // of the very file, opened without following a link or blocking.
+      if (s.isFile() && (s.mode & 0o6000) !== 0) shiftKeepingMode(path, s, uid, gid);
+      else lchownSync(path, uid, gid);
+      shifted += 1;
+    };
+    const visit = (path: string, s: Stats, relative: () => string[]): void => {
+      checked += 1;
+      if (s.isDirectory() || s.nlink < 2) return shift(path, s);
+      const seen = hardLinks.get(s.ino);
+      if (seen) seen.names += 1;
+      else hardLinks.set(s.ino, { relative: relative(), stat: s, names: 1 });
+    };
+    const pause = async (): Promise<void> => {
+      // Sync calls are several times faster than promises here; yielding keeps signals and timers alive.
+      await new Promise((resolve) => setImmediate(resolve));
+      // SIGTERM mid-walk: stop now; without a marker, the next start walks again (shifting is idempotent).
+      if (signal?.aborted) throw signal.reason;
+      if (now() - lastReport >= PROGRESS_EVERY_MS) {
+        lastReport = now();
+        progress(`Shifting owners in ${request.path}: ${checked} entries checked, ${shifted} shifted (${rate()} entries/s)...`);
+      }
+    };
+    /** Names from the root to `name`, for finding a hard link again after the walk. */
+    const relativeOf = (name: string) => [...open.slice(1).map((d) => d.name), name];
+    const enter = async (dir: OpenDir): Promise<void> => {
+      open.push(dir);
+      let names: string[];
       try {
-        s = lstatSync(path);
+        names = readdirSync(fdPath(dir.fd));
       } catch (error) {
-        // Removed while we walk: nothing left to shift.
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw error;
       }
-      // Another filesystem mounted inside the tree is another volume, with owners of its own.
-      if (s.dev !== rootDev) continue;
-      visit(path, s);
-      if (s.isDirectory()) pending.push(path);
-      if (checked % batch === 0) {
-        // Sync calls are several times faster than promises here; yielding keeps signals and timers alive.
-        await new Promise((resolve) => setImmediate(resolve));
-        // SIGTERM mid-walk: stop now; without a marker, the next start walks again (shifting is idempotent).
-        if (signal?.aborted) throw signal.reason;
-        if (now() - lastReport >= PROGRESS_EVERY_MS) {
-          lastReport = now();
-          progress(`Shifting owners in ${request.path}: ${checked} entries checked, ${shifted} shifted (${rate()} entries/s)...`);
+      for (const name of names) {
+        const entry = fdPath(dir.fd, name);
+        let s: Stats;
+        try {
+          s = lstatSync(entry);
+        } catch (error) {
+          // Removed while we walk: nothing left to shift.
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw error;
         }
+        // Another filesystem mounted inside the tree is another volume, with owners of its own.
+        if (s.dev !== rootStat.dev) continue;
+        beforeChange?.(join(dir.path, name), s);
+        visit(entry, s, () => relativeOf(name));
+        if (s.isDirectory()) dir.subdirs.push({ name, dev: s.dev, ino: s.ino });
+        if (checked % batch === 0) await pause();
+      }
+    };
+
+    checked += 1;
+    if (needsShift(rootStat, request)) {
+      fchownSync(rootFd, shiftedId(rootStat.uid, request), shiftedId(rootStat.gid, request));
+      shifted += 1;
+    }
+    await enter({ fd: rootFd, name: '', path: request.path, subdirs: [] });
+    while (open.length > 0) {
+      const dir = open[open.length - 1]!;
+      const next = dir.subdirs.pop();
+      if (!next) {
+        open.pop();
+        if (dir.fd !== rootFd) closeSync(dir.fd);
+        continue;
+      }
+      const path = join(dir.path, next.name);
+      if (open.length >= MAX_DEPTH) {
+        leftAlone.push(`${path} (deeper than ${MAX_DEPTH} levels)`);
+        continue;
+      }
+      let fd: number;
+      try {
+        fd = openChildDirSync(dir.fd, next.name, next, path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        if (!(error instanceof UnsafeFileError)) throw error;
+        leftAlone.push(`${path} (${error.why})`);
+        continue;
+      }
+      await enter({ fd, name: next.name, path, subdirs: [] });
+    }
+
+    let outside = 0;
+    for (const link of hardLinks.values()) {
+      if (link.names !== link.stat.nlink) {
+        if (needsShift(link.stat, request)) outside += 1;
+        continue;
+      }
+      const where = join(request.path, ...link.relative);
+      try {
+        shiftHardLink(rootFd, link.relative, link.stat, request, where);
+        if (needsShift(link.stat, request)) shifted += 1;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        if (!(error instanceof UnsafeFileError)) throw error;
+        leftAlone.push(`${where} (${error.why})`);
       }
     }
-  }
+    if (outside > 0) progress(`Left ${outside} hard-linked file(s) in ${request.path} unshifted: they also have names outside it`);
+    if (leftAlone.length > 0) {
+      progress(`Left ${leftAlone.length} entr${leftAlone.length === 1 ? 'y' : 'ies'} in ${request.path} unshifted: ${leftAlone.slice(0, 5).join('; ')}${leftAlone.length > 5 ? '; ...' : ''}`);
+    }
 
-  let outside = 0;
-  for (const link of hardLinks.values()) {
-    if (link.names === link.stat.nlink) shift(link.path, link.stat);
-    else if (needsShift(link.stat, request)) outside += 1;
+    const marker: Marker = { offset: request.offset, below: request.below, entries: checked, at: new Date().toISOString() };
+    // Replaces whatever the user left under that name (a link, a FIFO, a hard link), never writing through it.
+    await writeReplacing(fdPath(rootFd, SHIFT_MARKER), `${JSON.stringify(marker)}\n`, { mode: 0o644, uid: request.offset, gid: request.offset });
+    const seconds = (now() - started) / 1000;
+    return { skipped: null, checked, shifted, seconds };
+  } finally {
+    for (const dir of open) if (dir.fd !== rootFd) closeSync(dir.fd);
+    closeSync(rootFd);
   }
-  if (outside > 0) progress(`Left ${outside} hard-linked file(s) in ${request.path} unshifted: they also have names outside it`);
+}
 
-  const marker: Marker = { offset: request.offset, below: request.below, entries: checked, at: new Date().toISOString() };
-  const markerPath = join(request.path, SHIFT_MARKER);
-  await writeFile(markerPath, `${JSON.stringify(marker)}\n`, { mode: 0o644 });
-  await lchown(markerPath, request.offset, request.offset);
-  const seconds = (now() - started) / 1000;
-  return { skipped: null, checked, shifted, seconds };
+/** A setuid/setgid file: chown and chmod through one descriptor of the file lstat saw. */
+function shiftKeepingMode(path: string, s: Stats, uid: number, gid: number): void {
+  let fd: number;
+  try {
+    fd = openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  } catch (error) {
+    // Swapped for a link since lstat: lchown changes the link itself, never its target.
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return lchownSync(path, uid, gid);
+    throw error;
+  }
+  try {
+    const now = fstatSync(fd);
+    if (!now.isFile() || now.dev !== s.dev || now.ino !== s.ino) return;
+    fchownSync(fd, uid, gid);
+    fchmodSync(fd, s.mode & 0o7777);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A hard link found again from the root, one directory at a time, none followed, checked to be the same file. */
+function shiftHardLink(rootFd: number, relative: string[], s: Stats, request: ShiftRequest, shownAs: string): void {
+  if (!needsShift(s, request)) return;
+  const fds: number[] = [];
+  try {
+    let dirFd = rootFd;
+    for (const name of relative.slice(0, -1)) {
+      const parent = lstatSync(fdPath(dirFd, name));
+      dirFd = openChildDirSync(dirFd, name, parent, shownAs);
+      fds.push(dirFd);
+    }
+    const entry = fdPath(dirFd, relative[relative.length - 1]!);
+    const now = lstatSync(entry);
+    if (now.dev !== s.dev || now.ino !== s.ino) throw new UnsafeFileError(shownAs, 'was replaced while envbox walked the tree');
+    if (now.isFile() && (now.mode & 0o6000) !== 0) shiftKeepingMode(entry, now, shiftedId(s.uid, request), shiftedId(s.gid, request));
+    else lchownSync(entry, shiftedId(s.uid, request), shiftedId(s.gid, request));
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
 }
 
 export function describeShift(request: ShiftRequest, outcome: ShiftOutcome): string {

@@ -1,9 +1,13 @@
 // Issue 8 §4: a home volume used outside envbox (files owned by host uid 1000, which is `nobody` in a
 // userns-remapped workspace) mounted with CODER_MOUNTS `:chown`: the owners are shifted once,
 // symlinks out of the tree and hard links included, and a second start skips the walk.
+// The volume is the user's, and hostile: envbox's marker name is a link to a file outside, a FIFO
+// and a link to /etc lie in it, and later a FIFO takes the marker's place. Nothing outside changes,
+// and envbox never blocks.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, lchownSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createWorld, destroyWorld, Sandbox, type EnvboxRun, type World } from './harness/index.js';
 import { infoOutputs, innerExec, installCa, pullSecret, stopCleanly } from './harness/scenario.js';
@@ -41,6 +45,7 @@ describe('home volumes that keep their owners (:chown)', () => {
   let outsideBefore: Map<string, string>;
   let env: Record<string, string>;
   let run: EnvboxRun | undefined;
+  let etcBefore: string;
 
   before(async () => {
     world = await createWorld();
@@ -70,6 +75,13 @@ describe('home volumes that keep their owners (:chown)', () => {
     symlinkSync('/home/outside', join(home, 'd0', 'escape-dir'));
     for (let i = 0; i < 10; i++) linkSync(join(home, 'd1', `f${i * 10 + 5}`), join(home, 'd2', `hardlink-${i}`));
     linkSync(join(outside, 'shared'), join(home, 'd3', 'shared-with-outside'));
+    // Traps: envbox's marker name as a link to a file outside, a FIFO, a link to /etc.
+    writeFileSync(join(outside, 'marker-target'), 'precious');
+    lchownSync(join(outside, 'marker-target'), 1000, 1000);
+    symlinkSync('/home/outside/marker-target', join(home, '.envbox-owners'));
+    execFileSync('mkfifo', [join(home, 'd0', 'fifo')]);
+    symlinkSync('/etc', join(home, 'etc-link'));
+    etcBefore = `${lstatSync('/etc').uid}:${lstatSync('/etc').gid}`;
     before_ = owners(home);
     outsideBefore = owners(outside);
     env = sandbox.envboxEnv({
@@ -81,6 +93,10 @@ describe('home volumes that keep their owners (:chown)', () => {
   });
   after(async () => {
     run?.kill();
+    // A reader blocked on a FIFO (a failing envbox) is released.
+    for (const fifo of [join(home, 'd0', 'fifo'), join(home, '.envbox-owners')]) {
+      try { closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)); } catch { /* no reader, or not a FIFO */ }
+    }
     try {
       if (sandbox) await sandbox.destroy();
     } finally {
@@ -110,6 +126,11 @@ describe('home volumes that keep their owners (:chown)', () => {
     const line = infoOutputs(run).find((l) => l.startsWith('Shifted owners in /home/coder:'));
     assert.match(line ?? infoOutputs(run).join('\n'), /^Shifted owners in \/home\/coder: 20\d{3} entries checked, \d+ shifted, in \d+\.\d\d s \(\d+ entries\/s\)$/);
     assert.ok(infoOutputs(run).some((l) => /^Left 1 hard-linked file\(s\) in \/home\/coder unshifted: they also have names outside it$/.test(l)));
+    assert.ok(infoOutputs(run).some((l) => l === 'Ignoring /home/coder/.envbox-owners: it is a symbolic link, not a regular file; it will be replaced after the walk'), infoOutputs(run).join('\n'));
+    assert.equal(readFileSync(join(outside, 'marker-target'), 'utf8'), 'precious', 'the file the marker link pointed at was not written');
+    assert.ok(lstatSync(join(home, '.envbox-owners')).isFile(), 'envbox replaced the link with its own marker');
+    assert.equal(`${lstatSync('/etc').uid}:${lstatSync('/etc').gid}`, etcBefore, '/etc behind the link kept its owner');
+    assert.ok(lstatSync(join(home, 'd0', 'fifo')).isFIFO());
 
     const after_ = owners(home);
     const wrong: string[] = [];
@@ -127,9 +148,9 @@ describe('home volumes that keep their owners (:chown)', () => {
     // the user's, root's, another user's, a foreign id (nobody), one that was already shifted
     assert.equal(inside.trim(), '1000:1000\n0:0\n1001:1001\n65534:65534\n1000:1000\nwritten');
     const notTheUsers = await innerExec(sandbox, ['sh', '-c', 'find /home/coder -xdev ! -user coder | wc -l']);
-    // Per 10 files: root, 1001 and a foreign id are not the user's; plus the hard link with an outside name, the marker
-    // and the two symlinks, which root made (the workspace's root owns them now).
-    assert.equal(Number(notTheUsers.trim()), (DIRS * FILES_PER_DIR * 3) / 10 + 4);
+    // Per 10 files: root, 1001 and a foreign id are not the user's; plus the hard link with an outside name, the marker,
+    // the three symlinks and the FIFO, which root made (the workspace's root owns them now).
+    assert.equal(Number(notTheUsers.trim()), (DIRS * FILES_PER_DIR * 3) / 10 + 6);
     await stopCleanly(sandbox, run);
   });
 
@@ -140,6 +161,19 @@ describe('home volumes that keep their owners (:chown)', () => {
     assert.ok(lines.some((l) => /^Owners in \/home\/coder need no walk: shifted for offset 100000 on \S+ \(20\d{3} entries; \.envbox-owners records it\), and nothing at its top needs shifting$/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => /^Action: shift owners below 65536 by \+100000 in \/home\/coder, recursively .* \(already so\)$/.test(l)), lines.join('\n'));
     assert.equal(lines.some((l) => l.startsWith('Shifted owners')), false, 'no walk');
+    await stopCleanly(sandbox, run);
+  });
+
+  test('a FIFO left where the marker goes: the next start warns, walks again without blocking, replaces it, and reaches done', { timeout: 180_000 }, async () => {
+    rmSync(join(home, '.envbox-owners'));
+    execFileSync('mkfifo', [join(home, '.envbox-owners')]);
+    run = await startFresh();
+    await run.waitForDone(150_000);
+    const lines = infoOutputs(run);
+    assert.ok(lines.includes('Ignoring /home/coder/.envbox-owners: it is a FIFO, not a regular file; it will be replaced after the walk'), lines.join('\n'));
+    assert.ok(lines.some((l) => l.startsWith('Shifted owners in /home/coder:')), lines.join('\n'));
+    assert.ok(lstatSync(join(home, '.envbox-owners')).isFile());
+    assert.equal(readFileSync(join(outside, 'marker-target'), 'utf8'), 'precious');
     await stopCleanly(sandbox, run);
   });
 });

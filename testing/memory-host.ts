@@ -125,6 +125,33 @@ export class MemoryHost implements HostView {
     return node?.kind === 'symlink' ? node.target : null;
   }
 
+  /** Resolves links in every component, as realpath(3) does; a missing path is null. */
+  async realpath(path: string) {
+    return this.realpathFrom(path, 0);
+  }
+
+  private realpathFrom(path: string, depth: number): string | null {
+    let real = '/';
+    for (const part of posix.normalize(path).split('/').filter(Boolean)) {
+      if (part === '..') {
+        real = posix.dirname(real);
+        continue;
+      }
+      const candidate = posix.join(real, part);
+      const node = this.nodes.get(candidate);
+      if (!node) return null;
+      if (node.kind !== 'symlink') {
+        real = candidate;
+        continue;
+      }
+      if (depth > 40) return null;
+      const resolved = this.realpathFrom(node.target.startsWith('/') ? node.target : posix.join(real, node.target), depth + 1);
+      if (resolved === null) return null;
+      real = resolved;
+    }
+    return real;
+  }
+
   async readFile(path: string) {
     const real = this.resolve(path);
     const node = real ? this.nodes.get(real) : undefined;

@@ -40,6 +40,8 @@ export interface HostView {
   /** Entries with their kinds, without a stat per entry (symlinks are reported as symlinks). */
   readdirKinds(path: string): Promise<DirEntry[]>;
   readlink(path: string): Promise<string | null>;
+  /** The path with every link in it resolved (realpath(3)), or null when it does not exist. */
+  realpath(path: string): Promise<string | null>;
   readFile(path: string): Promise<string | null>;
   mounts(): Promise<MountEntry[]>;
   /**

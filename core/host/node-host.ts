@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
 import type { DirEntry, FileKind, FileStat, HostView, MountEntry } from './host.js';
 
@@ -62,6 +62,7 @@ export class NodeHost implements HostView {
     return entries.map((entry) => ({ name: entry.name, kind: kindOf(entry) }));
   }
   async readlink(path: string) { return orNull(readlink(path)); }
+  async realpath(path: string) { return orNull(realpath(path)); }
   async readFile(path: string) { return orNull(readFile(path, 'utf8')); }
   async mounts() { return parseMountinfo((await this.readFile('/proc/self/mountinfo')) ?? ''); }
   // Node has no xattr API; getcap (libcap2-bin, in the envbox image) decodes security.capability.

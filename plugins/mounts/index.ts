@@ -8,7 +8,7 @@ import { withBind } from '../../core/spec/edits.js';
 import { outerId, workspaceIdMapping, type IdMapping } from '../../core/rootless/identity.js';
 import { keepOffDaemonDataRoot } from './data-root.js';
 import { mounts } from './inputs.js';
-import { effectiveMounts, isHomeDir, isPrivateTarget, isUntouchedSource, mountListProblems } from './policy.js';
+import { effectiveMounts, isHomeDir, isPrivateTarget, isUntouchedSource, mountListProblems, normalizePath } from './policy.js';
 
 /**
  * CODER_MOUNTS plus the default docker/podman storage mounts. Sources the workspace owns are
@@ -20,8 +20,11 @@ export function mountsPlugin(): EnvboxPlugin {
     name: 'mounts',
     inputs: [mounts],
     apply({ hooks }) {
-      hooks.configure.tap((options) => {
-        const problems = mountListProblems(options.get(mounts), [options.get(dockerDataRoot), options.get(dockerFallbackDataRoot)]);
+      hooks.configure.tap(async (options, ctx) => {
+        // Links are resolved on the host now, so that a source leading into a system dir is refused before anything starts.
+        const real = new Map<string, string | null>();
+        for (const { source } of options.get(mounts) ?? []) real.set(normalizePath(source), await ctx.host.realpath(normalizePath(source)));
+        const problems = mountListProblems(options.get(mounts), [options.get(dockerDataRoot), options.get(dockerFallbackDataRoot)], (source) => real.get(source) ?? null);
         // The recursive shift adds one offset; rootless ids map in two pieces (root, then the subordinate range).
         const chowned = (options.get(mounts) ?? []).filter((m) => m.chown);
         if (options.get(rootless) && chowned.length > 0) problems.push(`${chowned[0]!.source}:...:chown is not supported with ${rootless.env}=true (the owners would not map); leave :chown off and chown the volume to the workspace's ids (see "Unprivileged mode" in the README)`);
@@ -33,7 +36,7 @@ export function mountsPlugin(): EnvboxPlugin {
         let next = body;
         const mapping = await workspaceIdMapping(ctx.options, ctx.host);
         for (const mount of await keepOffDaemonDataRoot(ctx, effectiveMounts(ctx.options.get(mounts)))) {
-          declareMountActions(ctx, mount, mapping);
+          declareMountActions(ctx, mount, mapping, await ctx.host.realpath(mount.source));
           next = withBind(next, { source: mount.source, target: mount.target, readOnly: mount.readOnly });
         }
         return next;
@@ -42,10 +45,11 @@ export function mountsPlugin(): EnvboxPlugin {
   };
 }
 
-function declareMountActions(ctx: SpecContext, mount: MountSpec, mapping: IdMapping): void {
+function declareMountActions(ctx: SpecContext, mount: MountSpec, mapping: IdMapping, real: string | null): void {
   // dockerd would create a missing source itself, owned by the host's root, which the workspace
   // cannot write. The executor skips a path that exists, so a file source (say /etc/hosts) is safe.
-  if (isUntouchedSource(mount.source)) return;
+  // A link that leads below a system dir is bound untouched too, as naming that dir would be.
+  if (isUntouchedSource(mount.source) || (real !== null && isUntouchedSource(real))) return;
   ctx.act({ kind: 'mkdir', path: mount.source, mode: '0755' });
   if (isPrivateTarget(mount.target)) return;
   // A read-only source cannot be chowned; the bind itself stays read-only in the workspace.

@@ -154,6 +154,23 @@ describe('mounts plugin', () => {
     }
   });
 
+  it('judges a source by where its links lead: a link into a system dir is refused in configure, as the dir itself', async () => {
+    const host = new MemoryHost().dir('/etc/ssl/certs').dir('/var/lib').symlink('/data', '/etc').symlink('/mnt/v', '/var').symlink('/ssl', '/etc/ssl');
+    for (const [value, pattern] of [
+      ['/data:/data', /entry 1 \("\/data:\/data"\) has the source "\/data" \(a link to "\/etc"\), a system directory of the outer container/],
+      ['/mnt/v/lib:/x', /has the source "\/mnt\/v\/lib" \(a link to "\/var\/lib"\), a system directory/],
+      ['/ssl/certs:/certs:chown', /:chown on "\/ssl\/certs" \(a link to "\/etc\/ssl\/certs"\) would shift owners inside a system directory/],
+    ] as const) {
+      await assert.rejects(runConfigure([mountsPlugin()], { env: { CODER_MOUNTS: value }, host }), (error: unknown) => error instanceof InputError && pattern.test(error.message));
+    }
+  });
+
+  it('binds a link that leads below a system dir untouched, as the dir itself', async () => {
+    const host = new MemoryHost().dir('/etc/ssl/certs').symlink('/certs', '/etc/ssl/certs');
+    const { actions } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/certs:/certs:ro' }, host });
+    assert.deepEqual(strip(actions).slice(2), []);
+  });
+
   it('classifies home dirs and private targets like the original (isHomeDir, isPrivateMount)', () => {
     assert.deepEqual(['/root', '/home/coder', '/home/coder/', '/home', '/home/', '/home/a/b', '/root/x', '/var/home/a'].map(isHomeDir),
       [true, true, true, false, false, false, false, false]);

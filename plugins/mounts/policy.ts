@@ -36,10 +36,15 @@ function targetProblem(target: string): string | null {
   return problem === null ? null : `has the target "${target}"; ${problem}`;
 }
 
-function sourceProblem(source: string): string | null {
-  if (!isProtectedDir(source)) return null;
-  if (source === '/') return 'has the source "/", the outer container\'s root; envbox never gives it to the workspace';
-  return `has the source "${source}", a system directory of the outer container (or a parent of one); mount a directory below it, which is bound untouched, or a directory of your own`;
+/** How an entry's source is shown: `"/data"`, or `"/data" (a link to "/etc")` when links lead elsewhere. */
+function named(source: string, real: string): string {
+  return real === source ? `"${source}"` : `"${source}" (a link to "${real}")`;
+}
+
+function sourceProblem(source: string, real: string): string | null {
+  if (!isProtectedDir(real)) return null;
+  if (real === '/') return `has the source ${named(source, real)}, the outer container's root; envbox never gives it to the workspace`;
+  return `has the source ${named(source, real)}, a system directory of the outer container (or a parent of one); mount a directory below it, which is bound untouched, or a directory of your own`;
 }
 
 const within = (path: string, tree: string) => path === tree || path.startsWith(`${tree}/`);
@@ -56,23 +61,30 @@ export function chownSourceProblem(source: string, envboxDirs: readonly string[]
   return null;
 }
 
+/** A source's path with its links resolved (the host's realpath), or null when it does not exist yet. */
+export type ResolveSource = (source: string) => string | null;
+
 /**
  * Everything wrong with the user's mount list (a target or source that can never work or is unsafe,
- * a target used twice, a dangerous :chown).
+ * a target used twice, a dangerous :chown). A source is judged by where its links lead as well as by
+ * its name: a link into a system dir gets the answer that naming the dir gets.
  */
-export function mountListProblems(list: readonly MountSpec[], envboxDirs: readonly string[] = []): string[] {
+export function mountListProblems(list: readonly MountSpec[], envboxDirs: readonly string[] = [], resolve: ResolveSource = () => null): string[] {
   const problems: string[] = [];
   const seen = new Map<string, string>();
   for (const [index, mount] of list.entries()) {
     const entry = `entry ${index + 1} ("${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}${mount.chown ? ':chown' : ''}")`;
     const target = normalizePath(mount.target);
-    const problem = targetProblem(target) ?? sourceProblem(normalizePath(mount.source));
+    const source = normalizePath(mount.source);
+    const resolved = resolve(source);
+    const real = resolved === null ? source : normalizePath(resolved);
+    const problem = targetProblem(target) ?? sourceProblem(source, source) ?? sourceProblem(source, real);
     if (problem !== null) problems.push(`${entry} ${problem}`);
     if (mount.chown && isPrivateTarget(target)) {
       problems.push(`${entry} asks to chown "${target}", whose source belongs to envbox and keeps its owners; use :chown only for the workspace's own volumes`);
     }
-    const danger = mount.chown && problem === null ? chownSourceProblem(mount.source, envboxDirs) : null;
-    if (danger !== null) problems.push(`${entry}: :chown on "${normalizePath(mount.source)}" ${danger}; use it only for the workspace's own volumes`);
+    const danger = mount.chown && problem === null ? (chownSourceProblem(source, envboxDirs) ?? chownSourceProblem(real, envboxDirs)) : null;
+    if (danger !== null) problems.push(`${entry}: :chown on ${named(source, real)} ${danger}; use it only for the workspace's own volumes`);
     const earlier = seen.get(target);
     if (earlier !== undefined) problems.push(`${entry} has the target "${target}" that ${earlier} already uses; each target may appear once`);
     seen.set(target, `entry ${index + 1}`);

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { closeSync, constants, openSync } from 'node:fs';
+import { lchown, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
 import type { Action } from '../../core/actions.js';
 import { NodeHost } from '../../core/host/node-host.js';
 import { BuildLog } from '../../core/log/buildlog.js';
 import { silentLogger } from '../../core/log/logger.js';
 import { createActionRunner } from '../../core/perform-actions.js';
 
+const asRoot = process.getuid?.() === 0;
 let dir: string;
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'envbox-hostile-exec-')); });
 after(async () => { await rm(dir, { recursive: true, force: true }); });
@@ -44,8 +47,91 @@ describe('hostile: the action executor never chowns or chmods / or a system dir,
     });
   }
 
-  it('still chowns an ordinary directory', async () => {
+  it('still chowns and chmods an ordinary directory', { skip: asRoot ? false : 'chown to another id needs root' }, async () => {
     const path = join(dir, 'ordinary');
-    await runner().run([{ kind: 'mkdir', path, mode: '0755', plugin: 'mounts', hook: 'containerSpec' }, ...(await sameAsNow(dir)).map((a) => ({ ...a, path }))]);
+    await runner().run([
+      { kind: 'mkdir', path, mode: '0755', plugin: 'mounts', hook: 'containerSpec' },
+      { kind: 'chown', path, uid: 100000, gid: 100001, plugin: 'mounts', hook: 'containerSpec' },
+      { kind: 'chmod', path, mode: '02750', plugin: 'mounts', hook: 'containerSpec' },
+    ]);
+    const s = await stat(path);
+    assert.deepEqual([s.uid, s.gid, s.mode & 0o7777], [100000, 100001, 0o2750]);
+  });
+
+  it('still chowns through a link an admin named (a mount source /data -> /mnt/disk), at the link\'s target', { skip: asRoot ? false : 'needs root' }, async () => {
+    const real = join(dir, 'real-disk');
+    const named = join(dir, 'named-data');
+    await mkdir(real);
+    await symlink(real, named);
+    await runner().run([{ kind: 'chown', path: named, uid: 100000, gid: 100000, plugin: 'mounts', hook: 'containerSpec' }]);
+    assert.equal((await stat(real)).uid, 100000);
+  });
+});
+
+describe('hostile: the recursive owner shift is guarded like chown, after links are resolved', { skip: asRoot ? false : 'needs root' }, () => {
+  let inSystemDir: string;
+  before(async () => {
+    // A directory of our own inside a system dir, so that a guard that fails changes nothing that matters.
+    inSystemDir = await mkdtemp('/var/log/envbox-hostile-shift-');
+    await writeFile(join(inSystemDir, 'file'), '');
+    await lchown(join(inSystemDir, 'file'), 1000, 1000);
+  });
+  after(async () => { await rm(inSystemDir, { recursive: true, force: true }); });
+
+  const shift = (path: string): Action => ({ kind: 'shiftOwners', path, offset: 100000, below: 65536, plugin: 'site', hook: 'containerSpec' });
+
+  it('refuses a shift inside a system dir, whichever plugin declares it', async () => {
+    await assert.rejects(runner().run([shift(inSystemDir)]), /refusing to shift owners in \/var\/log\/envbox-hostile-shift-\w+: it lies in a system directory of the outer container \(declared by plugin "site" in containerSpec\)|refusing to shift owners in .*: it lies in a system directory/);
+    assert.equal((await lstat(join(inSystemDir, 'file'))).uid, 1000);
+  });
+
+  it('refuses a shift of a link that leads into a system dir', async () => {
+    const link = join(dir, 'link-into-var-log');
+    await symlink(inSystemDir, link);
+    await assert.rejects(runner().run([shift(link)]), /refusing to shift owners in .*link-into-var-log \(a link to \/var\/log\/envbox-hostile-shift-\w+\): it lies in a system directory/);
+    assert.equal((await lstat(join(inSystemDir, 'file'))).uid, 1000);
+  });
+
+  it('refuses a shift of / or a system dir itself', async () => {
+    for (const path of ['/', '/etc', '/var/lib']) {
+      await assert.rejects(runner().run([shift(path)]), /refusing to shift owners in \/[a-z/]*: it is a system directory of the outer container/);
+    }
+  });
+});
+
+describe('hostile: writes by actions into places the workspace can write replace, never write through', () => {
+  let outside: string;
+  let fifo: string;
+  before(async () => {
+    outside = join(dir, 'outside-precious');
+    await writeFile(outside, 'precious');
+    fifo = join(dir, 'a-fifo');
+    await execa('mkfifo', [fifo]);
+  });
+  after(() => {
+    try { closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)); } catch { /* no reader left */ }
+  });
+
+  it('writeFile onto a symlink to a file outside replaces the link', async () => {
+    const target = join(dir, 'write-here');
+    await symlink(outside, target);
+    await runner().run([{ kind: 'writeFile', path: target, content: 'ours', plugin: 'site', hook: 'containerSpec' }]);
+    assert.equal(await readFile(outside, 'utf8'), 'precious');
+    assert.ok((await lstat(target)).isFile());
+  });
+
+  it('copyFile onto a symlink to a file outside replaces the link', async () => {
+    const from = join(dir, 'ca.pem');
+    await writeFile(from, 'CA');
+    const target = join(dir, 'copy-here');
+    await symlink(outside, target);
+    await runner().run([{ kind: 'copyFile', from, to: target, mode: '0644', plugin: 'certs', hook: 'preDaemon' }]);
+    assert.equal(await readFile(outside, 'utf8'), 'precious');
+    assert.equal(await readFile(target, 'utf8'), 'CA');
+  });
+
+  it('copyFile from a FIFO is refused without blocking', { timeout: 20_000 }, async () => {
+    await assert.rejects(runner().run([{ kind: 'copyFile', from: fifo, to: join(dir, 'never'), mode: '0644', plugin: 'certs', hook: 'preDaemon' }]),
+      /a-fifo is a FIFO, not a regular file; envbox leaves it alone/);
   });
 });

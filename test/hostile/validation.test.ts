@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
+import { symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -153,6 +154,49 @@ describe('hostile: a mount source of "/" or a system dir is refused; below a sys
     assert.equal(result.code, 2, result.stderr);
     assert.equal(result.stdout, '');
     assert.match(result.stderr, /CODER_MOUNTS: entry 1 \(\\"\/:\/host\\"\) has the source \\"\/\\", the outer container's root/);
+  });
+});
+
+describe('hostile: a mount source that is, or passes through, a link into a system dir gets the answer the dir gets', () => {
+  /** Real links on this machine, resolved by `envbox plan` through the host's realpath. */
+  async function linked(): Promise<{ root: string; links: Record<string, string> }> {
+    const root = await projectDir();
+    const links = { toRoot: join(root, 'to-root'), toEtc: join(root, 'to-etc'), toVar: join(root, 'to-var'), toCerts: join(root, 'to-certs') };
+    await symlink('/', links.toRoot);
+    await symlink('/etc', links.toEtc);
+    await symlink('/var', links.toVar);
+    await symlink('/etc/ssl/certs', links.toCerts);
+    return { root, links };
+  }
+
+  for (const [name, source, message] of [
+    ['a link to /', (l: Record<string, string>) => l.toRoot!, /has the source \\"[^"\\]+\/to-root\\" \(a link to \\"\/\\"\), the outer container's root/],
+    ['a link to /etc', (l: Record<string, string>) => l.toEtc!, /has the source \\"[^"\\]+\/to-etc\\" \(a link to \\"\/etc\\"\), a system directory of the outer container/],
+    ['a path through a link to /var, naming /var/lib', (l: Record<string, string>) => `${l.toVar!}/lib`, /has the source \\"[^"\\]+\/to-var\/lib\\" \(a link to \\"\/var\/lib\\"\), a system directory of the outer container/],
+  ] as const) {
+    it(`envbox plan exits 2 for ${name}, as for the dir itself, and plans nothing`, async () => {
+      const { root, links } = await linked();
+      const result = await runCli(['plan'], planEnv(root, { CODER_MOUNTS: `${source(links)}:/host` }), root);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, message);
+    });
+  }
+
+  it('envbox plan exits 2 for :chown on a link into a system dir, as for the dir itself', async () => {
+    const { root, links } = await linked();
+    const result = await runCli(['plan'], planEnv(root, { CODER_MOUNTS: `${links.toCerts}:/certs:chown` }), root);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /:chown on \\"[^"\\]+\/to-certs\\" \(a link to \\"\/etc\/ssl\/certs\\"\) would shift owners inside a system directory of the outer container/);
+  });
+
+  it('a link to a dir below a system dir is bound as it is, with no mkdir, chmod or chown (as /etc/ssl/certs itself)', async () => {
+    const { root, links } = await linked();
+    const result = await runCli(['plan'], planEnv(root, { CODER_MOUNTS: `${links.toCerts}:/certs:ro` }), root);
+    assert.equal(result.code, 0, result.stderr);
+    const plan = JSON.parse(result.stdout) as { container: { create: { HostConfig: { Binds: string[] } } }; actions: { path?: string }[] };
+    assert.ok(plan.container.create.HostConfig.Binds.includes(`${links.toCerts}:/certs:ro`));
+    assert.deepEqual(plan.actions.filter((a) => a.path?.startsWith(links.toCerts!)), []);
   });
 });
 
