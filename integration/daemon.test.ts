@@ -22,6 +22,7 @@ describe('daemons', () => {
         CODER_INNER_IMAGE: world.images.big,
         CODER_EXTRA_CERTS_PATH: await installCa(sandbox, 'file'),
         CODER_IMAGE_PULL_SECRET: pullSecret(world),
+        CODER_AGENT_TOKEN: `agent-token-disk-full-${process.pid}-0123456789`,
       }), ['docker'], setup);
       await run.waitForDone(150_000);
       const lines = infoOutputs(run);
@@ -29,6 +30,8 @@ describe('daemons', () => {
       assert.ok(lines.some((l) => /vfs/.test(l) && /space/i.test(l)), `the user is told about the full disk and the vfs restart:\n${lines.join('\n')}`);
       const dockerLog = await readFile(sandbox.paths.dockerdLog, 'utf8').catch(() => '');
       assert.match(`${run.stderrText()}\n${dockerLog}`, /no space left on device/, 'the daemon hit ENOSPC');
+      // Without CODER_DEBUG dockerd is not at debug level, where it logs request bodies: the container's Env, scrubbed or not, is not in its log.
+      assert.doesNotMatch(dockerLog, /level=debug|CODER_AGENT_TOKEN/, 'dockerd logged at debug level without CODER_DEBUG');
 
       const pid = Number((await readFile(sandbox.paths.pidfile, 'utf8')).trim());
       const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
