@@ -254,6 +254,26 @@ export const linkNameInput = textInput((text) =>
   /^[^\s/]{1,15}$/.test(text) ? text : new Problem(`${quote(text)} is not a network interface name (at most 15 characters, no "/" or spaces)`),
 );
 
+/**
+ * No JSON input envbox reads nests more than a few levels; a deeper one would overflow the stack of
+ * whatever walks it later (collecting its secrets, printing the plan), so it is refused here.
+ */
+const MAX_JSON_DEPTH = 64;
+
+/** How deeply arrays and objects nest in a parsed JSON value, counted with a loop rather than recursion. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [next, depth] = pending.pop()!;
+    if (typeof next !== 'object' || next === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_JSON_DEPTH) return deepest;
+    for (const child of Object.values(next)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /** Parses JSON text, then checks it against `schema`; problems never quote a secret value. */
 /** JSON text checked against a schema; a secret's JSON error is not quoted (V8 quotes the text around it). */
 export function parseJson<T>(text: string, schema: z.ZodType<T>, what: string, secret: boolean): T | Problem {
@@ -264,6 +284,7 @@ export function parseJson<T>(text: string, schema: z.ZodType<T>, what: string, s
     const detail = secret ? '' : `: ${(error as Error).message}`;
     return new Problem(`is not valid JSON${detail}${secret ? ' (the value is hidden because it is secret)' : ''}`);
   }
+  if (nestingDepth(parsed) > MAX_JSON_DEPTH) return new Problem(`is not ${what}: it nests deeper than ${MAX_JSON_DEPTH} levels`);
   const result = schema.safeParse(parsed);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

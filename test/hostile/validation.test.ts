@@ -40,6 +40,10 @@ const FAIL_LATER: Record<string, readonly Case[]> = {
     ['CODER_CPUS', '175921861', /is above 175921860, the largest CPU quota the kernel accepts/],
     ['CODER_CPUS', `1${'0'.repeat(400)}`, /is above 175921860/],
   ],
+  // Found by test/properties: a RangeError (stack overflow) collecting the secret's values, instead of exit 2.
+  'JSON nested deeper than any docker config': [
+    ['CODER_IMAGE_PULL_SECRET', `{"auths":{"r":{"password":"pw-1234","x":${'['.repeat(5000)}"x"${']'.repeat(5000)}}}}`, /is not a docker config.*: it nests deeper than 64 levels/],
+  ],
   'host names Linux refuses': [
     ['CODER_INNER_HOSTNAME', `${'a'.repeat(32)}.${'b'.repeat(32)}`, /is 65 characters long; Linux allows a host name of at most 64/],
     ['CODER_INNER_HOSTNAME', `${'a'.repeat(63)}.${'b'.repeat(63)}.c`, /Linux allows a host name of at most 64/],
