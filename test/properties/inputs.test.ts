@@ -14,7 +14,7 @@ const DEFS = collectInputs(builtinPlugins());
 function resolveOne(env: string, value: unknown, from: 'env' | 'config'): void {
   const def = DEFS.find((d) => d.env === env)!;
   const sources = from === 'env' ? { env: { [env]: value as string }, flags: {} } : { env: {}, flags: {}, config: { [def.key]: value } };
-  const { options, problems } = resolveInputsCollecting(DEFS, sources);
+  const { options, problems } = resolveInputsCollecting([def], sources);
   for (const p of problems) assert.equal(typeof p.problem, 'string');
   // What every run does next with the values: scrub their secrets, print them in the plan.
   options.secretValues();
