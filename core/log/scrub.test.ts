@@ -40,4 +40,20 @@ describe('SecretScrubber, on lines as Go programs write them', () => {
     assert.equal(scrubber.scrub(String.raw`{"x":"p\u0008w\u2028é-5678"}`), '{"x":"[redacted]"}');
     assert.equal(scrubber.scrub(String.raw`msg="p\bw\u2028é-5678"`), 'msg="[redacted]"');
   });
+
+  it('finds a secret inside a longer base64 value, at any byte offset: basic auth, an X-Registry-Auth header', () => {
+    const scrubber = new SecretScrubber();
+    scrubber.add(['s3cret-pass-word']);
+    for (const user of ['u', 'us', 'usr']) {
+      const basic = Buffer.from(`${user}:s3cret-pass-word`).toString('base64');
+      const header = Buffer.from(JSON.stringify({ username: user, password: 's3cret-pass-word', serveraddress: 'r' })).toString('base64url');
+      for (const line of [basic, header]) {
+        const out = scrubber.scrub(line);
+        assert.match(out, /\[redacted\]/, `${user}: ${out}`);
+        for (const cut of out.split('[redacted]')) {
+          for (const skip of [0, 1, 2, 3]) assert.ok(!Buffer.from(cut.slice(skip), 'base64').toString().includes('cret-pass'), `${user}: ${out}`);
+        }
+      }
+    }
+  });
 });

@@ -31,7 +31,8 @@ export class SecretScrubber {
  *   `\u003c` for <, `\u003e` for >: dockerd's and the agent's logs);
  * - inside a second layer of quoting: JSON in JSON (a docker config in the plan's Env), or logrus's
  *   `msg="..."` around JSON (dockerd at debug level logs request bodies that way);
- * - as base64 or base64url (an X-Registry-Auth header, a basic-auth value), padded or not.
+ * - as base64 or base64url (an X-Registry-Auth header, a basic-auth value), padded or not, whole
+ *   or inside a longer base64 value.
  */
 export function writtenForms(secret: string): string[] {
   const quotedOnce = [secret, jsonEscaped(secret), goJsonEscaped(secret)];
@@ -39,7 +40,27 @@ export function writtenForms(secret: string): string[] {
   const percent = [percentEncoded(secret, URI_COMPONENT_KEPT), percentEncoded(secret, GO_USERINFO_KEPT), whatwgUserinfo(secret)];
   const base64 = Buffer.from(secret, 'utf8').toString('base64');
   const base64url = Buffer.from(secret, 'utf8').toString('base64url');
-  return [...new Set([...quoted, ...percent, base64, base64.replace(/=+$/, ''), base64url])].filter((form) => form.length >= 4);
+  const inner = base64Inside(secret).flatMap((form) => [form, form.replace(/\+/g, '-').replace(/\//g, '_')]);
+  return [...new Set([...quoted, ...percent, base64, base64.replace(/=+$/, ''), base64url, ...inner])].filter((form) => form.length >= 4);
+}
+
+/** Shorter cores could match by chance in any base64 text, and garble it. */
+const MIN_BASE64_CORE = 8;
+
+/**
+ * The secret inside a longer base64 value (the password in `user:password`, in an X-Registry-Auth
+ * JSON): its encoding depends on its byte offset mod 3, and the characters that straddle its first
+ * and last bytes depend on its neighbours. So: for each offset, the characters that only the
+ * secret's bytes determine.
+ */
+function base64Inside(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  return [0, 1, 2].map((offset) => {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64');
+    const firstOwn = Math.ceil((8 * offset) / 6);
+    const endOwn = Math.floor((8 * (offset + bytes.length)) / 6);
+    return encoded.slice(firstOwn, endOwn);
+  }).filter((core) => core.length >= MIN_BASE64_CORE);
 }
 
 /** The inside of JSON.stringify's string. */
