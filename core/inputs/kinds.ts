@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import '../zod-config.js';
 import * as z from 'zod';
 import { parseImageRef, type ImageRef } from '../image-ref.js';
+import { urlPasswordForms } from './url-userinfo.js';
 
 /**
  * Schemas for each kind of input. Env vars and flags arrive as text; a config file may also give
@@ -206,12 +207,18 @@ export const hostnameInput = textInput((text) => {
   return text;
 });
 
+/** A URL quoted in a problem: its password replaced; not quoted at all when an '@' may still hide one. */
+function quoteUrl(text: string): string {
+  const masked = urlPasswordForms(text).reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  return masked === text && text.includes('@') ? 'the value (hidden: it may hold a password)' : quote(masked);
+}
+
 export const httpUrlInput = textInput((text) => {
   try {
     const url = new URL(text);
     if (url.protocol === 'http:' || url.protocol === 'https:') return text.replace(/\/+$/, '');
   } catch { /* fall through to the problem */ }
-  return new Problem(`${quote(text)} is not an http(s) URL`);
+  return new Problem(`${quoteUrl(text)} is not an http(s) URL`);
 });
 
 /** A daemon address as DOCKER_HOST takes it; a TCP port must be one a socket can have. */
@@ -220,10 +227,10 @@ export const dockerHostInput = textInput((text) => {
   const tcp = /^tcp:\/\/[^/]+:(\d+)\/?$/.exec(text);
   if (tcp) {
     const port = Number(tcp[1]);
-    return port >= 1 && port <= 65535 ? text : new Problem(`${quote(text)} has the port ${tcp[1]}; a TCP port is 1 to 65535`);
+    return port >= 1 && port <= 65535 ? text : new Problem(`${quoteUrl(text)} has the port ${tcp[1]}; a TCP port is 1 to 65535`);
   }
   if (text.startsWith('/')) return `unix://${text}`;
-  return new Problem(`${quote(text)} is not unix:///path/to/docker.sock or tcp://host:port`);
+  return new Problem(`${quoteUrl(text)} is not unix:///path/to/docker.sock or tcp://host:port`);
 });
 
 export const nameInput = textInput((text) =>
