@@ -48,6 +48,34 @@ describe('daemons', () => {
     }
   });
 
+  test('CODER_DEBUG: dockerd logs request bodies, and the token (with & < > " \\ in it) is scrubbed in the forms Go writes', { timeout: 180_000 }, async () => {
+    const sandbox = await Sandbox.create(world, 'debug-token');
+    let run: EnvboxRun | undefined;
+    try {
+      const token = `agent&<token>"\\-${process.pid}-0123456789`;
+      run = await sandbox.startEnvbox(sandbox.envboxEnv({
+        CODER_INNER_IMAGE: world.images.init,
+        CODER_AGENT_TOKEN: token,
+        CODER_DEBUG: 'true',
+        CODER_EXTRA_CERTS_PATH: await installCa(sandbox, 'file'),
+        CODER_IMAGE_PULL_SECRET: pullSecret(world),
+        CODER_BOOTSTRAP_SCRIPT: 'echo "hello"',
+      }));
+      await run.waitForDone(90_000);
+      await stopCleanly(sandbox, run);
+      const dockerLog = await readFile(sandbox.paths.dockerdLog, 'utf8');
+      assert.match(dockerLog, /level=debug/, 'dockerd ran at debug level with CODER_DEBUG');
+      assert.match(dockerLog, /form data: .*CODER_AGENT_TOKEN=\[redacted\]/, 'dockerd logged a body with the Env, scrubbed');
+      // dockerd re-encodes a body with Go's json.Marshal (\u0026 for &), and logrus quotes the message again.
+      const goJson = JSON.stringify(token).slice(1, -1).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+      const logrus = (text: string) => text.replace(/["\\]/g, (c) => `\\${c}`);
+      await assertNoSecrets(run, [token, goJson, logrus(goJson), JSON.stringify(token).slice(1, -1)]);
+    } finally {
+      run?.kill();
+      await sandbox.destroy();
+    }
+  });
+
   test('external daemon: ENVBOX_DOCKER_HOST brings the same workspace up, starts no dockerd and prunes none of its images', { timeout: 180_000 }, async () => {
     const sandbox = await Sandbox.create(world, 'external-daemon');
     let run: EnvboxRun | undefined;
