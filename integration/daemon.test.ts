@@ -22,6 +22,7 @@ describe('daemons', () => {
         CODER_INNER_IMAGE: world.images.big,
         CODER_EXTRA_CERTS_PATH: await installCa(sandbox, 'file'),
         CODER_IMAGE_PULL_SECRET: pullSecret(world),
+        CODER_AGENT_TOKEN: `agent-token-disk-full-${process.pid}-0123456789`,
       }), ['docker'], setup);
       await run.waitForDone(150_000);
       const lines = infoOutputs(run);
@@ -31,6 +32,8 @@ describe('daemons', () => {
       assert.ok(lines.some((l) => /vfs/.test(l) && /space/i.test(l)), `the user is told about the full disk and the vfs restart:\n${lines.join('\n')}`);
       const dockerLog = await readFile(sandbox.paths.dockerdLog, 'utf8').catch(() => '');
       assert.match(`${run.stderrText()}\n${dockerLog}`, /no space left on device/, 'the daemon hit ENOSPC');
+      // Without CODER_DEBUG dockerd is not at debug level, where it logs request bodies: the container's Env, scrubbed or not, is not in its log.
+      assert.doesNotMatch(dockerLog, /level=debug|CODER_AGENT_TOKEN/, 'dockerd logged at debug level without CODER_DEBUG');
 
       const pid = Number((await readFile(sandbox.paths.pidfile, 'utf8')).trim());
       const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
@@ -41,6 +44,34 @@ describe('daemons', () => {
       assert.match(info, /^vfs /);
       assert.equal((await innerExec(sandbox, ['sh', '-c', 'test -s /opt/filler && echo big'])).trim(), 'big');
       await stopCleanly(sandbox, run);
+    } finally {
+      run?.kill();
+      await sandbox.destroy();
+    }
+  });
+
+  test('CODER_DEBUG: dockerd logs request bodies, and the token (with & < > " \\ in it) is scrubbed in the forms Go writes', { timeout: 180_000 }, async () => {
+    const sandbox = await Sandbox.create(world, 'debug-token');
+    let run: EnvboxRun | undefined;
+    try {
+      const token = `agent&<token>"\\-${process.pid}-0123456789`;
+      run = await sandbox.startEnvbox(sandbox.envboxEnv({
+        CODER_INNER_IMAGE: world.images.init,
+        CODER_AGENT_TOKEN: token,
+        CODER_DEBUG: 'true',
+        CODER_EXTRA_CERTS_PATH: await installCa(sandbox, 'file'),
+        CODER_IMAGE_PULL_SECRET: pullSecret(world),
+        CODER_BOOTSTRAP_SCRIPT: 'echo "hello"',
+      }));
+      await run.waitForDone(90_000);
+      await stopCleanly(sandbox, run);
+      const dockerLog = await readFile(sandbox.paths.dockerdLog, 'utf8');
+      assert.match(dockerLog, /level=debug/, 'dockerd ran at debug level with CODER_DEBUG');
+      assert.match(dockerLog, /form data: .*CODER_AGENT_TOKEN=\[redacted\]/, 'dockerd logged a body with the Env, scrubbed');
+      // dockerd re-encodes a body with Go's json.Marshal (\u0026 for &), and logrus quotes the message again.
+      const goJson = JSON.stringify(token).slice(1, -1).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+      const logrus = (text: string) => text.replace(/["\\]/g, (c) => `\\${c}`);
+      await assertNoSecrets(run, [token, goJson, logrus(goJson), JSON.stringify(token).slice(1, -1)]);
     } finally {
       run?.kill();
       await sandbox.destroy();

@@ -276,3 +276,20 @@ describe('failed, shutdown and buildLog hooks in the lifecycle', () => {
   });
 });
 
+
+describe("dockerd's log level", () => {
+  // At debug level dockerd logs every request body: a ContainerCreate body holds the Env with the agent token.
+  it('is debug only with CODER_DEBUG', async () => {
+    const argvWith = async (env: Record<string, string>) => {
+      const run = await startLifecycle(env);
+      await run.untilLine((e) => e.type === 'done');
+      run.stop();
+      await run.exit;
+      return run.launcher.starts[0] ?? [];
+    };
+    const quiet = await argvWith({});
+    assert.ok(quiet.length > 0 && !quiet.includes('--debug') && !quiet.some((a) => a.startsWith('--log-level')), quiet.join(' '));
+    const debug = await argvWith({ CODER_DEBUG: 'true' });
+    assert.ok(debug.includes('--debug') && debug.includes('--log-level=debug'), debug.join(' '));
+  });
+});

@@ -8,15 +8,13 @@ import { dockerdArgv, usesCgroup2, wrapForCgroup2, type DaemonArgvInput } from '
 const PATHS = { socket: '/var/run/docker.sock', dataRoot: '/var/lib/docker', execRoot: '/var/run/docker', pidfile: '/var/run/docker.pid' };
 
 function input(more: Partial<DaemonArgvInput> = {}): DaemonArgvInput {
-  return { paths: PATHS, bridge: ipv4CidrInput.parse('172.19.0.0/30'), usernsUser: 'coder', mtu: 1400, ...more };
+  return { paths: PATHS, bridge: ipv4CidrInput.parse('172.19.0.0/30'), usernsUser: 'coder', mtu: 1400, debug: false, ...more };
 }
 
 describe('dockerdArgv', () => {
   it('builds the normal command line: overlay2 on the data root, userns remap, bridge and MTU', () => {
     assert.deepEqual(dockerdArgv(input()), [
       'dockerd',
-      '--debug',
-      '--log-level=debug',
       '--host=unix:///var/run/docker.sock',
       '--data-root=/var/lib/docker',
       '--exec-root=/var/run/docker',
@@ -26,6 +24,14 @@ describe('dockerdArgv', () => {
       '--bip=172.19.0.1/30',
       '--mtu=1400',
     ]);
+  });
+
+  it('runs dockerd at debug level only with CODER_DEBUG, since at debug level it logs request bodies (the Env with the agent token)', () => {
+    const quiet = dockerdArgv(input());
+    assert.ok(!quiet.some((a) => a === '--debug' || a.startsWith('--log-level')), quiet.join(' '));
+    const debug = dockerdArgv(input({ debug: true }));
+    assert.deepEqual(debug.slice(1, 3), ['--debug', '--log-level=debug']);
+    assert.deepEqual(debug.filter((a) => !quiet.includes(a)), ['--debug', '--log-level=debug']);
   });
 
   it('after a full disk uses vfs on the fallback data root, keeping everything else', () => {

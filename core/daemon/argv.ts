@@ -17,13 +17,17 @@ export interface DaemonArgvInput {
   mtu: number | null;
   /** Restart after a full disk: vfs on the fallback data root, since overlay2 fails on overlay. */
   fallbackDataRoot?: string;
+  /**
+   * CODER_DEBUG. Only then is dockerd at debug level: there it logs every request body, and a
+   * ContainerCreate body holds the workspace's Env with the agent token.
+   */
+  debug: boolean;
 }
 
 export function dockerdArgv(input: DaemonArgvInput): string[] {
   const argv = [
     'dockerd',
-    '--debug',
-    '--log-level=debug',
+    ...(input.debug ? ['--debug', '--log-level=debug'] : []),
     `--host=unix://${input.paths.socket}`,
     `--data-root=${input.fallbackDataRoot ?? input.paths.dataRoot}`,
     `--exec-root=${input.paths.execRoot}`,

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import '../zod-config.js';
 import * as z from 'zod';
 import { parseImageRef, type ImageRef } from '../image-ref.js';
+import { urlPasswordForms } from './url-userinfo.js';
 
 /**
  * Schemas for each kind of input. Env vars and flags arrive as text; a config file may also give
@@ -212,12 +213,18 @@ export const hostnameInput = textInput((text) => {
   return text;
 });
 
+/** A URL quoted in a problem: its password replaced; not quoted at all when an '@' may still hide one. */
+function quoteUrl(text: string): string {
+  const masked = urlPasswordForms(text).reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  return masked === text && text.includes('@') ? 'the value (hidden: it may hold a password)' : quote(masked);
+}
+
 export const httpUrlInput = textInput((text) => {
   try {
     const url = new URL(text);
     if (url.protocol === 'http:' || url.protocol === 'https:') return text.replace(/\/+$/, '');
   } catch { /* fall through to the problem */ }
-  return new Problem(`${quote(text)} is not an http(s) URL`);
+  return new Problem(`${quoteUrl(text)} is not an http(s) URL`);
 });
 
 /** A daemon address as DOCKER_HOST takes it; a TCP port must be one a socket can have. */
@@ -226,10 +233,10 @@ export const dockerHostInput = textInput((text) => {
   const tcp = /^tcp:\/\/[^/]+:(\d+)\/?$/.exec(text);
   if (tcp) {
     const port = Number(tcp[1]);
-    return port >= 1 && port <= 65535 ? text : new Problem(`${quote(text)} has the port ${tcp[1]}; a TCP port is 1 to 65535`);
+    return port >= 1 && port <= 65535 ? text : new Problem(`${quoteUrl(text)} has the port ${tcp[1]}; a TCP port is 1 to 65535`);
   }
   if (text.startsWith('/')) return `unix://${text}`;
-  return new Problem(`${quote(text)} is not unix:///path/to/docker.sock or tcp://host:port`);
+  return new Problem(`${quoteUrl(text)} is not unix:///path/to/docker.sock or tcp://host:port`);
 });
 
 export const nameInput = textInput((text) =>
@@ -260,6 +267,26 @@ export const linkNameInput = textInput((text) =>
   /^[^\s/]{1,15}$/.test(text) ? text : new Problem(`${quote(text)} is not a network interface name (at most 15 characters, no "/" or spaces)`),
 );
 
+/**
+ * No JSON input envbox reads nests more than a few levels; a deeper one would overflow the stack of
+ * whatever walks it later (collecting its secrets, printing the plan), so it is refused here.
+ */
+const MAX_JSON_DEPTH = 64;
+
+/** How deeply arrays and objects nest in a parsed JSON value, counted with a loop rather than recursion. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [next, depth] = pending.pop()!;
+    if (typeof next !== 'object' || next === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_JSON_DEPTH) return deepest;
+    for (const child of Object.values(next)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /** Parses JSON text, then checks it against `schema`; problems never quote a secret value. */
 /** JSON text checked against a schema; a secret's JSON error is not quoted (V8 quotes the text around it). */
 export function parseJson<T>(text: string, schema: z.ZodType<T>, what: string, secret: boolean): T | Problem {
@@ -270,6 +297,7 @@ export function parseJson<T>(text: string, schema: z.ZodType<T>, what: string, s
     const detail = secret ? '' : `: ${(error as Error).message}`;
     return new Problem(`is not valid JSON${detail}${secret ? ' (the value is hidden because it is secret)' : ''}`);
   }
+  if (nestingDepth(parsed) > MAX_JSON_DEPTH) return new Problem(`is not ${what}: it nests deeper than ${MAX_JSON_DEPTH} levels`);
   const result = schema.safeParse(parsed);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

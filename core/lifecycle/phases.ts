@@ -7,7 +7,7 @@ import {
   collectingActions, type BaseContext, type DaemonSpec, type FailedContext, type PullSpec, type ShutdownContext, type StartedContext,
 } from '../hooks.js';
 import {
-  bridgeCidr, cgroupRoot, containerName, dockerDataRoot, dockerExecRoot, dockerFallbackDataRoot, dockerPidfile,
+  bridgeCidr, cgroupRoot, containerName, debug, dockerDataRoot, dockerExecRoot, dockerFallbackDataRoot, dockerPidfile,
   dockerSocket, ethlink, innerImage, oomScoreFile, rootless, rootlessDir, rootlessUser, runtime, usernsUser,
 } from '../inputs/core-inputs.js';
 import { asRootlessUser, rootlessDirActions, rootlessEnv, rootlesskitArgv } from '../rootless/daemon.js';
@@ -49,6 +49,7 @@ export async function planDaemon(app: App, options: { fallback?: boolean } = {})
     bridge: o.get(bridgeCidr),
     usernsUser: identity ? null : o.get(usernsUser),
     mtu,
+    debug: o.get(debug),
     ...(options.fallback ? { fallbackDataRoot: dataRoot } : {}),
   });
   const { context, actions } = collectingActions(baseContext(app));

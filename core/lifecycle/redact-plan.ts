@@ -13,8 +13,12 @@ export function secretFieldsOf(options: OptionValues): SecretFields {
   return { names: new Set(options.secretEnvNames()), values: new Set(options.secretValues()) };
 }
 
-/** `scheme://user:password@host`: the password in a URL (a proxy's, say) is a credential. */
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@/\s]*@/gi;
+/**
+ * `scheme://user:password@host`: the password in a URL (a proxy's, say) is a credential. As in Go's
+ * net/url, the user name ends at the first ':' and the password at the LAST '@' before the host's
+ * '/', '?' or '#', so a password with an '@' in it is hidden whole.
+ */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#\s]*:)[^/?#\s]*@/gi;
 
 /** One env value as the plan prints it: redacted by the field it is in, not by how long it is. */
 export function redactEnvValue(name: string, value: string, secrets: SecretFields): string {

@@ -1,16 +1,10 @@
 import { defineInput } from '../../core/inputs/define.js';
 import { Problem, textInput } from '../../core/inputs/kinds.js';
+import { urlPassword, urlPasswordForms, UserinfoError } from '../../core/inputs/url-userinfo.js';
 
 /** The password of a proxy URL, as written and decoded: both must be scrubbed from every output. */
 export function proxyCredentials(text: string): string[] {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return [];
-  }
-  if (url.password === '') return [];
-  return [...new Set([url.password, decodeURIComponent(url.password)])];
+  return urlPasswordForms(text);
 }
 
 /** The URL with its password replaced, for messages. */
@@ -36,6 +30,8 @@ export const proxyUrlInput = textInput((text) => {
     return new Problem(`${shown(text)} is not a proxy URL (http://, https:// or socks5://, with a host)`);
   }
   if (url.pathname !== '/' && url.pathname !== '') return new Problem(`${shown(text)} has a path; a proxy URL is scheme://[user:password@]host:port`);
+  const password = urlPassword(text);
+  if (password instanceof UserinfoError) return new Problem(`${shown(text)}: ${password.problem}`);
   return text.trim().replace(/\/+$/, '');
 });
 

@@ -46,10 +46,22 @@ describe('proxy plugin', () => {
     assert.equal(maskedProxy('http://proxy.corp:3128'), 'http://proxy.corp:3128');
   });
 
+  it("splits the password at the last '@' and decodes its escapes, as Go does: no part of it is printed", async () => {
+    const options = await configure({ HTTPS_PROXY: 'http://alice:pr0xy@s3cret%41-x@proxy.corp:3128', HTTP_PROXY: 'http://al@ce:%2Fsl%41sh-pw@proxy:1' });
+    const secrets = options.secretValues();
+    for (const form of ['pr0xy@s3cret%41-x', 'pr0xy@s3cret' + 'A-x', '%2Fsl%41sh-pw', '/slAsh-pw']) assert.ok(secrets.includes(form), `${form} in ${secrets.join(' ')}`);
+    const shown = JSON.stringify(options.toJSON());
+    assert.equal(/s3cret|sl%41sh|slAsh/.test(shown), false, shown);
+    assert.equal(maskedProxy('http://alice:pr0xy@s3cret%41-x@proxy.corp:3128'), 'http://alice:[redacted]@proxy.corp:3128');
+  });
+
   for (const [name, env, pattern] of [
     ['a URL without a scheme', { HTTPS_PROXY: 'proxy.corp:3128' }, /^HTTPS_PROXY: "proxy.corp:3128" is not a proxy URL/],
     ['a path', { HTTP_PROXY: `http://u:${PASSWORD}@proxy/x` }, /^HTTP_PROXY: "http:\/\/u:\[redacted\]@proxy\/x" has a path/],
     ['text that is no URL but may hold a password', { HTTPS_PROXY: `u:${PASSWORD} @proxy` }, /^HTTPS_PROXY: the value \(hidden: it may hold a password\) is not a proxy URL/],
+    ['a malformed percent-escape in the password', { HTTP_PROXY: `http://u:${PASSWORD}%zz@proxy:1` }, /^HTTP_PROXY: "http:\/\/u:\[redacted\]@proxy:1": its password holds a malformed percent-escape.*%40 for @.*Example: HTTP_PROXY=http:\/\/proxy.corp:3128$/],
+    ['a malformed percent-escape in the user name', { HTTP_PROXY: `http://u%4:${PASSWORD}@proxy:1` }, /^HTTP_PROXY: "http:\/\/u%4:\[redacted\]@proxy:1": its user name holds a malformed percent-escape/],
+    ['a character Go rejects in the password', { HTTP_PROXY: `http://u:${PASSWORD}"x@proxy:1` }, /^HTTP_PROXY: "http:\/\/u:\[redacted\]@proxy:1": its user:password holds a character that Go's URL parser \(and so dockerd\) rejects.*percent-encode it/],
     ['a bad lowercase fallback', { https_proxy: 'ftp://proxy:21' }, /^https_proxy: "ftp:\/\/proxy:21" is not a proxy URL.*Example: https_proxy=http:\/\/user:password@proxy.corp:3128$/],
   ] as const) {
     it(`rejects ${name} with exit 2, naming the variable and never the password`, async () => {

@@ -61,6 +61,17 @@ describe('registry-mirrors plugin', () => {
     });
   }
 
+  // The userinfo ends at the last '@' (as in Go and WHATWG), and text that is no URL is not quoted when it may hold a password.
+  for (const value of ['https://u:mirror-s3cret@mirror corp', 'https://u:mirror@s3cret@mirror.corp', 'u:mirror-s3cret@mirror.corp', 'https://mirror.corp,https://u:mirror-s3cret@mirror.corp/v2/']) {
+    it(`never quotes the password of ENVBOX_REGISTRY_MIRRORS=${value.replace(/:[^:]*@/, ':***@')}`, async () => {
+      await assert.rejects(runConfigure([registryMirrorsPlugin()], { env: { ENVBOX_REGISTRY_MIRRORS: value } }), (error: unknown) => {
+        assert.ok(error instanceof InputError, String(error));
+        assert.equal(/s3cret|mirror-s3/.test(error.message), false, error.message);
+        return true;
+      });
+    });
+  }
+
   it('probes for real: any HTTP answer is up, a closed port is down with the reason', async () => {
     const server = createServer((_, res) => { res.statusCode = 401; res.end(); });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

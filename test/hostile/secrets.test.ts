@@ -153,6 +153,13 @@ describe('hostile: the scrubber knows every form a secret is written in', () => 
     }
   });
 
+  it('the password of a URL input (CODER_AGENT_URL) is a secret value, as written and decoded', async () => {
+    const { prepare } = await import('../support/lifecycle-run.js');
+    const { app } = await prepare({ CODER_AGENT_URL: 'https://u:agent%40url-pw@coder.test' }, { mode: 'plan' });
+    assert.ok(app.options.secretValues().includes('agent%40url-pw') && app.options.secretValues().includes('agent@url-pw'), app.options.secretValues().join(' '));
+    assert.equal(app.buildLog.scrub('x agent@url-pw y'), 'x [redacted] y');
+  });
+
   it('the password inside a pull secret\'s `auth` is a secret value too', async () => {
     const auth = Buffer.from(`u:${PASSWORD}`).toString('base64');
     const { prepare } = await import('../support/lifecycle-run.js');

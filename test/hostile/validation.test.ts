@@ -41,6 +41,16 @@ const FAIL_LATER: Record<string, readonly Case[]> = {
     ['CODER_CPUS', '175921861', /is above 175921860, the largest CPU quota the kernel accepts/],
     ['CODER_CPUS', `1${'0'.repeat(400)}`, /is above 175921860/],
   ],
+  // A URL's password is never quoted, even in a value that is no URL: the userinfo ends at the last '@'.
+  'URLs whose password must not be quoted': [
+    ['CODER_AGENT_URL', 'https://u:agent-url-pw@coder corp', /^"https:\/\/u:\[redacted\]@coder corp" is not an http\(s\) URL$/],
+    ['CODER_AGENT_URL', 'https://u:agent@url-pw@coder corp', /^"https:\/\/u:\[redacted\]@coder corp" is not an http\(s\) URL$/],
+    ['ENVBOX_DOCKER_HOST', 'tcp://u:docker-host-pw@dockerd:99999', /^"tcp:\/\/u:\[redacted\]@dockerd:99999" has the port 99999/],
+  ],
+  // Found by test/properties: a RangeError (stack overflow) collecting the secret's values, instead of exit 2.
+  'JSON nested deeper than any docker config': [
+    ['CODER_IMAGE_PULL_SECRET', `{"auths":{"r":{"password":"pw-1234","x":${'['.repeat(5000)}"x"${']'.repeat(5000)}}}}`, /is not a docker config.*: it nests deeper than 64 levels/],
+  ],
   'host names Linux refuses': [
     ['CODER_INNER_HOSTNAME', `${'a'.repeat(32)}.${'b'.repeat(32)}`, /is 65 characters long; Linux allows a host name of at most 64/],
     ['CODER_INNER_HOSTNAME', `${'a'.repeat(63)}.${'b'.repeat(63)}.c`, /Linux allows a host name of at most 64/],
