@@ -31,6 +31,10 @@ export function pullSecretPlugin(): EnvboxPlugin {
           ctx.log.debug({ source: source.name, registry }, 'no usable registry credentials; pulling anonymously');
           return pull;
         }
+        if (chosen.fallback) {
+          // Key names are not secret; the credentials themselves are never quoted.
+          ctx.buildLog.warn(`${source.name}: no key of its "auths" names a registry, so its first usable entry (key ${JSON.stringify(chosen.key)}) is sent to ${registry}, as the original envbox did. Key the entry by the registry's host instead, e.g. {"auths":{"${registry}":{...}}}`);
+        }
         ctx.log.debug({ source: source.name, registry, authKey: chosen.key, fallback: chosen.fallback }, 'using registry credentials');
         return { ...pull, auth: chosen.auth } satisfies PullSpec;
       });
