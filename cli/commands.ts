@@ -16,6 +16,7 @@ import { failureParagraph } from '../core/status/hints.js';
 import { writeTerminationMessage } from '../core/status/termination.js';
 import { StatusTracker } from '../core/status/tracker.js';
 import { builtinPlugins } from '../plugins/index.js';
+import type { CrashReporter } from './crash-report.js';
 import { commandUsage } from './help.js';
 import { earlyTerminationLogPath } from './termination-path.js';
 
@@ -52,6 +53,16 @@ function reportInputError(error: InputError, command: 'docker' | 'plan', argv: s
   return EXIT_INVALID_INPUT;
 }
 
+let crashTarget: CrashReporter | undefined;
+
+/**
+ * How a crash is told once `envbox docker` has begun: the build log's `error` line and the
+ * termination message, scrubbed like every other line. main.ts hands it to reportCrashes.
+ */
+export function crashReporter(): CrashReporter {
+  return crashTarget ?? ((text) => process.stderr.write(`envbox: ${text}\n`));
+}
+
 function stopSignal(): AbortController {
   const controller = new AbortController();
   for (const name of ['SIGTERM', 'SIGINT'] as const) {
@@ -68,7 +79,17 @@ function prepare(mode: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv
 
 async function docker(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   const controller = stopSignal();
+  let ready: App | undefined;
+  crashTarget = (text) => {
+    // Before the app exists, the early scrubber and termination path; after, the app's own.
+    const log = ready?.buildLog ?? new BuildLog(io.stderr, undefined, io.secrets);
+    const scrubbed = ready ? ready.buildLog.scrub(text) : io.secrets.scrub(text);
+    log.error(scrubbed);
+    if (ready) writeTerminationMessage(ready.options.get(terminationLog), scrubbed);
+    else writeEarlyTermination('docker', argv, env, scrubbed);
+  };
   const app = await prepare('docker', argv, env, io);
+  ready = app;
   const status = new StatusTracker(app.options.get(statusFile));
   // Every way out but SIGKILL takes the ready marker with it (and the probe refuses a killed one's).
   process.once('exit', () => status.release());
