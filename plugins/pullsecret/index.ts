@@ -22,7 +22,7 @@ export function pullSecretPlugin(): EnvboxPlugin {
 
       hooks.prePull.tap(async (pull, ctx) => {
         if (pull.auth !== null) return pull;
-        const source = await credentialSource(ctx.host, ctx.options);
+        const source = await credentialSource(ctx.host, ctx.options, (text) => ctx.buildLog.warn(text));
         if (source === null) return pull;
         ctx.buildLog.redact(credentialSecrets(source.auths));
         const registry = pull.image.registry;
@@ -48,9 +48,14 @@ interface CredentialSource {
   auths: unknown;
 }
 
-async function credentialSource(host: HostView, options: OptionValues): Promise<CredentialSource | null> {
+async function credentialSource(host: HostView, options: OptionValues, warn?: (text: string) => void): Promise<CredentialSource | null> {
   const path = options.get(dockerConfigPath);
-  const text = await host.readFile(path);
+  // Opening a FIFO would wait for a writer for ever, and a device may never end: only a regular file is read.
+  const kind = (await host.stat(path))?.kind;
+  if (kind !== undefined && kind !== 'file') {
+    warn?.(`${dockerConfigPath.env}: "${path}" is not a regular file (${kind === 'char' || kind === 'block' ? 'a device' : kind === 'dir' ? 'a directory' : 'a FIFO or socket'}); it is not read`);
+  }
+  const text = kind === 'file' ? await host.readFile(path) : null;
   if (text !== null) return { name: `${dockerConfigPath.env} ${path}`, auths: parseConfigFile(path, text) };
   const secret = options.get(imagePullSecret);
   return secret ? { name: imagePullSecret.env, auths: secret.auths } : null;

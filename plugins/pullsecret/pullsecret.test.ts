@@ -272,3 +272,26 @@ describe('decodeBasicAuth', () => {
     assert.equal(decodeBasicAuth('a'), null);
   });
 });
+
+describe('pullsecret plugin: a docker config path that is not a regular file', () => {
+  it('skips a FIFO at CODER_DOCKER_CONFIG with a warning, never opening it (no writer ever comes), and uses the pull secret', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { execFileSync } = await import('node:child_process');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { NodeHost } = await import('../../core/host/node-host.js');
+    const dir = mkdtempSync(join(tmpdir(), 'envbox-pullsecret-fifo-'));
+    try {
+      const fifo = join(dir, 'config.json');
+      execFileSync('mkfifo', [fifo]);
+      const run = await runPrePull([pullSecretPlugin()], {
+        env: { CODER_INNER_IMAGE: 'registry.test/app', CODER_DOCKER_CONFIG: fifo, CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { auth: b64('sec:pw') } }) },
+        host: new NodeHost(),
+      });
+      assert.deepEqual(run.pull.auth, { username: 'sec', password: 'pw', serveraddress: 'registry.test' });
+      assert.match(run.buildLog.map((e) => e.output).join('\n'), /Warning: CODER_DOCKER_CONFIG: ".*config\.json" is not a regular file \(a FIFO or socket\); it is not read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
