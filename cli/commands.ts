@@ -6,7 +6,7 @@ import { processLauncher } from '../core/daemon/managed-daemon.js';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, InputError, messageOf } from '../core/errors.js';
 import type { InputDef } from '../core/inputs/define.js';
 import { statusFile, terminationLog } from '../core/inputs/core-inputs.js';
-import { StopRequested } from '../core/lifecycle/abort.js';
+import { StopRequested, abortable } from '../core/lifecycle/abort.js';
 import { runDocker } from '../core/lifecycle/docker.js';
 import { runPlan } from '../core/lifecycle/plan.js';
 import { BuildLog } from '../core/log/buildlog.js';
@@ -88,7 +88,8 @@ async function docker(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Pr
     if (ready) writeTerminationMessage(ready.options.get(terminationLog), scrubbed);
     else writeEarlyTermination('docker', argv, env, scrubbed);
   };
-  const app = await prepare('docker', argv, env, io);
+  // A config or a configure tap that never settles must not keep SIGTERM waiting: the stop wins.
+  const app = await abortable(prepare('docker', argv, env, io), controller.signal);
   ready = app;
   const status = new StatusTracker(app.options.get(statusFile));
   // Every way out but SIGKILL takes the ready marker with it (and the probe refuses a killed one's).
@@ -136,6 +137,11 @@ export async function runCommand(command: 'docker' | 'plan', argv: string[], env
     return command === 'docker' ? await docker(argv, env, io) : await plan(argv, env, io);
   } catch (error) {
     if (error instanceof InputError) return reportInputError(error, command, argv, env, io);
+    if (error instanceof StopRequested) {
+      // Nothing was started yet, so there is nothing to stop: a requested stop, exit 0.
+      new BuildLog(io.stderr, undefined, io.secrets).info(`Stopped (${error.signalName}) while reading the inputs and the config; nothing was started.`);
+      return 0;
+    }
     // Failures before the lifecycle owns reporting (config plugins, plan): one clear error line,
     // scrubbed like every other: a site plugin's error may quote the container's Env.
     const paragraph = io.secrets.scrub(failureParagraph(error));

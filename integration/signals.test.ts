@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createWorld, destroyWorld, Sandbox, type EnvboxRun, type World } from './harness/index.js';
+import { worstCaseShutdownSeconds } from '../core/lifecycle/shutdown-budget.js';
 import { readyMarkerPath, readyProbeScript } from '../core/status/ready-marker.js';
 import { assertFailsWith, assertNothingLeft, installCa, pullSecret, TRAP_BOOTSTRAP, waitForFile, withSandbox, type SandboxCase } from './harness/scenario.js';
 
@@ -105,8 +106,8 @@ describe('signals and inner exit', () => {
       assert.ok(outputs.some((o) => /^a{1000,}$/.test(o)), 'the start of the long line is shown');
       assert.ok(outputs.some((o) => /^b{1000,}$/.test(o)), 'the next long line is shown too, cut');
       assert.ok(outputs.every((o) => Buffer.byteLength(o) <= 64 * 1024), 'no build-log line is longer than the limit');
-      // The last flood never ends: SIGTERM must still be handled, and everything stopped.
-      const status = await run.stop(60_000);
+      // The last flood never ends: SIGTERM must still be handled within the shutdown budget, and everything stopped.
+      const status = await run.stop(worstCaseShutdownSeconds(90, false) * 1000);
       assert.deepEqual(status, { code: 0, signal: null }, run.tail());
       await assertNothingLeft(sandbox);
     }));
