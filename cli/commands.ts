@@ -16,7 +16,7 @@ import { failureParagraph } from '../core/status/hints.js';
 import { writeTerminationMessage } from '../core/status/termination.js';
 import { StatusTracker } from '../core/status/tracker.js';
 import { builtinPlugins } from '../plugins/index.js';
-import type { CrashReporter } from './crash-report.js';
+import { reportCrashes, type CrashReporter } from './crash-report.js';
 import { commandUsage } from './help.js';
 import { earlyTerminationLogPath } from './termination-path.js';
 
@@ -57,9 +57,9 @@ let crashTarget: CrashReporter | undefined;
 
 /**
  * How a crash is told once `envbox docker` has begun: the build log's `error` line and the
- * termination message, scrubbed like every other line. main.ts hands it to reportCrashes.
+ * termination message, scrubbed like every other line.
  */
-export function crashReporter(): CrashReporter {
+function crashReporter(): CrashReporter {
   return crashTarget ?? ((text) => process.stderr.write(`envbox: ${text}\n`));
 }
 
@@ -127,7 +127,10 @@ async function helpInputs(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo)
   }
 }
 
-export async function runCommand(command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv, io: CommandIo = defaultIo()): Promise<number> {
+export async function runCommand(command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv, given?: CommandIo): Promise<number> {
+  const io = given ?? defaultIo();
+  // Only for the process's own run (main.ts passes no io): a test that calls this keeps its process's handlers.
+  if (command === 'docker' && given === undefined) reportCrashes(crashReporter);
   if (argv.includes('--help') || argv.includes('-h')) {
     const { defs, note } = await helpInputs(argv, env, io);
     io.stdout.write(commandUsage(command, defs) + note);

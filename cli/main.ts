@@ -28,8 +28,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   const { markStartup } = await import('../core/status/startup-marks.js');
   markStartup('main');
-  const { runCommand, crashReporter } = await import('./commands.js');
-  if (command === 'docker') (await import('./crash-report.js')).reportCrashes(crashReporter);
+  const { runCommand } = await import('./commands.js');
   markStartup('modules');
   return runCommand(command, rest, env);
 }
