@@ -7,7 +7,7 @@ import { processLauncher } from '../core/daemon/managed-daemon.js';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, InputError, messageOf } from '../core/errors.js';
 import type { InputDef } from '../core/inputs/define.js';
 import { statusFile, terminationLog } from '../core/inputs/core-inputs.js';
-import { StopRequested } from '../core/lifecycle/abort.js';
+import { StopRequested, abortable } from '../core/lifecycle/abort.js';
 import { runDocker } from '../core/lifecycle/docker.js';
 import { runPlan } from '../core/lifecycle/plan.js';
 import { BuildLog } from '../core/log/buildlog.js';
@@ -17,6 +17,7 @@ import { failureParagraph } from '../core/status/hints.js';
 import { writeTerminationMessage } from '../core/status/termination.js';
 import { StatusTracker } from '../core/status/tracker.js';
 import { builtinPlugins } from '../plugins/index.js';
+import { reportCrashes, type CrashReporter } from './crash-report.js';
 import { commandUsage } from './help.js';
 import { earlyTerminationLogPath } from './termination-path.js';
 
@@ -53,6 +54,16 @@ function reportInputError(error: InputError, command: 'docker' | 'plan', argv: s
   return EXIT_INVALID_INPUT;
 }
 
+let crashTarget: CrashReporter | undefined;
+
+/**
+ * How a crash is told once `envbox docker` has begun: the build log's `error` line and the
+ * termination message, scrubbed like every other line.
+ */
+function crashReporter(): CrashReporter {
+  return crashTarget ?? ((text) => process.stderr.write(`envbox: ${text}\n`));
+}
+
 function stopSignal(): AbortController {
   const controller = new AbortController();
   for (const name of ['SIGTERM', 'SIGINT'] as const) {
@@ -69,7 +80,18 @@ function prepare(mode: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv
 
 async function docker(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   const controller = stopSignal();
-  const app = await prepare('docker', argv, env, io);
+  let ready: App | undefined;
+  crashTarget = (text) => {
+    // Before the app exists, the early scrubber and termination path; after, the app's own.
+    const log = ready?.buildLog ?? new BuildLog(io.stderr, undefined, io.secrets);
+    const scrubbed = ready ? ready.buildLog.scrub(text) : io.secrets.scrub(text);
+    log.error(scrubbed);
+    if (ready) writeTerminationMessage(ready.options.get(terminationLog), scrubbed);
+    else writeEarlyTermination('docker', argv, env, scrubbed);
+  };
+  // A config or a configure tap that never settles must not keep SIGTERM waiting: the stop wins.
+  const app = await abortable(prepare('docker', argv, env, io), controller.signal);
+  ready = app;
   const status = new StatusTracker(app.options.get(statusFile));
   // Every way out but SIGKILL takes the ready marker with it (and the probe refuses a killed one's).
   process.once('exit', () => status.release());
@@ -110,7 +132,10 @@ async function helpInputs(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo)
   }
 }
 
-export async function runCommand(command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv, io: CommandIo = defaultIo()): Promise<number> {
+export async function runCommand(command: 'docker' | 'plan', argv: string[], env: NodeJS.ProcessEnv, given?: CommandIo): Promise<number> {
+  const io = given ?? defaultIo();
+  // Only for the process's own run (main.ts passes no io): a test that calls this keeps its process's handlers.
+  if (command === 'docker' && given === undefined) reportCrashes(crashReporter);
   if (argv.includes('--help') || argv.includes('-h')) {
     const { defs, note } = await helpInputs(argv, env, io);
     io.stdout.write(commandUsage(command, defs) + note);
@@ -120,6 +145,11 @@ export async function runCommand(command: 'docker' | 'plan', argv: string[], env
     return command === 'docker' ? await docker(argv, env, io) : await plan(argv, env, io);
   } catch (error) {
     if (error instanceof InputError) return reportInputError(error, command, argv, env, io);
+    if (error instanceof StopRequested) {
+      // Nothing was started yet, so there is nothing to stop: a requested stop, exit 0.
+      new BuildLog(io.stderr, undefined, io.secrets).info(`Stopped (${error.signalName}) while reading the inputs and the config; nothing was started.`);
+      return 0;
+    }
     // Failures before the lifecycle owns reporting (config plugins, plan): one clear error line,
     // scrubbed like every other: a site plugin's error may quote the container's Env.
     const paragraph = io.secrets.scrub(failureParagraph(error));

@@ -55,3 +55,86 @@ export async function scanLines(source: AsyncIterable<Buffer>, limits: LineLimit
   if (last !== null && last.length > 0 && deliver(last)) return 'stopped';
   return 'ended';
 }
+
+/** One line of a stream read by `boundedLines`; `cut` when it went on past the limit and the rest was dropped. */
+export interface BoundedLine {
+  text: string;
+  cut: boolean;
+}
+
+/**
+ * The lines of a byte stream, each at most `maxLineBytes`: a longer line is handed on cut at the
+ * limit (at a character boundary) as soon as the limit is reached, and the rest of it, up to the
+ * next newline, is dropped as it arrives. Memory stays within one line of `maxLineBytes`, however
+ * long a line the stream's writer makes. Newlines are "\n"; a "\r" before one is dropped too.
+ */
+export async function* boundedLines(source: AsyncIterable<Buffer | string>, maxLineBytes: number): AsyncGenerator<BoundedLine> {
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  // Set while the rest of a cut line is being dropped.
+  let skipping = false;
+  const take = (tail: Buffer): Buffer => {
+    const whole = held.length === 0 ? tail : Buffer.concat([...held, tail]);
+    held = [];
+    heldBytes = 0;
+    return whole;
+  };
+  for await (const raw of source) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      const end = newline === -1 ? chunk.length : newline;
+      if (skipping) {
+        if (newline !== -1) skipping = false;
+      } else if (heldBytes + (end - start) > maxLineBytes) {
+        const line = take(chunk.subarray(start, start + (maxLineBytes - heldBytes)));
+        yield { text: line.subarray(0, wholeCharacters(line)).toString('utf8'), cut: true };
+        skipping = newline === -1;
+      } else if (newline !== -1) {
+        yield { text: withoutCarriageReturn(take(chunk.subarray(start, end))).toString('utf8'), cut: false };
+      } else {
+        held.push(chunk.subarray(start, end));
+        heldBytes += end - start;
+      }
+      start = end + 1;
+    }
+  }
+  if (heldBytes > 0) yield { text: withoutCarriageReturn(take(Buffer.alloc(0))).toString('utf8'), cut: false };
+}
+
+/** The length of `bytes` without a UTF-8 character that the cut left incomplete at its end. */
+function wholeCharacters(bytes: Buffer): number {
+  for (let back = 1; back <= Math.min(4, bytes.length); back += 1) {
+    const byte = bytes[bytes.length - back]!;
+    if ((byte & 0xc0) === 0x80) continue;
+    const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return size > back ? bytes.length - back : bytes.length;
+  }
+  return bytes.length;
+}
+
+function withoutCarriageReturn(line: Buffer): Buffer {
+  return line.length > 0 && line[line.length - 1] === 0x0d ? line.subarray(0, -1) : line;
+}
+
+/**
+ * Reads a stream to its end, keeping its first `maxBytes`; the rest is read and dropped, so the
+ * writer is never blocked and memory stays bounded. `truncated` says whether anything was dropped.
+ */
+export async function readCapped(source: AsyncIterable<Buffer | string>, maxBytes: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let truncated = false;
+  for await (const raw of source) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    const room = maxBytes - keptBytes;
+    if (chunk.length > room) truncated = true;
+    if (room <= 0) continue;
+    const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    // A copy: a slice would keep the stream's whole chunk alive.
+    kept.push(Buffer.from(piece));
+    keptBytes += piece.length;
+  }
+  return { bytes: Buffer.concat(kept), truncated };
+}

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createWorld, destroyWorld, Sandbox, type EnvboxRun, type World } from './harness/index.js';
+import { worstCaseShutdownSeconds } from '../core/lifecycle/shutdown-budget.js';
 import { readyMarkerPath, readyProbeScript } from '../core/status/ready-marker.js';
 import { assertFailsWith, assertNothingLeft, installCa, pullSecret, TRAP_BOOTSTRAP, waitForFile, withSandbox, type SandboxCase } from './harness/scenario.js';
 
@@ -82,6 +83,35 @@ describe('signals and inner exit', () => {
       'the bootstrap process received SIGTERM (its trap writes term-received)');
     await assertNothingLeft(sandbox);
   }));
+
+  test('a bootstrap that prints 300 MB without a newline, then floods until SIGTERM: memory stays bounded, the cut is said once, the stop is prompt',
+    { timeout: 180_000 }, (t) => inSandbox('flood-no-newline', async (sandbox, track) => {
+      const flood = [
+        'head -c 314572800 /dev/zero | tr "\\0" a',
+        'echo',
+        'echo flood-finished',
+        'head -c 200000 /dev/zero | tr "\\0" b',
+        'echo',
+        'trap \'exit 0\' TERM',
+        'tr "\\0" c < /dev/zero & wait $!',
+      ].join('\n');
+      const run = track(await sandbox.startEnvbox(await workspaceEnv(sandbox, { CODER_BOOTSTRAP_SCRIPT: flood, ENVBOX_BOOTSTRAP_LOG_LIMIT: String(1 << 30) })));
+      await run.waitForOutput(/^flood-finished$/, 120_000);
+      const peakKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(await readFile(`/proc/${run.pid}/status`, 'utf8'))?.[1]);
+      t.diagnostic(`envbox's peak RSS (VmHWM) after the 300 MB line: ${Math.round(peakKiB / 1024)} MiB`);
+      // envbox itself peaks near 100 MiB here; a 300 MB line held whole costs more than that again.
+      assert.ok(peakKiB > 0 && peakKiB < 250 * 1024, `envbox's peak RSS after a 300 MB line is ${peakKiB} KiB`);
+      const outputs = run.buildLog().map((l) => l.output);
+      const warnings = outputs.filter((o) => /a line of the bootstrap's output was longer than \d+ bytes; it was cut/.test(o));
+      assert.equal(warnings.length, 1, `the cut is said once, though three lines were cut\n${run.tail()}`);
+      assert.ok(outputs.some((o) => /^a{1000,}$/.test(o)), 'the start of the long line is shown');
+      assert.ok(outputs.some((o) => /^b{1000,}$/.test(o)), 'the next long line is shown too, cut');
+      assert.ok(outputs.every((o) => Buffer.byteLength(o) <= 64 * 1024), 'no build-log line is longer than the limit');
+      // The last flood never ends: SIGTERM must still be handled within the shutdown budget, and everything stopped.
+      const status = await run.stop(worstCaseShutdownSeconds(90, false) * 1000);
+      assert.deepEqual(status, { code: 0, signal: null }, run.tail());
+      await assertNothingLeft(sandbox);
+    }));
 
   test('the workspace killed under envbox: envbox exits non-zero and says why', { timeout: 120_000 }, () => inSandbox('inner-exit', async (sandbox, track) => {
     const run = track(await sandbox.startEnvbox(await workspaceEnv(sandbox)));

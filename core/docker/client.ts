@@ -38,10 +38,21 @@ export interface ExecOptions {
   workingDir?: string;
   /** Written to the process's stdin, which is then closed. */
   stdin?: string;
+  /**
+   * execStreaming: called for each output line longer than EXEC_LINE_LIMIT_BYTES, which reaches
+   * `lines` cut at that limit (the rest of it is dropped as it arrives).
+   */
+  onLongLine?: (limitBytes: number) => void;
 }
+
+/** The longest output line execStreaming hands on; a longer one is cut, so no line costs more memory. */
+export const EXEC_LINE_LIMIT_BYTES = 64 * 1024;
+/** What exec keeps of a command's output; the rest is read and dropped. */
+export const EXEC_OUTPUT_LIMIT_BYTES = 1024 * 1024;
 
 export interface ExecResult {
   exitCode: number;
+  /** At most EXEC_OUTPUT_LIMIT_BYTES of the output. */
   output: string;
 }
 

@@ -1,11 +1,12 @@
 import { posix } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { ExecOutputDemux } from './demux.js';
 import Docker from 'dockerode';
 import type { PullAuth } from './registry-auth.js';
 import type { Logger } from '../log/logger.js';
 import type { ContainerCreateBody } from '../spec/types.js';
-import type { ContainerState, DockerClient, ExecOptions, ExecResult, PathStat, PullProgress, StreamingExec } from './client.js';
+import { EXEC_LINE_LIMIT_BYTES, EXEC_OUTPUT_LIMIT_BYTES, type ContainerState, type DockerClient, type ExecOptions, type ExecResult, type PathStat, type PullProgress, type StreamingExec } from './client.js';
+import { boundedLines, readCapped } from '../read-lines.js';
 import { encodeRegistryAuth } from './registry-auth.js';
 import { openFirstTarEntry, tarOf, type TarInput } from './tar.js';
 
@@ -23,10 +24,14 @@ export function daemonMessage(error: unknown): string {
   return String(error);
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(chunks);
+/** A pull progress line is a small JSON object; a longer line is not one, and is cut and skipped. */
+const PULL_LINE_LIMIT_BYTES = 64 * 1024;
+
+async function* textLines(stream: AsyncIterable<Buffer>, onLongLine?: (limitBytes: number) => void): AsyncGenerator<string> {
+  for await (const line of boundedLines(stream, EXEC_LINE_LIMIT_BYTES)) {
+    if (line.cut) onLongLine?.(EXEC_LINE_LIMIT_BYTES);
+    yield line.text;
+  }
 }
 
 function connectionOptions(host: string): Docker.DockerOptions {
@@ -68,10 +73,9 @@ export class DockerodeClient implements DockerClient {
       const options = auth ? { authconfig: { base64: encodeRegistryAuth(auth) } } : {};
       const stream = (await this.docker.pull(image, options)) as Readable;
       // The daemon answers 200 before the pull is done, and reports failures inside the stream.
-      const lines = createInterface({ input: stream, crlfDelay: Infinity });
       let failure: string | undefined;
-      for await (const line of lines) {
-        if (line.trim() === '') continue;
+      for await (const { text: line, cut } of boundedLines(stream, PULL_LINE_LIMIT_BYTES)) {
+        if (cut || line.trim() === '') continue;
         let event: PullProgress & { errorDetail?: { message?: string } };
         try {
           event = JSON.parse(line) as typeof event;
@@ -207,9 +211,7 @@ export class DockerodeClient implements DockerClient {
       AttachStderr: true,
     });
     const stream = (await exec.start({ hijack: true, stdin: options.stdin !== undefined })) as NodeJS.ReadWriteStream & Readable;
-    const output = new PassThrough();
-    this.docker.modem.demuxStream(stream, output, output);
-    stream.on('end', () => output.end());
+    const output = stream.pipe(new ExecOutputDemux());
     stream.on('error', (error: Error) => output.destroy(error));
     if (options.stdin !== undefined) {
       stream.write(options.stdin);
@@ -228,7 +230,7 @@ export class DockerodeClient implements DockerClient {
   async exec(id: string, options: ExecOptions): Promise<ExecResult> {
     return this.call('exec', { id, cmd: options.cmd[0] }, async () => {
       const { output, exited } = await this.startExec(id, options);
-      const bytes = await readAll(output);
+      const { bytes } = await readCapped(output, EXEC_OUTPUT_LIMIT_BYTES);
       return { exitCode: await exited, output: bytes.toString('utf8') };
     });
   }
@@ -236,8 +238,7 @@ export class DockerodeClient implements DockerClient {
   async execStreaming(id: string, options: ExecOptions): Promise<StreamingExec> {
     return this.call('exec (streaming)', { id, cmd: options.cmd[0] }, async () => {
       const { exec, output, exited } = await this.startExec(id, options);
-      const lines = createInterface({ input: output, crlfDelay: Infinity });
-      return { id: exec.id, lines, exited };
+      return { id: exec.id, lines: textLines(output, options.onLongLine), exited };
     });
   }
 

@@ -49,7 +49,7 @@ export async function runStatusCommand(argv: string[], env: NodeJS.ProcessEnv, i
   const path = values.file || env.ENVBOX_STATUS_FILE || DEFAULT_STATUS_FILE;
   let status: StatusFile;
   try {
-    status = readStatus(path);
+    status = await readStatus(path);
   } catch (error) {
     const hint = error instanceof EnvboxError && error.hint ? ` ${error.hint}` : '';
     io.err(`envbox status: ${messageOf(error)}.${hint}\n`);

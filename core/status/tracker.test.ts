@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -31,12 +32,12 @@ function startedTracker(path: string | null) {
 }
 
 describe('StatusTracker', () => {
-  it('writes each phase to the status file, creating its directory, with per-phase timings', () => {
+  it('writes each phase to the status file, creating its directory, with per-phase timings', async () => {
     const path = join(root, 'run', 'envbox', 'status.json');
     const { tracker } = startedTracker(path);
     tracker.enter('ready');
 
-    const status = readStatus(path);
+    const status = await readStatus(path);
     assert.equal(status.phase, 'ready');
     assert.equal(status.containerId, '3f2a1b');
     assert.deepEqual(status.durationsMs, { 'starting-daemon': 700, pulling: 1100, creating: 400, bootstrapping: 1000 });
@@ -99,23 +100,29 @@ describe('StatusTracker', () => {
 });
 
 describe('readStatus', () => {
-  it('says which file is missing', () => {
-    assert.throws(() => readStatus(join(root, 'nope.json')), /no status file at .*nope\.json/);
+  it('says which file is missing', async () => {
+    await assert.rejects(readStatus(join(root, 'nope.json')), /no status file at .*nope\.json/);
   });
 
-  it('refuses a file that is not JSON, or JSON of another shape', () => {
+  it('refuses a file that is not JSON, or JSON of another shape', async () => {
     const dir = join(root, 'bad');
     mkdirSync(dir);
     writeFileSync(join(dir, 'text.json'), 'ready');
     writeFileSync(join(dir, 'shape.json'), JSON.stringify({ phase: 'dancing' }));
-    assert.throws(() => readStatus(join(dir, 'text.json')), /is not JSON/);
-    assert.throws(() => readStatus(join(dir, 'shape.json')), /is not an envbox status: phase/);
+    await assert.rejects(readStatus(join(dir, 'text.json')), /is not JSON/);
+    await assert.rejects(readStatus(join(dir, 'shape.json')), /is not an envbox status: phase/);
   });
 
-  it('reports an unreadable file', { skip: process.getuid?.() === 0 ? 'root reads any file' : false }, () => {
-    const path = join(root, 'locked.json');
-    writeFileSync(path, '{}');
-    chmodSync(path, 0o000);
-    assert.throws(() => readStatus(path), /cannot read the status file/);
+  it('reports an unreadable file, as root too: a directory at the path', async () => {
+    const path = join(root, 'a-directory.json');
+    mkdirSync(path);
+    await assert.rejects(readStatus(path), /cannot read the status file .*a-directory\.json: it is a directory, not a regular file/);
+  });
+
+  it('refuses a FIFO at the path without waiting for a writer, and a device without reading it', async () => {
+    const fifo = join(root, 'fifo.json');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(readStatus(fifo), /cannot read the status file .*fifo\.json: it is a FIFO, not a regular file/);
+    await assert.rejects(readStatus('/dev/zero'), /it is a character device, not a regular file/);
   });
 });

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { isNotReadable, readRegularFile } from '../read-regular-file.js';
 import { dirname } from 'node:path';
 import '../zod-config.js';
 import * as z from 'zod';
@@ -167,16 +168,17 @@ export function writeStatusFile(path: string, status: StatusFile): void {
   renameSync(temporary, path);
 }
 
-/** Reads and checks the status file; the error says which file and what is wrong with it. */
-export function readStatus(path: string): StatusFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new EnvboxError(`no status file at ${path}`, 'envbox has not started yet, or it writes its status elsewhere (ENVBOX_STATUS_FILE, --file).');
-    throw new EnvboxError(`cannot read the status file ${path}: ${messageOf(error)}`);
-  }
+/** A status file is a few KiB; anything much larger is not one. */
+const STATUS_FILE_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * Reads and checks the status file; the error says which file and what is wrong with it. The path
+ * comes from a person (--file) or the env: a FIFO or a device there is refused, never opened blocking.
+ */
+export async function readStatus(path: string): Promise<StatusFile> {
+  const text = await readRegularFile(path, STATUS_FILE_LIMIT_BYTES);
+  if (text === null) throw new EnvboxError(`no status file at ${path}`, 'envbox has not started yet, or it writes its status elsewhere (ENVBOX_STATUS_FILE, --file).');
+  if (isNotReadable(text)) throw new EnvboxError(`cannot read the status file ${path}: it ${text.problem}`);
   let json: unknown;
   try {
     json = JSON.parse(text);

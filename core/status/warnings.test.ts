@@ -25,22 +25,22 @@ describe('warnings in the build log and in envbox status', () => {
     assert.deepEqual(heard, ['limits not enforced (token [redacted])']);
   });
 
-  it('the status file keeps each warning once, and envbox status shows them', () => {
+  it('the status file keeps each warning once, and envbox status shows them', async () => {
     const path = join(root, 'status.json');
     const tracker = new StatusTracker(path);
     tracker.enter('creating');
     tracker.warn('CODER_CPUS=2 not enforced on the workspace');
     tracker.warn('CODER_CPUS=2 not enforced on the workspace');
-    const status = readStatus(path);
+    const status = await readStatus(path);
     assert.deepEqual(status.warnings, ['CODER_CPUS=2 not enforced on the workspace']);
     assert.match(describeStatus(status, Date.now()), /\n {2}warning +CODER_CPUS=2 not enforced on the workspace\n/);
   });
 
-  it('a status file written before warnings existed still reads, with none', () => {
+  it('a status file written before warnings existed still reads, with none', async () => {
     const path = join(root, 'old.json');
     const old = new StatusTracker(null).snapshot() as unknown as Record<string, unknown>;
     delete old.warnings;
     writeFileSync(path, JSON.stringify(old));
-    assert.deepEqual(readStatus(path).warnings, []);
+    assert.deepEqual((await readStatus(path)).warnings, []);
   });
 });

@@ -30,7 +30,11 @@ export function definedInputs() {
 /** The paths a workspace keeps across restarts, each on its own subPath of one volume (README, Volume layout). */
 export const PERSISTENT_PATHS = ['/home/coder', '/var/lib/coder/docker', '/var/lib/coder/containers', '/var/lib/docker', '/var/lib/containers'];
 
-export const SAMPLE_PULL_SECRET = JSON.stringify({ auths: { 'registry.example.com': { auth: Buffer.from('robot:s3cret-pull').toString('base64') } } });
+/**
+ * Keyed by the registry of the examples' workspace image (Docker Hub, under the key `docker login` writes):
+ * credentials go only to their own registry, so a secret for another registry would pull anonymously.
+ */
+export const SAMPLE_PULL_SECRET = JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('robot:s3cret-pull').toString('base64') } } });
 
 const REPO_ROOT = join(EXAMPLES_DIR, '..');
 

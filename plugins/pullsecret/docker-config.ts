@@ -81,19 +81,36 @@ export interface ChosenAuth {
   auth: PullAuth;
   /** The `auths` key the credentials came from. */
   key: string;
-  /** True when no key named the registry and the first usable entry was taken instead. */
+  /** True when no key of the config names a registry and its first usable entry was taken (the original's legacy rule). */
   fallback: boolean;
 }
 
+/** The names Docker Hub goes by, in image names and in `auths` keys: all one registry. */
+const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+
+/** A registry's host[:port] as one name per registry: Docker Hub's aliases become docker.io. */
+export function canonicalRegistry(host: string): string {
+  const lower = host.toLowerCase();
+  return DOCKER_HUB_HOSTS.has(lower) ? 'docker.io' : lower;
+}
+
+/** Docker's own rule for the first part of an image name: a registry host has a dot or a port, or is localhost. */
+function isRegistryHost(host: string): boolean {
+  return host.includes('.') || host.includes(':') || host === 'localhost';
+}
+
 /**
- * Credentials for `registry`: an exact key first (most specific first), then a key that names
- * the same host once scheme and path are dropped, then, as the original envbox did, the first
- * usable entry, so that a secret with an unrelated or empty key still works.
+ * Credentials for `registry`, and only for it: an exact key first (most specific first), then a
+ * key that names the same registry once scheme, path and Docker Hub's aliases are set aside.
+ * Credentials keyed by another registry are never sent to this one. Only a config none of whose
+ * keys names a registry (an empty key, a bare label), which the original envbox accepted by taking
+ * its first usable entry, still gets that legacy rule; `fallback` says so, for a warning.
  */
 export function chooseAuth(auths: unknown, registry: string): ChosenAuth | null {
   if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) return null;
   const entries = Object.entries(auths as Record<string, unknown>);
-  const wanted = registryAuthKeys(registry);
+  const target = canonicalRegistry(registry);
+  const wanted = registryAuthKeys(target);
   const serveraddress = wanted[0]!;
   const pick = (key: string, entry: unknown, fallback: boolean): ChosenAuth | null => {
     const credentials = credentialsOf(entry);
@@ -104,11 +121,11 @@ export function chooseAuth(auths: unknown, registry: string): ChosenAuth | null 
     const chosen = match && pick(match[0], match[1], false);
     if (chosen) return chosen;
   }
-  const wantedHosts = new Set(wanted.map(authKeyHost));
   for (const [key, entry] of entries) {
-    const chosen = wantedHosts.has(authKeyHost(key)) ? pick(key, entry, false) : null;
+    const chosen = canonicalRegistry(authKeyHost(key)) === target ? pick(key, entry, false) : null;
     if (chosen) return chosen;
   }
+  if (entries.some(([key]) => isRegistryHost(authKeyHost(key)))) return null;
   for (const [key, entry] of entries) {
     const chosen = pick(key, entry, true);
     if (chosen) return chosen;

@@ -32,7 +32,7 @@ export function pullSecretPlugin(): EnvboxPlugin {
           debug: (fields, message) => ctx.log.debug(fields, message),
         });
         if (helped) return { ...pull, auth: helped } satisfies PullSpec;
-        const source = await credentialSource(ctx.host, ctx.options);
+        const source = await credentialSource(ctx.host, ctx.options, (text) => ctx.buildLog.warn(text));
         if (source === null) return pull;
         ctx.buildLog.redact(credentialSecrets(source.auths));
         const registry = pull.image.registry;
@@ -40,6 +40,10 @@ export function pullSecretPlugin(): EnvboxPlugin {
         if (chosen === null) {
           ctx.log.debug({ source: source.name, registry }, 'no usable registry credentials; pulling anonymously');
           return pull;
+        }
+        if (chosen.fallback) {
+          // Key names are not secret; the credentials themselves are never quoted.
+          ctx.buildLog.warn(`${source.name}: no key of its "auths" names a registry, so its first usable entry (key ${JSON.stringify(chosen.key)}) is sent to ${registry}, as the original envbox did. Key the entry by the registry's host instead, e.g. {"auths":{"${registry}":{...}}}`);
         }
         ctx.log.debug({ source: source.name, registry, authKey: chosen.key, fallback: chosen.fallback }, 'using registry credentials');
         return { ...pull, auth: chosen.auth } satisfies PullSpec;
@@ -54,9 +58,14 @@ interface CredentialSource {
   auths: unknown;
 }
 
-async function credentialSource(host: HostView, options: OptionValues): Promise<CredentialSource | null> {
+async function credentialSource(host: HostView, options: OptionValues, warn?: (text: string) => void): Promise<CredentialSource | null> {
   const path = options.get(dockerConfigPath);
-  const text = await host.readFile(path);
+  // Opening a FIFO would wait for a writer for ever, and a device may never end: only a regular file is read.
+  const kind = (await host.stat(path))?.kind;
+  if (kind !== undefined && kind !== 'file') {
+    warn?.(`${dockerConfigPath.env}: "${path}" is not a regular file (${kind === 'char' || kind === 'block' ? 'a device' : kind === 'dir' ? 'a directory' : 'a FIFO or socket'}); it is not read`);
+  }
+  const text = kind === 'file' ? await host.readFile(path) : null;
   if (text !== null) return { name: `${dockerConfigPath.env} ${path}`, auths: parseConfigFile(path, text) };
   const secret = options.get(imagePullSecret);
   return secret ? { name: imagePullSecret.env, auths: secret.auths } : null;

@@ -77,20 +77,47 @@ describe('pullsecret plugin: choosing credentials', () => {
     assert.equal(auth && 'username' in auth && auth.username, 'right');
   });
 
-  for (const key of ['other.example.com', '']) {
-    it(`falls back to the first usable entry when no key names the registry (key ${JSON.stringify(key)}), as the original did`, async () => {
-      const auth = await authFor('registry.test/app', {
-        CODER_IMAGE_PULL_SECRET: secret({ 'empty.example.com': {}, [key]: { auth: b64('legacy:pw') } }),
-      });
-      assert.deepEqual(auth, { username: 'legacy', password: 'pw', serveraddress: 'registry.test' });
+  it('never sends credentials keyed by another registry: no match means an anonymous pull', async () => {
+    const auth = await authFor('registry.test/app', {
+      CODER_IMAGE_PULL_SECRET: secret({ 'other.example.com': { auth: b64('other:pw') }, 'localhost:5000': { username: 'u', password: 'p' } }),
     });
-  }
+    assert.equal(auth, null);
+  });
 
-  it('skips an entry for the registry that holds no usable credentials', async () => {
+  it('skips an entry for the registry that holds no usable credentials, and borrows no other registry\'s', async () => {
     const auth = await authFor('registry.test/app', {
       CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { username: 'only-user' }, 'backup.example.com': { username: 'u', password: 'p' } }),
     });
-    assert.deepEqual(auth, { username: 'u', password: 'p', serveraddress: 'registry.test' });
+    assert.equal(auth, null);
+  });
+
+  for (const key of ['', 'my-pull-secret']) {
+    it(`keeps the original's legacy rule for a config whose keys name no registry (key ${JSON.stringify(key)}): its first usable entry, with a warning`, async () => {
+      const run = await runPrePull([pullSecretPlugin()], {
+        env: { CODER_INNER_IMAGE: 'registry.test/app', CODER_IMAGE_PULL_SECRET: secret({ unused: {}, [key]: { auth: b64('legacy:pw') } }) },
+      });
+      assert.deepEqual(run.pull.auth, { username: 'legacy', password: 'pw', serveraddress: 'registry.test' });
+      const warnings = run.buildLog.map((e) => e.output).filter((o) => o.startsWith('Warning: '));
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!, /no key of its "auths" names a registry, so its first usable entry .* is sent to registry\.test/);
+      assert.doesNotMatch(warnings[0]!, /pw|bGVnYWN5OnB3/);
+    });
+  }
+
+  const hubImages = ['ubuntu:24.04', 'docker.io/library/ubuntu', 'index.docker.io/library/ubuntu', 'registry-1.docker.io/library/ubuntu'];
+  const hubKeys = ['docker.io', 'index.docker.io', 'registry-1.docker.io', 'https://index.docker.io/v1/', 'https://registry-1.docker.io/v2/'];
+  for (const image of hubImages) {
+    it(`finds Docker Hub credentials for ${image} under every name Docker Hub goes by, never another registry's`, async () => {
+      for (const key of hubKeys) {
+        const auth = await authFor(image, { CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { auth: b64('wrong:x') }, [key]: { auth: b64('hub:pw') } }) });
+        assert.deepEqual(auth, { username: 'hub', password: 'pw', serveraddress: 'https://index.docker.io/v1/' }, `key ${key}`);
+      }
+    });
+  }
+
+  it('does not take a look-alike host for Docker Hub, nor Docker Hub for it', async () => {
+    assert.equal(await authFor('docker.io.evil.example/x', { CODER_IMAGE_PULL_SECRET: secret({ 'docker.io': { auth: b64('hub:pw') } }) }), null);
+    assert.equal(await authFor('ubuntu', { CODER_IMAGE_PULL_SECRET: secret({ 'docker.io.evil.example': { auth: b64('evil:pw') } }) }), null);
   });
 
   it('leaves auth null when no entry has usable credentials', async () => {
@@ -243,5 +270,28 @@ describe('decodeBasicAuth', () => {
     assert.equal(decodeBasicAuth(b64('userpass')), null);
     assert.equal(decodeBasicAuth(b64(':pass')), null);
     assert.equal(decodeBasicAuth('a'), null);
+  });
+});
+
+describe('pullsecret plugin: a docker config path that is not a regular file', () => {
+  it('skips a FIFO at CODER_DOCKER_CONFIG with a warning, never opening it (no writer ever comes), and uses the pull secret', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { execFileSync } = await import('node:child_process');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { NodeHost } = await import('../../core/host/node-host.js');
+    const dir = mkdtempSync(join(tmpdir(), 'envbox-pullsecret-fifo-'));
+    try {
+      const fifo = join(dir, 'config.json');
+      execFileSync('mkfifo', [fifo]);
+      const run = await runPrePull([pullSecretPlugin()], {
+        env: { CODER_INNER_IMAGE: 'registry.test/app', CODER_DOCKER_CONFIG: fifo, CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { auth: b64('sec:pw') } }) },
+        host: new NodeHost(),
+      });
+      assert.deepEqual(run.pull.auth, { username: 'sec', password: 'pw', serveraddress: 'registry.test' });
+      assert.match(run.buildLog.map((e) => e.output).join('\n'), /Warning: CODER_DOCKER_CONFIG: ".*config\.json" is not a regular file \(a FIFO or socket\); it is not read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -12,7 +12,9 @@ export async function probeMirror(mirror: string, timeoutMs = PROBE_TIMEOUT_MS):
   const dispatcher = new EnvHttpProxyAgent({ connect: { rejectUnauthorized: false }, requestTls: { rejectUnauthorized: false } });
   try {
     const response = await request(`${mirror}/v2/`, { dispatcher, signal: AbortSignal.timeout(timeoutMs) });
-    await response.body.dump();
+    // It answered: that is all that is asked. Its body is never kept, and an endless one is cut
+    // after 64 KiB (undici's dump discards what it reads); how the cut ends does not matter.
+    await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
     return null;
   } catch (error) {
     return describeNetworkError(error);

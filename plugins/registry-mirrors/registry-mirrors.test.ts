@@ -83,4 +83,23 @@ describe('registry-mirrors plugin', () => {
     }
     assert.match((await probeMirror(`http://127.0.0.1:${port}`)) ?? '', /ECONNREFUSED/);
   });
+
+  it('counts a mirror whose reply body never ends as up, reading only its start', async () => {
+    let closed = false;
+    const server = createServer((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.on('close', () => { closed = true; });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const pump = () => { while (!res.destroyed && res.write(chunk)); if (!res.destroyed) res.once('drain', pump); };
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      assert.equal(await probeMirror(`http://127.0.0.1:${server.address() && (server.address() as AddressInfo).port}`), null);
+      while (!closed) await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
 });
