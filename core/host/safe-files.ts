@@ -85,6 +85,28 @@ export async function readBounded(path: string, maxBytes: number, options: { fol
   }
 }
 
+/** Why a path an admin or a user named was not read, for a warning. */
+export type NotReadable = { problem: string };
+
+export function isNotReadable(result: string | NotReadable | null): result is NotReadable {
+  return typeof result === 'object' && result !== null;
+}
+
+/**
+ * `readBounded` as text, for paths whose trouble is a warning rather than an error (extra CAs, the
+ * status file): null when the file does not exist, the problem when it is not a regular file or is
+ * larger than `maxBytes`. Links are followed only with `follow` (a Kubernetes secret's files are links).
+ */
+export async function readRegularFile(path: string, maxBytes: number, options: { follow?: boolean } = {}): Promise<string | NotReadable | null> {
+  try {
+    return (await readBounded(path, maxBytes, options)).toString('utf8');
+  } catch (error) {
+    if (errno(error) === 'ENOENT') return null;
+    if (error instanceof UnsafeFileError) return { problem: `${error.why}; skipped` };
+    return { problem: (error as Error).message };
+  }
+}
+
 export interface ReplaceOptions {
   mode?: number;
   uid?: number;

@@ -1,5 +1,5 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { isNotReadable, readRegularFile } from '../read-regular-file.js';
+import { isNotReadable, readRegularFile } from '../host/safe-files.js';
 import { dirname } from 'node:path';
 import '../zod-config.js';
 import * as z from 'zod';
@@ -176,7 +176,7 @@ const STATUS_FILE_LIMIT_BYTES = 1024 * 1024;
  * comes from a person (--file) or the env: a FIFO or a device there is refused, never opened blocking.
  */
 export async function readStatus(path: string): Promise<StatusFile> {
-  const text = await readRegularFile(path, STATUS_FILE_LIMIT_BYTES);
+  const text = await readRegularFile(path, STATUS_FILE_LIMIT_BYTES, { follow: true });
   if (text === null) throw new EnvboxError(`no status file at ${path}`, 'envbox has not started yet, or it writes its status elsewhere (ENVBOX_STATUS_FILE, --file).');
   if (isNotReadable(text)) throw new EnvboxError(`cannot read the status file ${path}: it ${text.problem}`);
   let json: unknown;

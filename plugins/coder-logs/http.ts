@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { EnvHttpProxyAgent } from 'undici';
 import { messageOf } from '../../core/errors.js';
-import { isNotReadable, readRegularFile } from '../../core/read-regular-file.js';
+import { isNotReadable, readRegularFile } from '../../core/host/safe-files.js';
 import type { Logger } from '../../core/log/logger.js';
 
 /** The part of `fetch` the log sink uses, so tests can hand in a fake. */
@@ -110,7 +110,7 @@ export async function loadExtraCertificates(path: string): Promise<ExtraCertific
   for (const file of files) {
     try {
       if ((await stat(file)).isDirectory()) continue;
-      const text = await readRegularFile(file, CERTIFICATE_FILE_LIMIT_BYTES);
+      const text = await readRegularFile(file, CERTIFICATE_FILE_LIMIT_BYTES, { follow: true });
       if (text === null || isNotReadable(text)) {
         result.problems.push(`${file}: ${text?.problem ?? 'it is gone'}`);
         continue;
