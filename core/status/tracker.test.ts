@@ -112,10 +112,16 @@ describe('readStatus', () => {
     assert.throws(() => readStatus(join(dir, 'shape.json')), /is not an envbox status: phase/);
   });
 
-  it('reports an unreadable file', { skip: process.getuid?.() === 0 ? 'root reads any file' : false }, () => {
-    const path = join(root, 'locked.json');
-    writeFileSync(path, '{}');
-    chmodSync(path, 0o000);
-    assert.throws(() => readStatus(path), /cannot read the status file/);
+  it('reports an unreadable file', () => {
+    // A directory where the file should be: unreadable as root too (EISDIR), and not "no status file".
+    const path = join(root, 'a-directory.json');
+    mkdirSync(path);
+    assert.throws(() => readStatus(path), /cannot read the status file .*a-directory\.json: .*EISDIR/);
+    if (process.getuid?.() !== 0) {
+      const locked = join(root, 'locked.json');
+      writeFileSync(locked, '{}');
+      chmodSync(locked, 0o000);
+      assert.throws(() => readStatus(locked), /cannot read the status file/);
+    }
   });
 });

@@ -46,6 +46,12 @@ describe('hostile: the action executor never chowns or chmods / or a system dir,
 
   it('still chowns an ordinary directory', async () => {
     const path = join(dir, 'ordinary');
-    await runner().run([{ kind: 'mkdir', path, mode: '0755', plugin: 'mounts', hook: 'containerSpec' }, ...(await sameAsNow(dir)).map((a) => ({ ...a, path }))]);
+    await runner().run([
+      { kind: 'mkdir', path, mode: '0755', plugin: 'mounts', hook: 'containerSpec' },
+      { kind: 'chown', path, uid: 4242, gid: 4343, plugin: 'site', hook: 'containerSpec' },
+      { kind: 'chmod', path, mode: '0710', plugin: 'site', hook: 'containerSpec' },
+    ]);
+    const after = await stat(path);
+    assert.deepEqual([after.uid, after.gid, (after.mode & 0o7777).toString(8)], [4242, 4343, '710']);
   });
 });
