@@ -39,7 +39,8 @@ describe('ManagedProcess.stop', () => {
 
   it('a finish line seen before the stop began changes nothing', async () => {
     const p = new ManagedProcess('fake-daemon', [process.execPath, '-e',
-      'console.log(\'msg="Daemon shutdown complete"\'); process.on("SIGTERM", () => setTimeout(() => process.exit(7), 200)); setInterval(() => {}, 1000);'],
+      // The handler first: the line is what tells the test that the handler is in place.
+      'process.on("SIGTERM", () => setTimeout(() => process.exit(7), 200)); console.log(\'msg="Daemon shutdown complete"\'); setInterval(() => {}, 1000);'],
     { log: quiet, scrub: (t) => t, finishedLine: /msg="Daemon shutdown complete"/ });
     for (let i = 0; i < 200 && !p.tail().includes('complete'); i++) await new Promise((r) => setTimeout(r, 25));
     const exit = await p.stop(60_000);
