@@ -33,6 +33,19 @@ describe('explainDaemonFailure', () => {
     assert.ok(ROOTLESSKIT_WRAPPER.every(isWrapperLine));
   });
 
+  it('rootless with nothing at /var/lib/docker: the rootless dockerd\'s own words (recorded in the envbox image), and the volume to mount', () => {
+    // The last four lines of a real run (integration/rootless.test.ts, no volume at /var/lib/docker).
+    const recorded = [
+      'time="2026-12-05T00:24:41.076996509Z" level=info msg="Running with RootlessKit integration"',
+      'Unable to get the full path to root (/var/lib/docker/rootless): failed to canonicalise path for /var/lib/docker/rootless: lstat /var/lib/docker/rootless: permission denied',
+      '[rootlesskit:child ] error: command [dockerd --debug --log-level=debug --host=unix:///run/envbox-rootless/docker.sock --data-root=/var/lib/docker/rootless --storage-driver=overlay2] exited: exit status 1',
+      '[rootlesskit:parent] error: child exited: exit status 1',
+    ];
+    const known = explainDaemonFailure(recorded, { dataRoot: '/var/lib/docker/rootless' });
+    assert.match(known?.reason ?? '', /^Unable to get the full path to root \(\/var\/lib\/docker\/rootless\): .*permission denied$/);
+    assert.match(known?.fix ?? '', /mount a volume \(an emptyDir or a PersistentVolumeClaim\) at \/var\/lib\/docker\/rootless \(or at \/var\/lib\/docker, which holds it\)/);
+  });
+
   it('knows the other causes dockerd gives, each with its own fix', () => {
     const cases: Array<[string, RegExp]> = [
       ['failed to start daemon: Error initializing network controller: error obtaining controller instance: failed to create NAT chain DOCKER: iptables failed: iptables -t nat -N DOCKER: iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)', /privileged/],

@@ -27,6 +27,11 @@ function volumeAt(dataRoot: string): string {
  */
 const RULES: readonly Rule[] = [
   {
+    // Rootless, nothing mounted at /var/lib/docker: the image's own /var/lib/docker (0710 root) bars the daemon's user.
+    pattern: /unable to get the full path to root|failed to canonicali[sz]e path for[^\n]*permission denied/i,
+    fix: ({ dataRoot }) => `The daemon's user cannot reach its data root ${dataRoot} (a directory above it is closed to that user, as the image's own /var/lib/docker is when nothing is mounted there): ${volumeAt(dataRoot)}.`,
+  },
+  {
     pattern: /failed to mount overlay|'?overlay2'? is not supported over|backing file system is unsupported for this graph driver|error initializing graphdriver: driver not supported/i,
     fix: ({ dataRoot }) => `dockerd's data root ${dataRoot} is on a filesystem that overlay2 cannot use (the container's own overlay root filesystem, when nothing is mounted there): ${volumeAt(dataRoot)}.`,
   },
@@ -56,8 +61,13 @@ function readable(line: string): string {
   return `${(match[1] ?? '').replace(/\\"/g, '"')}${fields ? ` (${fields})` : ''}`;
 }
 
-/** Only lines that report an error: dockerd's debug lines mention iptables, subuids and overlay in passing. */
-const ERROR_LINE = /level=(error|fatal)|failed to start|^error\b|\berror: /i;
+/**
+ * Only lines that report an error: dockerd's debug lines mention iptables, subuids and overlay in passing.
+ * Its fatal line is plain text, without logrus's fields.
+ */
+function isErrorLine(line: string): boolean {
+  return /\blevel=(error|fatal)\b/.test(line) || !/\blevel=\w+/.test(line);
+}
 
 /** rootlesskit's lines that only say that the command it wraps failed, never why. */
 export function isWrapperLine(line: string): boolean {
@@ -69,7 +79,7 @@ export function isWrapperLine(line: string): boolean {
  * shutting down because of it), or nothing when the output names none.
  */
 export function explainDaemonFailure(lines: readonly string[], ctx: FailureContext): DaemonFailure | undefined {
-  const errors = lines.filter((l) => ERROR_LINE.test(l) && !isWrapperLine(l));
+  const errors = lines.filter((l) => isErrorLine(l) && !isWrapperLine(l));
   for (const rule of RULES) {
     const line = errors.find((l) => rule.pattern.test(l));
     if (line !== undefined) return { reason: readable(line), fix: rule.fix(ctx) };
