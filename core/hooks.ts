@@ -75,6 +75,11 @@ export interface FailedContext extends BaseContext {
   readonly containerId: string | null;
 }
 
+export interface ExitContext extends BaseContext {
+  /** The exit code envbox is about to exit with. */
+  readonly code: number;
+}
+
 export interface BuildLogContext {
   readonly mode: Mode;
   readonly options: OptionValues;
@@ -108,6 +113,11 @@ export function createHooks() {
     failed: new AsyncSeriesHook<[FailedContext]>(['context']),
     /** On SIGTERM/SIGINT, before the bootstrap process, the container and the daemons stop. */
     shutdown: new AsyncSeriesHook<[ShutdownContext]>(['context']),
+    /**
+     * Last (`docker` only): after the final build-log line (`stopped in …`, or the error and the cleanup
+     * after it), before envbox exits. For a plugin that sends lines elsewhere to flush them and close.
+     */
+    exit: new AsyncSeriesHook<[ExitContext]>(['context']),
   });
 }
 

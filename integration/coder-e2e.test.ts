@@ -34,13 +34,9 @@ function agentToken(): string {
   return `coder-agent-token-${randomBytes(24).toString('hex')}`;
 }
 
-/**
- * The lines that coderd should hold: every build-log line but the empty `done`, and the stop
- * summary (`stopped in ...`), which comes after the shutdown hook has closed the Coder sink; the pod
- * log has it.
- */
+/** The lines that coderd should hold: every build-log line but an empty `done`, up to the last (`stopped in ...` on SIGTERM). */
 function expectedCoderdLines(lines: BuildLogLine[]): Array<{ output: string; level: string }> {
-  return lines.filter((l) => !(l.type === 'done' && l.output === '') && !/^stopped in /.test(l.output)).map((l) => ({ output: l.output, level: l.type === 'error' ? 'error' : 'info' }));
+  return lines.filter((l) => !(l.type === 'done' && l.output === '')).map((l) => ({ output: l.output, level: l.type === 'error' ? 'error' : 'info' }));
 }
 
 function assertDeliveredInOrder(received: ReceivedLog[], sources: Record<string, { display_name: string }>, lines: BuildLogLine[], tail: string): void {
@@ -308,6 +304,9 @@ describe('coderd end to end: a workspace that comes up in a sandbox', () => {
       const final = (await coderd.snapshot())!;
       assertDeliveredInOrder(final.received, final.sources, envbox.buildLog(), envbox.tail());
       assert.ok(final.received.some((l) => /Received SIGTERM/.test(l.output)), 'the shutdown lines were flushed to coderd at exit');
+      const last = envbox.buildLog().at(-1)?.output ?? '';
+      assert.match(last, /^stopped in \d+\.\d+ s: /, 'the pod log ends with the stop summary');
+      assert.equal(final.received.at(-1)?.output, last, 'and so does coderd: the stop summary, written after the shutdown hooks, arrives last');
       await assertNothingLeft(sandbox);
       await assertNoSecrets(envbox, [token, world.registry.password]);
     } finally {

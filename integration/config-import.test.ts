@@ -47,7 +47,8 @@ describe('configs import envbox from anywhere', () => {
     await mkdir(join(site, 'plugins'));
     await writeFile(join(site, 'envbox.config.mjs'), SITE_CONFIG);
     await writeFile(join(site, 'plugins', 'quota.mjs'), SITE_PLUGIN);
-    await writeFile(join(site, 'envbox.config.ts'), "import { defineConfig } from 'envbox';\nexport default defineConfig({ options: { cpus: 3 } });\n");
+    // A type annotation, so that only a TypeScript loader reads it.
+    await writeFile(join(site, 'envbox.config.ts'), "import { defineConfig } from 'envbox';\nconst cpus: number = 3;\nexport default defineConfig({ options: { cpus } });\n");
     await writeFile(join(site, 'other.mjs'), "import leftPad from 'left-pad-is-not-installed';\nexport default {};\n");
     bundle = await mkdtemp('/var/tmp/envbox-bundle-');
     await buildBundle(bundle);
@@ -76,6 +77,8 @@ describe('configs import envbox from anywhere', () => {
   test('the npm package (with typescript installed, as in a project): a .ts config loads', async () => {
     const outcome = await plan(installed, join(site, 'envbox.config.ts'), '/');
     assert.equal(outcome.code, 0, outcome.stderr);
+    const { CpuQuota, CpuPeriod } = (JSON.parse(outcome.stdout) as { container: { create: { HostConfig: { CpuQuota?: number; CpuPeriod?: number } } } }).container.create.HostConfig;
+    assert.equal(CpuQuota !== undefined && CpuPeriod !== undefined ? CpuQuota / CpuPeriod : undefined, 3, 'cpus: 3 from the .ts config reached the plan');
   });
 
   test('the image\'s bundle (no typescript): a .ts config fails with what to use instead', async () => {

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createWorld, destroyWorld, listProcesses, Sandbox, type EnvboxRun, type World } from './harness/index.js';
-import { assertInOrder, assertNoSecrets, assertNothingLeft, basicAuth, infoOutputs, innerExec, installCa, pullSecret, stopCleanly } from './harness/scenario.js';
+import { assertFailsWith, assertInOrder, assertNoSecrets, assertNothingLeft, basicAuth, infoOutputs, innerExec, installCa, pullSecret, stopCleanly } from './harness/scenario.js';
 
 describe('daemons', () => {
   let world: World;
@@ -72,6 +72,28 @@ describe('daemons', () => {
       const goJson = JSON.stringify(token).slice(1, -1).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
       const logrus = (text: string) => text.replace(/["\\]/g, (c) => `\\${c}`);
       await assertNoSecrets(run, [token, goJson, logrus(goJson), JSON.stringify(token).slice(1, -1)]);
+    } finally {
+      run?.kill();
+      await sandbox.destroy();
+    }
+  });
+
+  test('dockerd cannot start (its data root on overlay, as when nothing is mounted at /var/lib/docker): the error line gives dockerd\'s reason and says to mount a volume there', { timeout: 120_000 }, async () => {
+    const sandbox = await Sandbox.create(world, 'data-root-on-overlay');
+    let run: EnvboxRun | undefined;
+    try {
+      // An overlay mount as the data root, inside the sandbox only: what a container's own root filesystem is.
+      const layers = `${sandbox.paths.dir}/overlay`;
+      const setup = [
+        `mkdir -p ${layers}/lower ${layers}/upper ${layers}/work ${sandbox.paths.dataRoot}`,
+        `mount -t overlay envbox-it-overlay -o lowerdir=${layers}/lower,upperdir=${layers}/upper,workdir=${layers}/work ${sandbox.paths.dataRoot}`,
+      ];
+      run = await sandbox.startEnvbox(sandbox.envboxEnv({ CODER_INNER_IMAGE: world.images.init }), ['docker'], setup);
+      const dataRoot = sandbox.paths.dataRoot.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      await assertFailsWith(run, new RegExp(`failed to mount overlay: invalid argument[^\\n]*mount a volume \\(an emptyDir or a PersistentVolumeClaim\\) at ${dataRoot}\\.`));
+      const termination = await readFile(sandbox.paths.terminationLog, 'utf8');
+      assert.match(termination, /mount a volume/, 'the termination message says it too');
+      await assertNothingLeft(sandbox);
     } finally {
       run?.kill();
       await sandbox.destroy();

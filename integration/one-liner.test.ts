@@ -34,18 +34,18 @@ describe('the seed one-liner against the envbox image', () => {
   const token = fakeAgentToken();
   const runs: EnvboxRun[] = [];
 
-  /** The one-liner as the README writes it, on its /tmp/envbox volumes (see `oneLinerFlags`). */
-  async function oneLiner(): Promise<string[]> {
-    return ['run', '--rm', '--name', OUTER, ...await oneLinerFlags(world, sandbox, outer, '/tmp/envbox'), IMAGE_TAG, '/envbox', 'docker'];
+  /** The one-liner as the README writes it, on its /tmp/envbox volumes (see `oneLinerFlags`), plus `flags`. */
+  async function oneLiner(volumes = '/tmp/envbox', flags: string[] = []): Promise<string[]> {
+    return ['run', '--rm', '--name', OUTER, ...await oneLinerFlags(world, sandbox, outer, volumes), ...flags, IMAGE_TAG, '/envbox', 'docker'];
   }
 
-  async function start(): Promise<Started> {
-    const [file, ...args] = outer.dockerArgv(await oneLiner());
+  async function start(variant: { volumes?: string; flags?: string[]; bootstrap?: string } = {}): Promise<Started> {
+    const [file, ...args] = outer.dockerArgv(await oneLiner(variant.volumes, variant.flags));
     const startedAt = Date.now();
     const child = spawn(file!, args, {
       env: {
         PATH: process.env.PATH, HOME: '/root', DOCKER_CONFIG: sandbox.paths.dockerCliConfig,
-        CODER_IMAGE_PULL_SECRET: pullSecret(world, { key: outer.registryHost }), CODER_AGENT_TOKEN: token, CODER_BOOTSTRAP_SCRIPT: BOOTSTRAP,
+        CODER_IMAGE_PULL_SECRET: pullSecret(world, { key: outer.registryHost }), CODER_AGENT_TOKEN: token, CODER_BOOTSTRAP_SCRIPT: variant.bootstrap ?? BOOTSTRAP,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -195,5 +195,28 @@ describe('the seed one-liner against the envbox image', () => {
     assert.ok(second.run.buildLog().some((l) => /workspace-docker/.test(l.output)), second.run.tail());
     assert.equal((await outer.docker(['stop', OUTER], { timeoutMs: 60_000 })).exitCode, 0);
     assert.deepEqual(await second.run.waitForExit(30_000), { code: 0, signal: null }, second.run.tail());
+  });
+
+  test('a home volume that is the outer data root too (podman 4.3 puts every subPath of one volume in one dir): the user owns its home, mkdir ~/.coder works, the bootstrap runs', async () => {
+    // One host directory at /var/lib/coder/docker, /var/lib/docker and /home/coder, the home mounted in with CODER_MOUNTS.
+    const volumes = '/tmp/envbox-shared-home';
+    const bootstrap = [
+      // envbox made ~/.coder before the bootstrap (as the user, so that failed too before); the user writes in it and beside it.
+      'if touch "$HOME/.coder/probe" && mkdir "$HOME/.config"; then echo "home writable as $(id -u)"; else echo "home not writable as $(id -u)"; fi',
+      'trap \'exit 0\' TERM',
+      'while :; do sleep 1 & wait $!; done',
+    ].join('\n');
+    await outer.docker(['rm', '-f', OUTER]); // (when run alone, the first run is still up)
+    const shared = await start({ volumes, flags: ['-v', `${volumes}/docker:/home/coder`, '-e', 'CODER_MOUNTS=/home/coder:/home/coder'], bootstrap });
+    await shared.run.waitForOutput(/^home (not )?writable as 1000$/, 30_000);
+    assert.ok(shared.run.buildLog().some((l) => l.output === 'home writable as 1000'), shared.run.tail());
+    assert.ok(shared.run.buildLog().some((l) => /\/home\/coder is the outer dockerd's data root .*workspace-home-coder/.test(l.output)), shared.run.tail());
+    // The workspace user's shifted ids (userns-remap offset 100000), as /home/coder itself would have got.
+    assert.equal((await exec(['stat', '-c', '%u:%g', '/home/coder/workspace-home-coder'])).stdout.trim(), '101000:101000');
+    const homes = await exec(['stat', '-c', '%d:%i', '/home/coder/workspace-home-coder', '/var/lib/coder/docker/workspace-docker']);
+    const [home, docker] = homes.stdout.trim().split('\n');
+    assert.notEqual(home, docker, 'the home and the inner /var/lib/docker are different directories');
+    assert.equal((await outer.docker(['stop', OUTER], { timeoutMs: 60_000 })).exitCode, 0);
+    assert.deepEqual(await shared.run.waitForExit(30_000), { code: 0, signal: null }, shared.run.tail());
   });
 });

@@ -270,6 +270,15 @@ describe('unprivileged outer container, ENVBOX_ROOTLESS=true, on the envbox imag
     assert.match(failed.errors[0]!, /^ENVBOX_ROOTLESS cannot start: \/usr\/bin\/newuidmap is setuid-root without the cap_setuid file capability.*setcap cap_setuid\+ep/);
   });
 
+  test('no volume at /var/lib/docker: the rootless dockerd cannot start, and the error line gives its reason and the volume to mount, not only rootlesskit\'s', async () => {
+    // failingStart mounts nothing at /var/lib/docker: the image's own (0710 root) bars the rootless user from its data root below it.
+    const failed = await failingStart([]);
+    assert.equal(failed.exitCode, 1, failed.stderr);
+    assert.equal(failed.errors.length, 1, failed.stderr);
+    assert.match(failed.errors[0]!, /^dockerd exited before it answered: dockerd exited with code \d+: Unable to get the full path to root \(\/var\/lib\/docker\/rootless\): .*permission denied\. /, failed.stderr);
+    assert.match(failed.errors[0]!, /mount a volume \(an emptyDir or a PersistentVolumeClaim\) at \/var\/lib\/docker\/rootless \(or at \/var\/lib\/docker, which holds it\)/, failed.stderr);
+  });
+
   test('on a userns-remapped outer daemon (root of the outer container is not host root): done, docker works in the workspace, and stops with exit 0', async (t) => {
     // --userns-remap=coder maps the outer container's 0-65535 to the host's 100000-165535, as hostUsers: false does.
     const remap = await startOuter(world, 'rootless-remap', ['--userns-remap=coder'], 100000);

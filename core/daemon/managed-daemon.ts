@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { EnvboxError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { dataRootOf, explainDaemonFailure, type DaemonFailure } from './failure-reasons.js';
 import { ManagedProcess, onPath, type Exit } from './process.js';
 import { sysboxArgv } from './sysbox-argv.js';
 
@@ -36,9 +37,10 @@ export interface DaemonLauncher {
   }): Promise<DaemonSet>;
 }
 
-function describeExit(name: string, exit: Exit, tail: string): string {
+function describeExit(name: string, exit: Exit, tail: string, known?: DaemonFailure): string {
   const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
-  return `${name} exited with ${how}${tail ? `; its last output:\n${tail}` : ''}`;
+  const why = known ? `: ${known.reason}. ${known.fix}` : '';
+  return `${name} exited with ${how}${why}${tail ? `${known ? ' Its' : '; its'} last output:\n${tail}` : ''}`;
 }
 
 async function waitForFile(path: string, timeoutMs: number, failed: () => string | undefined): Promise<void> {
@@ -81,10 +83,13 @@ export function processLauncher(log: Logger, scrub: (text: string) => string): D
       let restarting = false;
       let reportExit!: (reason: string) => void;
       const unexpectedExit = new Promise<string>((resolve) => { reportExit = resolve; });
+      let dockerdDataRoot = dataRootOf(dockerdArgv);
       const watch = (proc: ManagedProcess, extra = '') => {
         proc.exited.then((exit) => {
           if (proc.isStopping || (proc === dockerd && restarting)) return;
-          reportExit(`${describeExit(proc.name, exit, proc.tail())}${extra}`);
+          // dockerd's own reason and its fix first: its last lines are often only its shutdown, or rootlesskit's "exited".
+          const known = proc === dockerd ? explainDaemonFailure(proc.lines(), { dataRoot: dockerdDataRoot }) : undefined;
+          reportExit(`${describeExit(proc.name, exit, proc.tail(), known)}${extra}`);
         });
       };
       sysboxProcs.forEach((p) => watch(p, `\n${SYSBOX_EXIT_MESSAGE}`));
@@ -97,6 +102,7 @@ export function processLauncher(log: Logger, scrub: (text: string) => string): D
           restarting = true;
           await dockerd.stop();
           dockerd = new ManagedProcess('dockerd', argv, { log, logFile, scrub, env, withoutEnv, finishedLine: DOCKERD_FINISHED });
+          dockerdDataRoot = dataRootOf(argv);
           restarting = false;
           watch(dockerd);
         },

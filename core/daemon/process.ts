@@ -4,6 +4,7 @@ import { access, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log/logger.js';
+import { isWrapperLine } from './failure-reasons.js';
 import { DAEMON_STOP_GRACE_MS } from '../lifecycle/shutdown-budget.js';
 
 /** How long a daemon that said its shutdown is complete may take to exit by itself. */
@@ -134,9 +135,15 @@ export class ManagedProcess {
     return this.sawNoSpace;
   }
 
+  /** The last lines kept (scrubbed), oldest first. */
+  lines(): readonly string[] {
+    return this.recent.all;
+  }
+
   /** The lines that say what went wrong (dockerd logs errors among many debug lines), else the last few. */
   tail(count = 4): string {
-    const errors = this.recent.all.filter((l) => /level=(error|fatal)|failed to start|^Error|error:/i.test(l));
+    // rootlesskit's "command exited" lines say nothing dockerd's own lines above them did not.
+    const errors = this.recent.all.filter((l) => /level=(error|fatal)|failed to start|^Error|error:/i.test(l) && !isWrapperLine(l));
     return (errors.length > 0 ? errors : this.recent.all).slice(-count).join('\n');
   }
 

@@ -13,7 +13,7 @@ import type { ActionRunner } from '../perform-actions.js';
 import { StopRequested, abortable } from './abort.js';
 import { reportMemoryLater } from './memory-report.js';
 import { startBootstrap } from './bootstrap.js';
-import { failedContext, planContainer, planDaemon, planPull, postPullActions, shutdownContext, startActions, startedContext } from './phases.js';
+import { exitContext, failedContext, planContainer, planDaemon, planPull, postPullActions, shutdownContext, startActions, startedContext } from './phases.js';
 import { dataRootProblem } from './data-root.js';
 import { NO_SPACE, NoSpaceError, pullWithRetry } from './pull.js';
 import type { StatusReporter } from './status-reporter.js';
@@ -43,8 +43,18 @@ interface Started {
   background: Array<Promise<unknown>>;
 }
 
-/** `envbox docker`: the main job, in order. Resolves with the process exit code. */
+/**
+ * `envbox docker`: the main job, in order. Resolves with the process exit code once the `exit` hook
+ * has run, after the last build-log line, so that a plugin that sends lines elsewhere sends that one too.
+ */
 export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
+  const code = await runUntilStopped(app, deps);
+  await app.hooks.exit.promise(exitContext(app, code))
+    .catch((error: unknown) => app.log.warn({ error: app.buildLog.scrub(messageOf(error)) }, 'an exit hook failed'));
+  return code;
+}
+
+async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
   const { options: o, buildLog, log, hooks } = app;
   const started: Started = { daemons: null, docker: null, containerId: null, bootstrap: null, background: [] };
   const signal = deps.signal;

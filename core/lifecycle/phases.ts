@@ -4,7 +4,7 @@ import { dockerdArgv, usesCgroup2, wrapForCgroup2 } from '../daemon/argv.js';
 import type { DockerClient } from '../docker/client.js';
 import type { ImageFacts } from '../facts.js';
 import {
-  collectingActions, type BaseContext, type DaemonSpec, type FailedContext, type PullSpec, type ShutdownContext, type StartedContext,
+  collectingActions, type BaseContext, type DaemonSpec, type ExitContext, type FailedContext, type PullSpec, type ShutdownContext, type StartedContext,
 } from '../hooks.js';
 import {
   bridgeCidr, cgroupRoot, containerName, debug, dockerDataRoot, dockerExecRoot, dockerFallbackDataRoot, dockerPidfile,
@@ -108,6 +108,10 @@ export function startedContext(app: App, running: Running): StartedContext {
 
 export function shutdownContext(app: App, reason: string, containerId: string | null): ShutdownContext {
   return { ...baseContext(app), reason, containerId };
+}
+
+export function exitContext(app: App, code: number): ExitContext {
+  return { ...baseContext(app), code };
 }
 
 export function failedContext(app: App, error: unknown, message: string, containerId: string | null): FailedContext {

@@ -37,9 +37,13 @@ export function coderLogsPlugin(): EnvboxPlugin {
         sink?.write(entry);
       });
 
-      // Last, so that the lines of every other tap are sent first.
-      hooks.failed.tap({ stage: stages.POLICY }, close);
-      hooks.shutdown.tap({ stage: stages.POLICY }, close);
+      // What is queued goes out at once when envbox begins to stop (last, after the lines of every other
+      // tap); the sink closes only on exit, after the final line (`stopped in …`, or the error's cleanup).
+      // Not waited for here: the shutdown budget counts LOG_FLUSH_MS once, at the end.
+      const hurry = async () => { await sink?.flush(0); };
+      hooks.failed.tap({ stage: stages.POLICY }, hurry);
+      hooks.shutdown.tap({ stage: stages.POLICY }, hurry);
+      hooks.exit.tap({ stage: stages.POLICY }, close);
     },
   };
 }

@@ -27,7 +27,21 @@ describe('mounts plugin: the workspace never gets the outer daemon\'s data root'
     const { body } = await runContainerSpec([mountsPlugin()], {
       host, env: { ENVBOX_DOCKER_DATA_ROOT: '/data/docker', CODER_MOUNTS: '/cache:/cache,/bak:/bak' },
     });
-    assert.deepEqual(body.HostConfig.Binds?.slice(2), ['/cache/workspace-docker:/cache', '/bak/workspace-docker:/bak']);
+    assert.deepEqual(body.HostConfig.Binds?.slice(2), ['/cache/workspace-cache:/cache', '/bak/workspace-bak:/bak']);
+  });
+
+  it('a home that is the data root too (podman 4.3 puts every subPath of a volume in one dir): its own subdirectory, owned by the workspace user', async () => {
+    const host = new MemoryHost().dir('/var/lib/docker').symlink('/var/lib/coder/docker', '/var/lib/docker')
+      .symlink('/var/lib/coder/containers', '/var/lib/docker').symlink('/home/coder', '/var/lib/docker');
+    const { body, actions } = await runContainerSpec([mountsPlugin()], { host, mode: 'docker', env: { CODER_MOUNTS: '/home/coder:/home/coder' } });
+    assert.deepEqual(body.HostConfig.Binds, [
+      '/var/lib/coder/docker/workspace-docker:/var/lib/docker',
+      '/var/lib/coder/containers/workspace-var-lib-containers:/var/lib/containers',
+      '/home/coder/workspace-home-coder:/home/coder',
+    ]);
+    const owners = Object.fromEntries(actions.filter((a) => a.kind === 'chown').map((a) => [a.kind === 'chown' && a.path, a.kind === 'chown' && `${a.uid}:${a.gid}`]));
+    // (the daemons' private targets are made, never chowned)
+    assert.deepEqual(owners, { '/home/coder/workspace-home-coder': '101000:101000' }, 'the redirected home gets the workspace user\'s shifted ids, as /home/coder itself would');
   });
 
   it('with ENVBOX_DOCKER_HOST the daemon\'s data root is unknown, so nothing changes', async () => {

@@ -6,7 +6,7 @@ import type { SpecContext } from '../../core/hooks.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { withBind } from '../../core/spec/edits.js';
 import { outerId, workspaceIdMapping, type IdMapping } from '../../core/rootless/identity.js';
-import { keepOffDaemonDataRoot } from './data-root.js';
+import { keepOffDaemonDataRoot, type WorkspaceMount } from './data-root.js';
 import { mounts } from './inputs.js';
 import { effectiveMounts, isHomeDir, isPrivateTarget, isUntouchedSource, mountListProblems, normalizePath } from './policy.js';
 
@@ -45,7 +45,7 @@ export function mountsPlugin(): EnvboxPlugin {
   };
 }
 
-function declareMountActions(ctx: SpecContext, mount: MountSpec, mapping: IdMapping, real: string | null): void {
+function declareMountActions(ctx: SpecContext, mount: WorkspaceMount, mapping: IdMapping, real: string | null): void {
   // dockerd would create a missing source itself, owned by the host's root, which the workspace
   // cannot write. The executor skips a path that exists, so a file source (say /etc/hosts) is safe.
   // A link that leads below a system dir is bound untouched too, as naming that dir would be.
@@ -55,7 +55,8 @@ function declareMountActions(ctx: SpecContext, mount: MountSpec, mapping: IdMapp
   // A read-only source cannot be chowned; the bind itself stays read-only in the workspace.
   if (mount.readOnly) ctx.act({ kind: 'remount', path: mount.source, options: 'rw' });
   ctx.act({ kind: 'chmod', path: mount.source, mode: '02755' });
-  const [innerUid, innerGid] = isHomeDir(mount.source) ? [ctx.facts.uid, ctx.facts.gid] : [0, 0];
+  // Decided by the source as named: a home redirected off the daemon's data root is still the user's.
+  const [innerUid, innerGid] = isHomeDir(mount.namedSource) ? [ctx.facts.uid, ctx.facts.gid] : [0, 0];
   const uid = outerId(innerUid, mapping, 'uid');
   const gid = outerId(innerGid, mapping, 'gid');
   ctx.act({ kind: 'chown', path: mount.source, uid, gid });
