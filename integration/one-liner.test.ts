@@ -192,7 +192,7 @@ describe('the seed one-liner against the envbox image', () => {
     assert.ok(env.includes('SITE_STAMP=from-ts-config') && env.includes('SITE_MODULE=from-plugin-module'), env.join('\n'));
   });
 
-  test('the image without sysbox and without ENVBOX_RUNTIME=runc: one error line that says what to do, exit 1', async () => {
+  test('the offline image (no sysbox) without ENVBOX_RUNTIME=runc: one error line that says what to do and that a real build has sysbox, exit 1', async () => {
     const failed = await outer.docker(['run', '--rm', '-e', 'CODER_INNER_IMAGE=registry.example.com/ws:1', '-e', 'CODER_INNER_USERNAME=coder',
       IMAGE_TAG, '/envbox', 'docker']);
     assert.equal(failed.exitCode, 1, failed.stderr);
@@ -200,7 +200,7 @@ describe('the seed one-liner against the envbox image', () => {
       .map((l) => JSON.parse(l) as { output: string; type: string });
     const errors = lines.filter((l) => l.type === 'error');
     assert.equal(errors.length, 1, failed.stderr);
-    assert.match(errors[0]!.output, /sysbox-mgr is not installed.*ENVBOX_RUNTIME=runc.*mount sysbox in/);
+    assert.match(errors[0]!.output, /sysbox-mgr is not installed.*ENVBOX_RUNTIME=runc.*mount sysbox in.*real build.*installs sysbox-ce.*offline build/);
   });
 
   test('a second docker run on the same volumes comes up again', async (t) => {
