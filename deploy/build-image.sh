@@ -4,8 +4,8 @@
 #
 #   Offline (default): the base is a Debian minbase with deploy/packages, made by mmdebstrap from the
 #     machine's Debian mirror and loaded with `docker import`. Its release is ENVBOX_IMAGE_SUITE: trixie
-#     (Debian 13, dockerd 26) by default, or bookworm (Debian 12, dockerd 20.10) for a site that needs it. It is cached by the hash of
-#     its inputs in $ENVBOX_IMAGE_CACHE (default /var/tmp/envbox-image-cache); ENVBOX_IMAGE_REFRESH_BASE=1
+#     (Debian 13, dockerd 26) by default, or bookworm (Debian 12, dockerd 20.10) for a site that needs it.
+#     It is cached by the hash of its inputs in $ENVBOX_IMAGE_CACHE (default /var/tmp/envbox-image-cache); ENVBOX_IMAGE_REFRESH_BASE=1
 #     makes it again (for security updates).
 #   Real: ENVBOX_IMAGE_BASE=debian:trixie-slim pulls that base and installs the packages with apt.
 #   Sysbox: the offline build has none (it cannot download). A real build installs the sysbox-ce .deb that
