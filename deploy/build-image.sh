@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # `npm run image`: builds envbox:latest from deploy/Dockerfile and writes `docker save` output to
-# dist/envbox-image.tar. Run as root on Debian 12; it installs what it needs (mmdebstrap).
+# dist/envbox-image.tar. Run as root on Debian 12 or 13; it installs what it needs (mmdebstrap).
 #
-#   Offline (default): the base is a Debian bookworm minbase with deploy/packages, made by mmdebstrap
-#     from the machine's Debian mirror and loaded with `docker import`. It is cached by the hash of
-#     its inputs in $ENVBOX_IMAGE_CACHE (default /var/tmp/envbox-image-cache); ENVBOX_IMAGE_REFRESH_BASE=1
+#   Offline (default): the base is a Debian minbase with deploy/packages, made by mmdebstrap from the
+#     machine's Debian mirror and loaded with `docker import`. Its release is ENVBOX_IMAGE_SUITE: trixie
+#     (Debian 13, dockerd 26) by default, or bookworm (Debian 12, dockerd 20.10) for a site that needs it.
+#     It is cached by the hash of its inputs in $ENVBOX_IMAGE_CACHE (default /var/tmp/envbox-image-cache); ENVBOX_IMAGE_REFRESH_BASE=1
 #     makes it again (for security updates).
-#   Real: ENVBOX_IMAGE_BASE=debian:bookworm-slim pulls that base and installs the packages with apt.
-#   Sysbox: SYSBOX_DEB_URL and SYSBOX_DEB_SHA256 (both, or neither) install sysbox-ce from that .deb.
+#   Real: ENVBOX_IMAGE_BASE=debian:trixie-slim pulls that base and installs the packages with apt.
+#   Sysbox: the offline build has none (it cannot download). A real build installs the sysbox-ce .deb that
+#     deploy/Dockerfile pins; SYSBOX_DEB_URL and SYSBOX_DEB_SHA256 (both, or neither) name another.
 #
 # The daemon: the one DOCKER_HOST (or the default socket) names if it answers; otherwise a private
 # dockerd with its own data root, exec root, socket and pidfile under the cache dir, no bridge and no
@@ -20,17 +22,42 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
 # The official node binary; version and npm integrity pinned so the image is reproducible.
-NODE_VERSION=20.20.2
-NODE_INTEGRITY='sha512-PeHQM8wAdmHtZA1mBocygZxs5LiUWtsJezQTkBd0iY987KpGrD1O2tVEydvMZiuXceRanxt7rjTnDEBwOPujoQ=='
-# The apt sources of the offline base: ENVBOX_IMAGE_MIRRORS (one per line, e.g. a local mirror), or else the
-# files apt on this machine already uses (mmdebstrap pastes an existing file into the chroot's sources).
+NODE_VERSION=24.22.3
+NODE_INTEGRITY='sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA=='
+# The Debian release of the offline base.
+suite="${ENVBOX_IMAGE_SUITE:-trixie}"
+# deploy/packages, for $suite: a line's first word is the package; a word "-SUITE" after it leaves it out there.
+packages_for() { awk -v suite="$1" '{ sub(/#.*/, "") } NF { for (i = 2; i <= NF; i++) if ($i == "-" suite) next; print $1 }' deploy/packages; }
+# The Debian entries ("deb URI SUITE COMPONENTS") of this machine's apt sources, one-line and deb822, whose
+# suite is the machine's release or its -updates/-security, with that release replaced by $2: the same
+# mirror serves every release. Third-party sources (other suites) are left out.
+debian_sources() {
+  local from="$1" to="$2" f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    awk -v from="$from" -v to="$to" '$1 == "deb" {
+        i = 2; if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+        s = $(i + 1); comps = ""; for (j = i + 2; j <= NF; j++) comps = comps " " $j
+        if (s ~ ("^" from "(-updates|-security)?$")) { sub("^" from, to, s); print "deb " $i " " s comps } }' "$f"
+  done
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk -v from="$from" -v to="$to" 'BEGIN { RS = ""; FS = "\n" } {
+        delete v; for (k = 1; k <= NF; k++) if ($k !~ /^#/ && match($k, /^[A-Za-z-]+:/)) { val = substr($k, RLENGTH + 1); gsub(/^[ \t]+|[ \t]+$/, "", val); v[tolower(substr($k, 1, RLENGTH - 1))] = val }
+        if (v["types"] !~ /(^|[ \t])deb([ \t]|$)/ || v["enabled"] ~ /no/) next
+        nu = split(v["uris"], uris, " "); ns = split(v["suites"], suites, " ")
+        for (a = 1; a <= nu; a++) for (b = 1; b <= ns; b++) { s = suites[b]
+          if (s ~ ("^" from "(-updates|-security)?$")) { sub("^" from, to, s); print "deb " uris[a] " " s " " v["components"] } } }' "$f"
+  done
+}
+# The apt sources of the offline base: ENVBOX_IMAGE_MIRRORS (one "deb URI SUITE COMPONENTS" line each,
+# e.g. a local mirror), or else the Debian entries of the sources apt on this machine uses, for $suite.
 if [ -n "${ENVBOX_IMAGE_MIRRORS:-}" ]; then
   mapfile -t MIRRORS <<<"$ENVBOX_IMAGE_MIRRORS"
 else
-  MIRRORS=()
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] && grep -qE '^[[:space:]]*(deb|Types:)' "$f" && MIRRORS+=("$f")
-  done
+  host_suite="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
+  mapfile -t MIRRORS < <(debian_sources "$host_suite" "$suite" | awk '!seen[$0]++')
+  [ "${#MIRRORS[@]}" -gt 0 ] || die "no Debian entry for ${host_suite:-this release} in /etc/apt/sources.list*: set ENVBOX_IMAGE_MIRRORS"
 fi
 cache="${ENVBOX_IMAGE_CACHE:-/var/tmp/envbox-image-cache}"
 tag="${ENVBOX_IMAGE_TAG:-envbox:latest}"
@@ -112,9 +139,9 @@ fi
 if [ -z "$base" ]; then
   excludes=()
   while read -r line; do case "$line" in ''|'#'*) ;; *) excludes+=("--dpkgopt=$line") ;; esac; done <deploy/dpkg-excludes
-  include="$(sed -e 's/#.*//' deploy/packages | xargs | tr ' ' ',')"
+  include="$(packages_for "$suite" | paste -sd, -)"
   # Everything the base depends on: a change to any of it makes a new base.
-  key="$( { printf '%s\n' "v1" "$include" "${excludes[@]}" "${MIRRORS[@]}"; for m in "${MIRRORS[@]}"; do [ -f "$m" ] && cat "$m"; done; } | sha256sum | cut -c1-16)"
+  key="$( { printf '%s\n' "v1" "$suite" "$include" "${excludes[@]}" "${MIRRORS[@]}"; for m in "${MIRRORS[@]}"; do [ ! -f "$m" ] || cat "$m"; done; } | sha256sum | cut -c1-16)"
   base="envbox-base:$key"
   base_tar="$cache/base-$key.tar"
   if [ -n "${ENVBOX_IMAGE_REFRESH_BASE:-}" ]; then rm -f "$base_tar"; docker image rm "$base" >/dev/null 2>&1 || true; fi
@@ -122,11 +149,12 @@ if [ -z "$base" ]; then
     if [ ! -s "$base_tar" ]; then
       rm -rf "$base_tar.partial"
       command -v mmdebstrap >/dev/null || apt_install mmdebstrap
-      say "making the base with mmdebstrap --variant=minbase ($include)"
+      say "making the $suite base with mmdebstrap --variant=minbase ($include)"
       # Purging usrmerge and perl: init-system-helpers is satisfied by usr-is-merged, and nothing else needs perl.
       # (apt's autoremove keeps the first alternative of an OR dependency, so usrmerge is purged by name.)
       purge='apt-get purge -y -qq usrmerge >/dev/null
-        apt-mark auto $(dpkg-query -W -f="\${Package}\n" | grep -E "^(perl|perl-modules-.*|libperl.*|libgdbm.*|lib.*-perl)$") >/dev/null
+        perls="$(dpkg-query -W -f="\${Package}\n" | grep -E "^(perl|perl-modules-.*|libperl.*|libgdbm.*|lib.*-perl)$" || true)"
+        [ -z "$perls" ] || apt-mark auto $perls >/dev/null
         apt-get -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false autoremove --purge -y -qq >/dev/null
         if dpkg-query -W -f="\${Status}" perl 2>/dev/null | grep -q "ok installed"; then echo "perl is still installed" >&2; exit 1; fi'
       # Reproducible timestamps: the last commit of the base's inputs.
@@ -134,7 +162,7 @@ if [ -z "$base" ]; then
       SOURCE_DATE_EPOCH="${epoch:-0}" \
         mmdebstrap --quiet --format=tar --variant=minbase --include="$include" "${excludes[@]}" \
           --customize-hook="chroot \"\$1\" sh -ec '$purge'" \
-          bookworm "$base_tar.partial" "${MIRRORS[@]}"
+          "$suite" "$base_tar.partial" "${MIRRORS[@]}"
       mv "$base_tar.partial" "$base_tar"
       # Bases made from other inputs are stale now.
       find "$cache" -maxdepth 1 -name 'base-*.tar' ! -name "base-$key.tar" -delete
@@ -145,11 +173,15 @@ if [ -z "$base" ]; then
 fi
 
 # --- the image ---
+# The Dockerfile's pinned sysbox-ce unless SYSBOX_DEB_URL names another; the offline base has none (no download).
+sysbox_args=()
+if [ -n "${SYSBOX_DEB_URL:-}" ]; then sysbox_args=(--build-arg "SYSBOX_DEB_URL=$SYSBOX_DEB_URL" --build-arg "SYSBOX_DEB_SHA256=$SYSBOX_DEB_SHA256")
+elif [ -z "${ENVBOX_IMAGE_BASE:-}" ]; then sysbox_args=(--build-arg SYSBOX_DEB_URL= --build-arg SYSBOX_DEB_SHA256=); say "offline: no sysbox in the image"; fi
 version="$(node -p 'require("./package.json").version')"
 say "building $tag from $base (at $(elapsed) s)"
 DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-0}" docker build --network=host -f deploy/Dockerfile -t "$tag" \
   --build-arg "BASE=$base" --build-arg "ENVBOX_VERSION=$version" \
-  --build-arg "SYSBOX_DEB_URL=${SYSBOX_DEB_URL:-}" --build-arg "SYSBOX_DEB_SHA256=${SYSBOX_DEB_SHA256:-}" . >"$cache/build.log" 2>&1 \
+  "${sysbox_args[@]}" . >"$cache/build.log" 2>&1 \
   || { tail -n 30 "$cache/build.log" >&2; die "docker build failed (whole log: $cache/build.log)"; }
 say "built at $(elapsed) s; saving"
 docker save -o "$out.tmp" "$tag"

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createWorld, destroyWorld, EnvboxRun, repoRoot, Sandbox, waitUntil, type World } from './harness/index.js';
 import { IMAGE_TAG, oneLinerFlags, startOuterDaemon, type OuterDaemon } from './harness/outer-daemon.js';
 import { basicAuth, fakeAgentToken, pullSecret } from './harness/scenario.js';
-import { IMAGE_FACTS, SITE_FILES } from './harness/site-config.js';
+import { IMAGE_FACTS, SITE_FILES, SITE_TS_CONFIG } from './harness/site-config.js';
 
 const OUTER = 'envbox-one-liner';
 const BOOTSTRAP = [
@@ -176,7 +176,23 @@ describe('the seed one-liner against the envbox image', () => {
     assert.ok(env.includes('SITE_STAMP=from-config') && env.includes('SITE_MODULE=from-plugin-module'), env.join('\n'));
   });
 
-  test('the image without sysbox and without ENVBOX_RUNTIME=runc: one error line that says what to do, exit 1', async () => {
+  test('the image: an envbox.config.ts loads with the image\'s node stripping its types, without the typescript package', async () => {
+    const site = join(sandbox.paths.dir, 'site-config-ts');
+    for (const [name, content] of Object.entries({ ...SITE_FILES, 'envbox.config.ts': SITE_TS_CONFIG })) {
+      await mkdir(dirname(join(site, name)), { recursive: true });
+      await writeFile(join(site, name), content);
+    }
+    const noTypescript = await outer.docker(['run', '--rm', IMAGE_TAG, 'node', '-e', "require.resolve('typescript')"]);
+    assert.notEqual(noTypescript.exitCode, 0, 'the image has no typescript package, so the config below proves type stripping');
+    const plan = await outer.docker(['run', '--rm', '-v', `${site}:/etc/envbox:ro`, '-e', 'ENVBOX_CONFIG=/etc/envbox/envbox.config.ts',
+      '-e', `ENVBOX_IMAGE_FACTS=${IMAGE_FACTS}`, '-e', 'CODER_INNER_IMAGE=registry.example.com/ws:1', '-e', 'CODER_INNER_USERNAME=coder',
+      '-e', 'ENVBOX_RUNTIME=runc', IMAGE_TAG, '/envbox', 'plan']);
+    assert.equal(plan.exitCode, 0, plan.stderr);
+    const env = (JSON.parse(plan.stdout) as { container: { create: { Env: string[] } } }).container.create.Env;
+    assert.ok(env.includes('SITE_STAMP=from-ts-config') && env.includes('SITE_MODULE=from-plugin-module'), env.join('\n'));
+  });
+
+  test('the offline image (no sysbox) without ENVBOX_RUNTIME=runc: one error line that says what to do and that a real build has sysbox, exit 1', async () => {
     const failed = await outer.docker(['run', '--rm', '-e', 'CODER_INNER_IMAGE=registry.example.com/ws:1', '-e', 'CODER_INNER_USERNAME=coder',
       IMAGE_TAG, '/envbox', 'docker']);
     assert.equal(failed.exitCode, 1, failed.stderr);
@@ -184,7 +200,7 @@ describe('the seed one-liner against the envbox image', () => {
       .map((l) => JSON.parse(l) as { output: string; type: string });
     const errors = lines.filter((l) => l.type === 'error');
     assert.equal(errors.length, 1, failed.stderr);
-    assert.match(errors[0]!.output, /sysbox-mgr is not installed.*ENVBOX_RUNTIME=runc.*mount sysbox in/);
+    assert.match(errors[0]!.output, /sysbox-mgr is not installed.*ENVBOX_RUNTIME=runc.*mount sysbox in.*real build.*installs sysbox-ce.*offline build/);
   });
 
   test('a second docker run on the same volumes comes up again', async (t) => {

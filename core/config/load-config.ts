@@ -24,7 +24,7 @@ export interface LoadedConfig {
 /**
  * Every file name envbox looks for, in this order, from the working directory up to the project
  * root. The README lists exactly these, and a test loads each one. TypeScript configs are left
- * out: loading them needs the TypeScript compiler, which the envbox image does not ship.
+ * out of the search: only one named with --config/ENVBOX_CONFIG is loaded (node 24 strips its types).
  */
 export const CONFIG_FILE_NAMES = [
   'package.json', '.envboxrc', '.envboxrc.json', '.envboxrc.yaml', '.envboxrc.yml', '.envboxrc.js', '.envboxrc.cjs', '.envboxrc.mjs',
@@ -65,11 +65,19 @@ function withSelfResolve(loader: Loader): Loader {
   };
 }
 
+/** Whether this node runs a .ts file itself (type stripping on; `process.features.typescript`, node 22.10+). */
+export function nodeStripsTypes(): boolean {
+  const { typescript } = process.features as { typescript?: string | false };
+  return typeof typescript === 'string' && typescript !== '';
+}
+
 /** cosmiconfig (with js-yaml and parse-json) is loaded only when there may be a file for it to read. */
 async function configExplorer() {
   const { cosmiconfig, defaultLoaders } = await import('cosmiconfig');
-  // A .ts config needs typescript: asked for here first, so that its absence is what the error says.
+  // A node that strips types itself (24, the image's; 22.18+) imports a .ts config as it is. Older ones
+  // (20, this project's build) need typescript: asked for here first, so that its absence is what the error says.
   const loadTs: Loader = async (filepath, content) => {
+    if (nodeStripsTypes()) return importConfigFile(filepath);
     await importModule('typescript');
     return defaultLoaders['.ts'](filepath, content);
   };
@@ -115,7 +123,10 @@ function loadHint(error: unknown): string {
     return "envbox is an ES module, so a CommonJS config cannot require() it: use envbox.config.mjs with `import { defineConfig } from 'envbox'`";
   }
   if (/['"]typescript['"]/.test(message) && /Cannot find (package|module)/.test(message)) {
-    return 'A TypeScript config needs the typescript package, which the envbox image does not ship: use envbox.config.mjs with `// @ts-check`';
+    return 'A TypeScript config needs node 22.18 or later (the image ships node 24), or the typescript package: or use envbox.config.mjs with `// @ts-check`';
+  }
+  if (code === 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX') {
+    return 'node only strips types: enums, namespaces and parameter properties need a transform; write them as plain objects and functions, or use envbox.config.mjs';
   }
   if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(message)) {
     return 'A package the config imports is not installed: install it next to the config (npm install in its folder), or import it by a relative path';
