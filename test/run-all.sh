@@ -18,10 +18,11 @@ echo "== unit tests"
 npm run --silent test:unit 2>&1 | tee "$logs/unit.log" || status=1
 # The image is built from scratch each time (its base is cached by its package list), so the one-liner
 # scenario never runs against a stale archive.
-echo "== the envbox image (npm run image)"
+# Both architectures (arm64 under qemu-user-static) and their OCI layout: integration/arm64.test.ts runs the arm64 one.
+echo "== the envbox images (ENVBOX_IMAGE_ARCH=all npm run image)"
 image_failed=0
-rm -f dist/envbox-image.tar
-npm run --silent image || { image_failed=1; status=1; echo "npm run image failed: the one-liner scenario will fail too"; }
+rm -rf dist/envbox-image.tar dist/envbox-image-amd64.tar dist/envbox-image-arm64.tar dist/envbox-oci
+ENVBOX_IMAGE_ARCH=all npm run --silent image || { image_failed=1; status=1; echo "npm run image failed: the one-liner scenario will fail too"; }
 echo "== integration tests (real dockerd, registry, devices, cgroups, signals, the image's one-liner)"
 npm run --silent test:integration 2>&1 | tee "$logs/integration.log" || status=1
 

@@ -49,8 +49,9 @@ export interface OuterDaemon {
  * served with TLS and htpasswd on the bridge's gateway address, which containers reach as
  * `registry.test` (`--add-host`). The envbox image is loaded into it.
  */
-export async function startOuterDaemon(world: World, sandbox: Sandbox, options: { dockerdArgs?: string[] } = {}): Promise<OuterDaemon> {
-  await assertImageIsFresh();
+export async function startOuterDaemon(world: World, sandbox: Sandbox, options: { dockerdArgs?: string[]; archive?: string } = {}): Promise<OuterDaemon> {
+  const archive = options.archive ?? IMAGE_ARCHIVE;
+  await assertImageIsFresh(archive, archive === IMAGE_ARCHIVE ? 'npm run image' : 'ENVBOX_IMAGE_ARCH=all npm run image');
   const dir = sandbox.paths.dir;
   const ns = sandbox.netns;
   await mustRun(['ip', '-n', ns, 'link', 'add', BRIDGE, 'type', 'bridge']);
@@ -75,8 +76,8 @@ export async function startOuterDaemon(world: World, sandbox: Sandbox, options: 
       await sandbox.stopChild(registry, 10_000);
     },
   };
-  const loaded = await outer.docker(['load', '-i', IMAGE_ARCHIVE], { timeoutMs: 300_000 });
-  if (loaded.exitCode !== 0) throw new Error(`docker load -i ${IMAGE_ARCHIVE} failed: ${loaded.stderr}`);
+  const loaded = await outer.docker(['load', '-i', archive], { timeoutMs: 300_000 });
+  if (loaded.exitCode !== 0) throw new Error(`docker load -i ${archive} failed: ${loaded.stderr}`);
   return outer;
 }
 
@@ -117,16 +118,16 @@ export async function oneLinerFlags(world: World, sandbox: Sandbox, outer: Outer
  * The image must hold the code as it is: an archive older than a source file of the bundle (cli, core,
  * plugins) or of the image (deploy) is refused, with what to run.
  */
-export async function assertImageIsFresh(): Promise<void> {
-  const archive = await stat(IMAGE_ARCHIVE).catch(() => null);
-  if (!archive) throw new Error(`${IMAGE_ARCHIVE} is missing: run \`npm run image\` first (npm test does)`);
+export async function assertImageIsFresh(file = IMAGE_ARCHIVE, build = 'npm run image'): Promise<void> {
+  const archive = await stat(file).catch(() => null);
+  if (!archive) throw new Error(`${file} is missing: run \`${build}\` first (npm test does)`);
   for (const dir of ['cli', 'core', 'plugins', 'deploy']) {
     for (const name of await readdir(join(repoRoot, dir), { recursive: true })) {
-      const file = join(repoRoot, dir, name);
+      const source = join(repoRoot, dir, name);
       if (name.endsWith('.test.ts')) continue;
-      const changed = await stat(file);
+      const changed = await stat(source);
       if (changed.isFile() && changed.mtimeMs > archive.mtimeMs) {
-        throw new Error(`${IMAGE_ARCHIVE} is older than ${file}: run \`npm run image\` again (npm test does)`);
+        throw new Error(`${file} is older than ${source}: run \`${build}\` again (npm test does)`);
       }
     }
   }

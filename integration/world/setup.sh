@@ -11,8 +11,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 [ "$(id -u)" = 0 ] || die "must run as root (it installs packages, creates a user and later makes network namespaces)"
 
 # mmdebstrap builds the envbox image's base offline (npm run image). podman and catatonit (its pods' infra
-# process) run the Kubernetes examples with `podman kube play` (integration/podman-kube.test.ts).
-packages=(docker.io docker-registry busybox-static apache2-utils mmdebstrap podman catatonit)
+# process) run the Kubernetes examples with `podman kube play` (integration/podman-kube.test.ts). qemu-user-static
+# and arch-test build and run the arm64 image on amd64 (deploy/binfmt-arm64.sh registers qemu-aarch64 in
+# binfmt_misc, which the arm64 build and integration/arm64.test.ts do, not this script).
+packages=(docker.io docker-registry busybox-static apache2-utils mmdebstrap podman catatonit qemu-user-static arch-test)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
