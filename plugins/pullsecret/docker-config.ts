@@ -7,7 +7,7 @@ import { secretLeaves } from '../../core/inputs/options.js';
 /**
  * The parts of a docker config (~/.docker/config.json, or a Kubernetes `.dockerconfigjson`
  * secret) that envbox reads: `auths`, keyed by registry. Other keys (credHelpers, credsStore,
- * HttpHeaders) are allowed and ignored, because envbox runs no credential helpers.
+ * HttpHeaders) are allowed and ignored here: credential helpers (credHelpers, credsStore) are read by cred-helpers.ts.
  */
 export interface AuthEntry {
   auth?: string;
