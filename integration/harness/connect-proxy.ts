@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { waitForChild, waitUntil } from './proc.js';
 import { repoRoot } from './paths.js';
-import type { World } from './world.js';
+import type { World } from './world-shape.js';
 
 export interface ProxyEvent {
   event: 'listening' | 'connect' | 'auth-failed' | 'upstream-error' | 'refused';

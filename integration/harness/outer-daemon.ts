@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { mustRun, run, waitUntil } from './proc.js';
 import { assetsDir, repoRoot } from './paths.js';
 import type { Sandbox } from './sandbox.js';
-import type { World } from './world.js';
+import type { World } from './world-shape.js';
 
 /** The image `npm run image` writes; the one-liner scenario loads it into its own dockerd. */
 export const IMAGE_ARCHIVE = join(repoRoot, 'dist', 'envbox-image.tar');

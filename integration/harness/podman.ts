@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { run, waitUntil, type CommandResult } from './proc.js';
 import { assetsDir } from './paths.js';
 import type { Sandbox } from './sandbox.js';
-import type { World } from './world.js';
+import type { World } from './world-shape.js';
 
 /** Where the registry listens inside the sandbox's network namespace, which a hostNetwork pod shares. */
 export const LOOPBACK_REGISTRY = '127.0.0.1:5000';

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { chmod, copyFile, mkdir, open, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlive, mustRun, run, sandboxProcesses, sleep, waitForChild, waitUntil, type CommandResult, type ProcessInfo } from './proc.js';
-import type { World } from './world.js';
+import type { World } from './world-shape.js';
 import { EnvboxRun } from './envbox.js';
 import { repoRoot } from './paths.js';
 import { nodeCommand } from './bundle.js';

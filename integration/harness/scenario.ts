@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { EnvboxRun } from './envbox.js';
 import { waitUntil } from './proc.js';
 import { Sandbox } from './sandbox.js';
-import type { World } from './world.js';
+import type { World } from './world-shape.js';
 
 /** A token that cannot appear anywhere by chance, for secret searches. */
 export function fakeAgentToken(): string {
