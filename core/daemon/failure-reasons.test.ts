@@ -11,7 +11,7 @@ import { waitForPing } from './wait.js';
  * dockerd 20.10's whole output (--debug) when its data root is on an overlay mount: recorded on this
  * project's test machine with `--storage-driver=overlay2 --data-root=<an overlay mount>`.
  */
-const OVERLAY_LOG = readFileSync(new URL('./testdata/dockerd-overlay-on-overlay.log', import.meta.url), 'utf8').trimEnd().split('\n');
+const OVERLAY_LOG = readFileSync(new URL('./testdata/dockerd-overlay-on-overlay.txt', import.meta.url), 'utf8').trimEnd().split('\n');
 
 /** What rootlesskit adds after the command it wraps has failed (its parent and child each say so). */
 const ROOTLESSKIT_WRAPPER = [
