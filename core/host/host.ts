@@ -42,6 +42,11 @@ export interface HostView {
   readlink(path: string): Promise<string | null>;
   /** The path with every link in it resolved (realpath(3)), or null when it does not exist. */
   realpath(path: string): Promise<string | null>;
+  /**
+   * A regular file's text, following links (these paths are the admin's or the kernel's); null when it
+   * does not exist, is not a regular file (a FIFO, a device: never opened blocking), or holds more than
+   * NodeHost's cap (HOST_READ_LIMIT_BYTES, 4 MiB). A caller that must say why stats the path itself.
+   */
   readFile(path: string): Promise<string | null>;
   mounts(): Promise<MountEntry[]>;
   /**
