@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HOST_READ_LIMIT_BYTES, NodeHost, parseMountinfo } from './node-host.js';
+import { HOST_READ_LIMIT_BYTES } from './host.js';
+import { NodeHost, parseMountinfo } from './node-host.js';
 
 describe('parseMountinfo', () => {
   it('reads target, source, fstype and the per-mount options, past optional fields', () => {

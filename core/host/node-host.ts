@@ -1,6 +1,6 @@
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
-import type { DirEntry, FileKind, FileStat, HostView, MountEntry } from './host.js';
+import { HOST_READ_LIMIT_BYTES, type DirEntry, type FileKind, type FileStat, type HostView, type MountEntry } from './host.js';
 import { readBounded } from './safe-files.js';
 
 function kindOf(s: Stats | Dirent): FileKind {
@@ -51,12 +51,6 @@ export function parseMountinfo(text: string): MountEntry[] {
   }
   return entries;
 }
-
-/**
- * The most `readFile` returns. What plugins read through the host is small (a docker config, /etc/passwd,
- * a /proc or /sys file); a path that names something bigger is not what it claims to be.
- */
-export const HOST_READ_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /** The mount table is the kernel's, not a user's, and a node with many pods lists many mounts. */
 const MOUNTINFO_LIMIT_BYTES = 64 * 1024 * 1024;
