@@ -32,6 +32,12 @@ export interface DirEntry {
   kind: FileKind;
 }
 
+/**
+ * The most `HostView.readFile` returns. What plugins read through the host is small (a docker config,
+ * /etc/passwd, a /proc or /sys file); a path that names something bigger is not what it claims to be.
+ */
+export const HOST_READ_LIMIT_BYTES = 4 * 1024 * 1024;
+
 export interface HostView {
   readonly env: Readonly<Record<string, string>>;
   lstat(path: string): Promise<FileStat | null>;
@@ -42,6 +48,11 @@ export interface HostView {
   readlink(path: string): Promise<string | null>;
   /** The path with every link in it resolved (realpath(3)), or null when it does not exist. */
   realpath(path: string): Promise<string | null>;
+  /**
+   * A regular file's text, following links (these paths are the admin's or the kernel's); null when it
+   * does not exist, is not a regular file (a FIFO, a device: never opened blocking), or holds more than
+   * HOST_READ_LIMIT_BYTES (4 MiB). A caller that must say why stats the path itself.
+   */
   readFile(path: string): Promise<string | null>;
   mounts(): Promise<MountEntry[]>;
   /**

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { closeSync, constants, openSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { HOST_READ_LIMIT_BYTES } from './host.js';
 import { NodeHost, parseMountinfo } from './node-host.js';
 
 describe('parseMountinfo', () => {
@@ -89,6 +91,42 @@ describe('NodeHost', () => {
   it('mounts() reads this process\'s mount table, which has /', async () => {
     const mounts = await new NodeHost({}).mounts();
     assert.ok(mounts.some((m) => m.target === '/'), JSON.stringify(mounts.slice(0, 3)));
+  });
+
+  describe('readFile of a path that is not what it claims (CODER_DOCKER_CONFIG naming a FIFO, a device, a huge file)', () => {
+    const fifo = () => join(dir, 'fifo');
+    before(() => { execFileSync('mkfifo', [fifo()]); });
+    // Releases a reader that a failing run left blocked on the FIFO, so the process can end.
+    after(() => { try { closeSync(openSync(fifo(), constants.O_WRONLY | constants.O_NONBLOCK)); } catch { /* no reader */ } });
+
+    it('is null for a FIFO, and for a link to one, without waiting for a writer', { timeout: 20_000 }, async () => {
+      await symlink(fifo(), join(dir, 'link-to-fifo'));
+      const host = new NodeHost({});
+      assert.equal(await host.readFile(fifo()), null);
+      assert.equal(await host.readFile(join(dir, 'link-to-fifo')), null);
+    });
+
+    it('is null for a device behind a link, which it never reads (a link to /dev/zero would never end)', async () => {
+      await symlink('/dev/null', join(dir, 'link-to-null'));
+      assert.equal(await new NodeHost({}).readFile(join(dir, 'link-to-null')), null);
+    });
+
+    it('is null for a file over HOST_READ_LIMIT_BYTES, and reads one at the limit', async () => {
+      await writeFile(join(dir, 'huge'), '');
+      await truncate(join(dir, 'huge'), HOST_READ_LIMIT_BYTES + 1);
+      await writeFile(join(dir, 'at-limit'), '');
+      await truncate(join(dir, 'at-limit'), HOST_READ_LIMIT_BYTES);
+      const host = new NodeHost({});
+      assert.equal(await host.readFile(join(dir, 'huge')), null);
+      assert.equal((await host.readFile(join(dir, 'at-limit')))?.length, HOST_READ_LIMIT_BYTES);
+    });
+
+    it('still reads /proc and /sys files, which say size 0, to their end', async () => {
+      const host = new NodeHost({});
+      assert.match((await host.readFile('/proc/self/status')) ?? '', /^Name:/);
+      assert.match((await host.readFile('/proc/self/cgroup')) ?? '', /^\d+:/);
+      assert.ok(((await host.linkMtu('lo')) ?? 0) > 0);
+    });
   });
 });
 

@@ -1,6 +1,7 @@
-import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
-import type { DirEntry, FileKind, FileStat, HostView, MountEntry } from './host.js';
+import { HOST_READ_LIMIT_BYTES, type DirEntry, type FileKind, type FileStat, type HostView, type MountEntry } from './host.js';
+import { readBounded } from './safe-files.js';
 
 function kindOf(s: Stats | Dirent): FileKind {
   if (s.isSymbolicLink()) return 'symlink';
@@ -51,6 +52,18 @@ export function parseMountinfo(text: string): MountEntry[] {
   return entries;
 }
 
+/** The mount table is the kernel's, not a user's, and a node with many pods lists many mounts. */
+const MOUNTINFO_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A regular file as text, through safe-files' one rule: never blocks on a FIFO, never opens a device,
+ * never reads past the limit. Links are followed: these paths are the admin's (a Kubernetes secret's
+ * files are links) or the kernel's. /proc and /sys files say size 0 and are read to their end.
+ */
+async function readText(path: string, limitBytes: number): Promise<string | null> {
+  return orNull(readBounded(path, limitBytes, { follow: true }).then((bytes) => bytes.toString('utf8')));
+}
+
 export class NodeHost implements HostView {
   constructor(readonly env: Readonly<Record<string, string>> = process.env as Record<string, string>) {}
   async lstat(path: string) { return orNull(lstat(path).then(toStat)); }
@@ -63,8 +76,8 @@ export class NodeHost implements HostView {
   }
   async readlink(path: string) { return orNull(readlink(path)); }
   async realpath(path: string) { return orNull(realpath(path)); }
-  async readFile(path: string) { return orNull(readFile(path, 'utf8')); }
-  async mounts() { return parseMountinfo((await this.readFile('/proc/self/mountinfo')) ?? ''); }
+  async readFile(path: string) { return readText(path, HOST_READ_LIMIT_BYTES); }
+  async mounts() { return parseMountinfo((await readText('/proc/self/mountinfo', MOUNTINFO_LIMIT_BYTES)) ?? ''); }
   // Node has no xattr API; getcap (libcap2-bin, in the envbox image) decodes security.capability.
   async fileCapabilities(path: string) {
     if ((await this.stat(path)) === null) return null;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { openPathNoFollowSync, openRegularNoFollow, readBounded, UnsafeFileError, writeReplacing } from './safe-files.js';
+import { openPathNoFollowSync, openRegularNoFollow, readBounded, UnsafeFileError, writeReplacing, writeReplacingSync, type ReplaceOptions } from './safe-files.js';
 
 const asRoot = process.getuid?.() === 0;
 let dir: string;
@@ -64,11 +64,17 @@ describe('openRegularNoFollow / readBounded: a file in a user-controlled place',
   });
 });
 
-describe('writeReplacing: a write where the user may have left something', () => {
+const replacingWriters: Array<[string, (path: string, content: string, options?: ReplaceOptions) => Promise<void>]> = [
+  ['writeReplacing', writeReplacing],
+  // The twin for writers on exit paths (status file, ready marker): the same rule, checked by the same cases.
+  ['writeReplacingSync', async (path, content, options) => writeReplacingSync(path, content, options)],
+];
+
+for (const [name, write] of replacingWriters) describe(`${name}: a write where the user may have left something`, () => {
   it('replaces a symlink to a file outside, leaving that file as it was', async () => {
-    const target = join(dir, 'w-link');
+    const target = join(dir, `${name}-w-link`);
     await symlink(outside, target);
-    await writeReplacing(target, 'ours', { mode: 0o640 });
+    await write(target, 'ours', { mode: 0o640 });
     assert.equal(await readFile(outside, 'utf8'), 'precious');
     const s = await lstat(target);
     assert.ok(s.isFile());
@@ -77,31 +83,31 @@ describe('writeReplacing: a write where the user may have left something', () =>
   });
 
   it('replaces a FIFO without blocking on it', async () => {
-    const target = join(dir, 'w-fifo');
+    const target = join(dir, `${name}-w-fifo`);
     await execa('mkfifo', [target]);
-    await writeReplacing(target, 'ours');
+    await write(target, 'ours');
     assert.ok((await lstat(target)).isFile());
   });
 
   it('replaces a hard link to a file outside instead of writing through it', async () => {
-    const target = join(dir, 'w-hardlink');
+    const target = join(dir, `${name}-w-hardlink`);
     await link(outside, target);
-    await writeReplacing(target, 'ours');
+    await write(target, 'ours');
     assert.equal(await readFile(outside, 'utf8'), 'precious');
     assert.equal((await stat(outside)).nlink, 1);
   });
 
   it('sets the owner through the descriptor, and leaves no temp file behind', { skip: asRoot ? false : 'chown needs root' }, async () => {
-    const target = join(dir, 'w-owned');
-    await writeReplacing(target, 'ours', { uid: 100000, gid: 100001 });
+    const target = join(dir, `${name}-w-owned`);
+    await write(target, 'ours', { uid: 100000, gid: 100001 });
     const s = await lstat(target);
     assert.deepEqual([s.uid, s.gid], [100000, 100001]);
-    assert.deepEqual((await readdir(dir)).filter((name) => name.includes('.envbox-')), []);
+    assert.deepEqual((await readdir(dir)).filter((entry) => entry.includes('.envbox-')), []);
   });
 
   it('fails on a directory at the target, and removes its temp file', async () => {
-    await assert.rejects(writeReplacing(join(dir, 'a-dir'), 'ours'), /EISDIR|ENOTDIR|EEXIST|ENOTEMPTY/);
-    assert.deepEqual((await readdir(dir)).filter((name) => name.includes('.envbox-')), []);
+    await assert.rejects(write(join(dir, 'a-dir'), 'ours'), /EISDIR|ENOTDIR|EEXIST|ENOTEMPTY/);
+    assert.deepEqual((await readdir(dir)).filter((entry) => entry.includes('.envbox-')), []);
   });
 });
 

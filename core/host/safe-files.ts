@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, openSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -114,13 +114,23 @@ export interface ReplaceOptions {
 }
 
 /**
+ * The temp file of a replacing write: a random name next to the target (so the rename stays on one
+ * filesystem), created new and never through a link or a FIFO someone placed under that name.
+ */
+function replacingTempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.envbox-${randomBytes(6).toString('hex')}`);
+}
+
+const REPLACING_TEMP_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+
+/**
  * Writes `content` to a temp file envbox creates itself (O_CREAT|O_EXCL|O_NOFOLLOW, so nothing the user
  * placed can stand in for it) in the target's directory, sets its mode and owner through the descriptor,
  * then renames it over the target: a link, FIFO or hard link at the target is replaced, never written through.
  */
 export async function writeReplacing(path: string, content: string | Uint8Array, { mode = 0o644, uid, gid }: ReplaceOptions = {}): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.envbox-${randomBytes(6).toString('hex')}`);
-  const handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, 0o600);
+  const temp = replacingTempPath(path);
+  const handle = await open(temp, REPLACING_TEMP_FLAGS, 0o600);
   try {
     await handle.writeFile(content);
     if (uid !== undefined || gid !== undefined) await handle.chown(uid ?? -1, gid ?? -1);
@@ -130,6 +140,27 @@ export async function writeReplacing(path: string, content: string | Uint8Array,
   } catch (error) {
     await handle.close().catch(() => {});
     await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * `writeReplacing` for the writers that must finish before they return (the status file and the ready
+ * marker, written from exit paths too): the same temp file, the same rename.
+ */
+export function writeReplacingSync(path: string, content: string | Uint8Array, { mode = 0o644, uid, gid }: ReplaceOptions = {}): void {
+  const temp = replacingTempPath(path);
+  let fd: number | undefined = openSync(temp, REPLACING_TEMP_FLAGS, 0o600);
+  try {
+    writeFileSync(fd, content);
+    if (uid !== undefined || gid !== undefined) fchownSync(fd, uid ?? -1, gid ?? -1);
+    fchmodSync(fd, mode);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, path);
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(temp, { force: true });
     throw error;
   }
 }

@@ -61,7 +61,9 @@ async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
   const managed = o.get(dockerHost) === undefined;
 
   const startDaemon = async (fallback: boolean): Promise<void> => {
-    const plan = await planDaemon(app, { fallback });
+    // Every hook before the start races the stop: a tap that never settles (a site plugin's, a read stuck
+    // somewhere) must not keep SIGTERM waiting past the shutdown budget.
+    const plan = await abortable(planDaemon(app, { fallback }), signal);
     if (plan.rootless && !fallback) {
       await assertRootlessRequirements(app.host, plan.rootless);
       buildLog.info(`Starting a rootless dockerd as ${plan.rootless.name} (uid ${plan.rootless.uid}, subordinate ids ${plan.rootless.subuid.start}-${plan.rootless.subuid.start + plan.rootless.subuid.count - 1})...`);
@@ -107,7 +109,7 @@ async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
   // A daemon envbox did not start may hold other people's images: it is not ours to clean.
   const mayPrune = o.get(pruneImages) ?? managed;
   const pullImage = async (): Promise<void> => {
-    const { pull, actions } = await planPull(app);
+    const { pull, actions } = await abortable(planPull(app), signal);
     await deps.actions.run(actions);
     const prune = mayPrune ? { prune: () => started.docker!.pruneImages() } : {};
     await abortable(pullWithRetry(started.docker!, pull, buildLog, log, { policy: o.get(pullPolicy), signal, ...prune }), signal);
@@ -127,7 +129,7 @@ async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
 
     deps.status.enter('creating');
     buildLog.info('Creating workspace...');
-    const container = await planContainer(app, facts);
+    const container = await abortable(planContainer(app, facts), signal);
     await deps.actions.run(container.actions);
     await docker.removeContainer(container.name);
     const containerId = await docker.createContainer(container.name, container.body);

@@ -1,5 +1,6 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeReplacingSync } from '../host/safe-files.js';
 
 /**
  * The ready marker: a file next to the status file that exists only while envbox is ready, and
@@ -38,11 +39,9 @@ export function isSameProcess(pid: number, startTime: string | undefined): boole
   return startTime !== undefined && processStartTime(pid) === startTime;
 }
 
-/** Written atomically (rename), so a probe never reads half a marker. */
+/** Written atomically (rename), so a probe never reads half a marker, through a temp file no one else can have placed. */
 export function writeReadyMarker(path: string): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${process.pid} ${processStartTime() ?? '0'}\n`, { mode: 0o644 });
-  renameSync(temporary, path);
+  writeReplacingSync(path, `${process.pid} ${processStartTime() ?? '0'}\n`, { mode: 0o644 });
 }
 
 /** Gone already, or its directory never existed (ENOTDIR: a file in the way): nothing to remove. */

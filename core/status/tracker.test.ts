@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -96,6 +96,34 @@ describe('StatusTracker', () => {
     });
     assert.equal(lines.length, 1);
     assert.match(lines[0] ?? '', /could not write the status file/);
+  });
+
+  it('never writes through a link planted at a temp name, in a directory the workspace can write', async () => {
+    // The status file's directory in the home volume: the user knows envbox's pid (often 1) and plants
+    // links at the names a predictable temp file would have, to root-only files elsewhere.
+    const home = join(root, 'home-volume');
+    const elsewhere = join(root, 'root-only');
+    mkdirSync(home);
+    mkdirSync(elsewhere);
+    const shadow = join(elsewhere, 'shadow');
+    const other = join(elsewhere, 'other');
+    writeFileSync(shadow, 'root:$6$hash:19000:0:99999:7:::\n', { mode: 0o600 });
+    writeFileSync(other, 'precious\n', { mode: 0o600 });
+    const path = join(home, 'status.json');
+    symlinkSync(shadow, `${path}.${process.pid}.tmp`);
+    symlinkSync(other, join(home, `ready.${process.pid}.tmp`));
+
+    const tracker = new StatusTracker(path);
+    tracker.enter('starting-daemon');
+    tracker.enter('ready');
+
+    assert.equal(readFileSync(shadow, 'utf8'), 'root:$6$hash:19000:0:99999:7:::\n');
+    assert.equal(readFileSync(other, 'utf8'), 'precious\n');
+    assert.equal((await readStatus(path)).phase, 'ready');
+    assert.match(readFileSync(join(home, 'ready'), 'utf8'), new RegExp(`^${process.pid} `));
+    assert.ok(lstatSync(path).isFile());
+    // Only what envbox wrote and what the user planted: no temp file of envbox's is left behind.
+    assert.deepEqual(readdirSync(home).sort(), [`ready`, `ready.${process.pid}.tmp`, 'status.json', `status.json.${process.pid}.tmp`].sort());
   });
 });
 

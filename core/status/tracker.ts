@@ -1,5 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { isNotReadable, readRegularFile } from '../host/safe-files.js';
+import { mkdirSync } from 'node:fs';
+import { isNotReadable, readRegularFile, writeReplacingSync } from '../host/safe-files.js';
 import { dirname } from 'node:path';
 import '../zod-config.js';
 import * as z from 'zod';
@@ -160,12 +160,14 @@ export class StatusTracker {
   }
 }
 
-/** Write to a temporary file and rename it over the old one, so a probe never reads half a file. */
+/**
+ * Written whole and renamed over the old one, so a probe never reads half a file. The directory may be
+ * one the workspace can write (an admin who wants `envbox status` inside it): the temp file is one
+ * envbox creates itself, so a link or FIFO planted there is never written through or waited on.
+ */
 export function writeStatusFile(path: string, status: StatusFile): void {
   mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644 });
-  renameSync(temporary, path);
+  writeReplacingSync(path, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644 });
 }
 
 /** A status file is a few KiB; anything much larger is not one. */

@@ -1,5 +1,5 @@
 import { InputError } from '../../core/errors.js';
-import type { HostView } from '../../core/host/host.js';
+import { HOST_READ_LIMIT_BYTES, type HostView } from '../../core/host/host.js';
 import type { PullSpec } from '../../core/hooks.js';
 import { Problem, parseJson } from '../../core/inputs/kinds.js';
 import type { OptionValues } from '../../core/inputs/options.js';
@@ -17,14 +17,16 @@ export function pullSecretPlugin(): EnvboxPlugin {
     apply({ hooks }) {
       // The file is checked before anything starts, with the schema of the env var: a bad entry is exit 2 either way.
       hooks.configure.tap(async (options, ctx) => {
-        await credentialSource(ctx.host, options);
-        await helperSource(ctx.host, options);
+        const config = await readDockerConfig(ctx.host, options);
+        credentialSource(config, options);
+        helperSource(config);
         return options;
       });
 
       hooks.prePull.tap(async (pull, ctx) => {
         if (pull.auth !== null) return pull;
-        const helpers = await helperSource(ctx.host, ctx.options);
+        const config = await readDockerConfig(ctx.host, ctx.options, (text) => ctx.buildLog.warn(text));
+        const helpers = helperSource(config);
         const helped = helpers && await helperCredentials(helpers, pull.image.registry, {
           env: withoutSecrets(ctx.host.env, ctx.options.secretEnvNames()),
           redact: (values) => ctx.buildLog.redact(values),
@@ -32,7 +34,7 @@ export function pullSecretPlugin(): EnvboxPlugin {
           debug: (fields, message) => ctx.log.debug(fields, message),
         });
         if (helped) return { ...pull, auth: helped } satisfies PullSpec;
-        const source = await credentialSource(ctx.host, ctx.options, (text) => ctx.buildLog.warn(text));
+        const source = credentialSource(config, ctx.options);
         if (source === null) return pull;
         ctx.buildLog.redact(credentialSecrets(source.auths));
         const registry = pull.image.registry;
@@ -58,15 +60,35 @@ interface CredentialSource {
   auths: unknown;
 }
 
-async function credentialSource(host: HostView, options: OptionValues, warn?: (text: string) => void): Promise<CredentialSource | null> {
+/** The CODER_DOCKER_CONFIG file as read once by a hook, for both its `auths` and its helpers. */
+interface DockerConfigText {
+  path: string;
+  text: string;
+}
+
+/**
+ * The CODER_DOCKER_CONFIG file's text, or null when there is none envbox reads. Only a regular file is
+ * read (the host never opens a FIFO or device blocking, and caps the size); what was skipped and why
+ * goes to `warn`, so a start does not go on as if the file were not there without a word.
+ */
+async function readDockerConfig(host: HostView, options: OptionValues, warn?: (text: string) => void): Promise<DockerConfigText | null> {
   const path = options.get(dockerConfigPath);
-  // Opening a FIFO would wait for a writer for ever, and a device may never end: only a regular file is read.
   const kind = (await host.stat(path))?.kind;
-  if (kind !== undefined && kind !== 'file') {
+  if (kind === undefined) return null;
+  if (kind !== 'file') {
     warn?.(`${dockerConfigPath.env}: "${path}" is not a regular file (${kind === 'char' || kind === 'block' ? 'a device' : kind === 'dir' ? 'a directory' : 'a FIFO or socket'}); it is not read`);
+    return null;
   }
-  const text = kind === 'file' ? await host.readFile(path) : null;
-  if (text !== null) return { name: `${dockerConfigPath.env} ${path}`, auths: parseConfigFile(path, text) };
+  const text = await host.readFile(path);
+  if (text === null) {
+    warn?.(`${dockerConfigPath.env}: "${path}" is larger than ${HOST_READ_LIMIT_BYTES / (1024 * 1024)} MiB, or stopped being a regular file while envbox read it; it is not read`);
+    return null;
+  }
+  return { path, text };
+}
+
+function credentialSource(config: DockerConfigText | null, options: OptionValues): CredentialSource | null {
+  if (config !== null) return { name: `${dockerConfigPath.env} ${config.path}`, auths: parseConfigFile(config.path, config.text) };
   const secret = options.get(imagePullSecret);
   return secret ? { name: imagePullSecret.env, auths: secret.auths } : null;
 }
@@ -85,13 +107,11 @@ function parseConfigFile(path: string, text: string): unknown {
 }
 
 /** credHelpers and credsStore of the CODER_DOCKER_CONFIG file, when it exists; a bad helper name is exit 2. */
-async function helperSource(host: HostView, options: OptionValues): Promise<HelperConfig | null> {
-  const path = options.get(dockerConfigPath);
-  const text = await host.readFile(path);
-  if (text === null) return null;
-  const parsed = parseHelperConfig(text, DOCKER_CONFIG_JSON);
+function helperSource(config: DockerConfigText | null): HelperConfig | null {
+  if (config === null) return null;
+  const parsed = parseHelperConfig(config.text, DOCKER_CONFIG_JSON);
   if (parsed instanceof Problem) {
-    throw new InputError([{ variable: `${dockerConfigPath.env} (${path})`, problem: parsed.text, example: 'a helper name such as "credsStore": "ecr-login" (the program docker-credential-ecr-login on PATH)' }]);
+    throw new InputError([{ variable: `${dockerConfigPath.env} (${config.path})`, problem: parsed.text, example: 'a helper name such as "credsStore": "ecr-login" (the program docker-credential-ecr-login on PATH)' }]);
   }
   return parsed;
 }

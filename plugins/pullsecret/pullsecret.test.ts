@@ -295,3 +295,43 @@ describe('pullsecret plugin: a docker config path that is not a regular file', (
     }
   });
 });
+
+describe('pullsecret plugin: the docker config is read once per hook, bounded, and what is skipped is said', () => {
+  /** A MemoryHost that counts the reads of each path. */
+  class CountingHost extends MemoryHost {
+    readonly reads = new Map<string, number>();
+    override async readFile(path: string) {
+      this.reads.set(path, (this.reads.get(path) ?? 0) + 1);
+      return super.readFile(path);
+    }
+  }
+
+  it('reads CODER_DOCKER_CONFIG once in configure and once in prePull, for both its auths and its helpers', async () => {
+    const host = new CountingHost().file('/root/.docker/config.json', secret({ 'other.test': { auth: b64('u:p') } }));
+    await runPrePull([pullSecretPlugin()], { env: { CODER_INNER_IMAGE: 'registry.test/app' }, host });
+    assert.equal(host.reads.get('/root/.docker/config.json'), 2);
+  });
+
+  it('skips a file over the read cap (a link to /dev/zero would never end) with a warning, and uses the pull secret', async () => {
+    const { mkdtempSync, rmSync, symlinkSync, writeFileSync, truncateSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { NodeHost } = await import('../../core/host/node-host.js');
+    const { HOST_READ_LIMIT_BYTES } = await import('../../core/host/host.js');
+    const dir = mkdtempSync(join(tmpdir(), 'envbox-pullsecret-huge-'));
+    try {
+      // An admin's path that is a link (a Kubernetes secret's files are), to a file of 4 MiB + 1 of zeros.
+      writeFileSync(join(dir, 'huge'), '');
+      truncateSync(join(dir, 'huge'), HOST_READ_LIMIT_BYTES + 1);
+      symlinkSync(join(dir, 'huge'), join(dir, 'config.json'));
+      const run = await runPrePull([pullSecretPlugin()], {
+        env: { CODER_INNER_IMAGE: 'registry.test/app', CODER_DOCKER_CONFIG: join(dir, 'config.json'), CODER_IMAGE_PULL_SECRET: secret({ 'registry.test': { auth: b64('sec:pw') } }) },
+        host: new NodeHost(),
+      });
+      assert.deepEqual(run.pull.auth, { username: 'sec', password: 'pw', serveraddress: 'registry.test' });
+      assert.match(run.buildLog.map((e) => e.output).join('\n'), /Warning: CODER_DOCKER_CONFIG: ".*config\.json" is larger than 4 MiB, or stopped being a regular file while envbox read it; it is not read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
