@@ -1,4 +1,4 @@
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lchownSync, lstatSync, openSync, readdirSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lchownSync, lstatSync, openSync, opendirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { fdPath, openChildDirSync, openPathNoFollowSync, readBounded, UnsafeFileError, writeReplacing } from './host/safe-files.js';
 
@@ -13,6 +13,11 @@ import { fdPath, openChildDirSync, openPathNoFollowSync, readBounded, UnsafeFile
  * So each directory is opened (O_NOFOLLOW, checked to be the one lstat saw) and its entries are
  * addressed through that descriptor (/proc/self/fd/N/name): a parent replaced by a link since cannot
  * redirect a chown out of the tree.
+ *
+ * The user also chooses how many entries there are, so the walk's memory does not grow with them:
+ * directories are read a few entries at a time, and what it keeps for later (the subdirectories
+ * still to visit, the hard links to shift at the end) is capped by WALK_LIMITS. What does not fit is
+ * left unshifted and named in a build-log line, as entries deeper than MAX_DEPTH are.
  */
 export interface ShiftRequest {
   path: string;
@@ -28,7 +33,25 @@ export interface ShiftOutcome {
   checked: number;
   shifted: number;
   seconds: number;
+  /** The most the walk kept at once: what its memory grows with, each at most its WALK_LIMITS cap. */
+  tracked: { pendingDirs: number; hardLinks: number; hardLinkPathChars: number };
 }
+
+export interface WalkLimits {
+  /** Subdirectories found and not yet visited, over all open levels (each keeps its name and inode). */
+  pendingDirs: number;
+  /** Hard-linked files that need a shift, kept until the walk ends (each keeps its path from the root). */
+  hardLinks: number;
+  /** The characters of those paths together: one path can be MAX_DEPTH names long. */
+  hardLinkPathChars: number;
+}
+
+/**
+ * Each kept entry costs a few hundred bytes at most (a name is at most 255 bytes), so a few tens of MiB
+ * in all, whatever the tree holds. A real home rarely comes near: the pending
+ * subdirectories are the unvisited siblings along one path, and few files have a second name.
+ */
+export const WALK_LIMITS: Readonly<WalkLimits> = { pendingDirs: 100_000, hardLinks: 100_000, hardLinkPathChars: 16 * 1024 * 1024 };
 
 /** The size of the userns-remap range (coder:100000:65536 in /etc/subuid): ids below it are shifted. */
 export const ID_RANGE_SIZE = 65536;
@@ -67,6 +90,8 @@ export interface ShiftOptions {
   signal?: AbortSignal;
   /** Called after an entry is lstat'd and before anything changes it: lets tests swap what is there, as a user racing envbox would. */
   beforeChange?: (path: string, stat: Stats) => void;
+  /** Smaller caps, for tests. */
+  limits?: Partial<WalkLimits>;
 }
 
 /** The marker's record, or why it is not to be trusted (a link, a FIFO, too big, not ours). */
@@ -95,16 +120,22 @@ async function alreadyShiftedAt(rootFd: number, request: ShiftRequest, progress:
   const { marker, warning } = await readMarker(fdPath(rootFd, SHIFT_MARKER), join(request.path, SHIFT_MARKER));
   if (warning !== null) progress(warning);
   if (marker === null || marker.offset !== request.offset || marker.below !== request.below) return null;
-  const top = [fdPath(rootFd), ...readdirSync(fdPath(rootFd)).map((name) => fdPath(rootFd, name))];
-  for (const path of top) {
-    let s: Stats;
-    try {
-      s = path === fdPath(rootFd) ? fstatSync(rootFd) : lstatSync(path);
-    } catch {
-      continue;
+  // A hard link with a name outside the tree was left on purpose; it proves nothing.
+  const unshifted = (s: Stats) => (s.isDirectory() || s.nlink < 2) && needsShift(s, request);
+  if (unshifted(fstatSync(rootFd))) return null;
+  const top = opendirSync(fdPath(rootFd));
+  try {
+    for (let entry = top.readSync(); entry !== null; entry = top.readSync()) {
+      let s: Stats;
+      try {
+        s = lstatSync(fdPath(rootFd, entry.name));
+      } catch {
+        continue;
+      }
+      if (unshifted(s)) return null;
     }
-    // A hard link with a name outside the tree was left on purpose; it proves nothing.
-    if ((s.isDirectory() || s.nlink < 2) && needsShift(s, request)) return null;
+  } finally {
+    top.closeSync();
   }
   return `shifted for offset ${marker.offset} on ${marker.at} (${marker.entries} entries; ${SHIFT_MARKER} records it), and nothing at its top needs shifting`;
 }
@@ -125,27 +156,55 @@ interface OpenDir {
   name: string;
   /** As the user knows it, for messages. */
   path: string;
-  subdirs: { name: string; dev: number; ino: number }[];
+  /** Its subdirectories still to visit; the walk stays on one filesystem, so the inode tells each apart. */
+  subdirs: { name: string; ino: number }[];
+}
+
+/** A hard-linked file to shift once the walk has counted its names: only what that needs, not its Stats. */
+interface HardLink {
+  /** Names from the root, joined by '/' (no name holds one). */
+  relative: string;
+  uid: number;
+  gid: number;
+  nlink: number;
+  names: number;
+}
+
+/** Entries left unshifted: how many, and the first few, for the build log. */
+class LeftAlone {
+  count = 0;
+  readonly shown: string[] = [];
+  add(what: string): void {
+    this.count += 1;
+    if (this.shown.length < 5) this.shown.push(what);
+  }
 }
 
 /** Walks `request.path` and shifts owners; `progress` gets a line every 2 s on big trees. */
 export async function shiftOwners(
   request: ShiftRequest,
   progress: (line: string) => void,
-  { now = Date.now, batch = BATCH, signal, beforeChange }: ShiftOptions = {},
+  { now = Date.now, batch = BATCH, signal, beforeChange, limits: smaller = {} }: ShiftOptions = {},
 ): Promise<ShiftOutcome> {
   const started = now();
+  const limits: WalkLimits = { ...WALK_LIMITS, ...smaller };
+  const tracked = { pendingDirs: 0, hardLinks: 0, hardLinkPathChars: 0 };
   const rootFd = openRoot(request.path);
   const open: OpenDir[] = [];
   try {
     const skip = await alreadyShiftedAt(rootFd, request, progress);
-    if (skip !== null) return { skipped: skip, checked: 0, shifted: 0, seconds: (now() - started) / 1000 };
+    if (skip !== null) return { skipped: skip, checked: 0, shifted: 0, seconds: (now() - started) / 1000, tracked };
 
     const rootStat = fstatSync(rootFd);
     // Hard-linked files wait until the walk ends: one with a name outside the tree is left alone,
     // since shifting it would change a file outside too. Each is found again from the root then.
-    const hardLinks = new Map<number, { relative: string[]; stat: Stats; names: number }>();
-    const leftAlone: string[] = [];
+    // Only those that need a shift are kept: the others have nothing to wait for.
+    const hardLinks = new Map<number, HardLink>();
+    let hardLinkPathChars = 0;
+    let pendingDirs = 0;
+    const leftAlone = new LeftAlone();
+    const untrackedLinks = new LeftAlone();
+    const unvisitedDirs = new LeftAlone();
     let checked = 0;
     let shifted = 0;
     let lastReport = started;
@@ -162,12 +221,21 @@ export async function shiftOwners(
       else lchownSync(path, uid, gid);
       shifted += 1;
     };
-    const visit = (path: string, s: Stats, relative: () => string[]): void => {
+    const visit = (path: string, s: Stats, relative: () => string, shownAs: () => string): void => {
       checked += 1;
       if (s.isDirectory() || s.nlink < 2) return shift(path, s);
+      if (!needsShift(s, request)) return;
       const seen = hardLinks.get(s.ino);
-      if (seen) seen.names += 1;
-      else hardLinks.set(s.ino, { relative: relative(), stat: s, names: 1 });
+      if (seen) {
+        seen.names += 1;
+        return;
+      }
+      const names = relative();
+      if (hardLinks.size >= limits.hardLinks || hardLinkPathChars + names.length > limits.hardLinkPathChars) return untrackedLinks.add(shownAs());
+      hardLinks.set(s.ino, { relative: names, uid: s.uid, gid: s.gid, nlink: s.nlink, names: 1 });
+      hardLinkPathChars += names.length;
+      tracked.hardLinks = Math.max(tracked.hardLinks, hardLinks.size);
+      tracked.hardLinkPathChars = Math.max(tracked.hardLinkPathChars, hardLinkPathChars);
     };
     const pause = async (): Promise<void> => {
       // Sync calls are several times faster than promises here; yielding keeps signals and timers alive.
@@ -180,33 +248,49 @@ export async function shiftOwners(
       }
     };
     /** Names from the root to `name`, for finding a hard link again after the walk. */
-    const relativeOf = (name: string) => [...open.slice(1).map((d) => d.name), name];
+    const relativeOf = (name: string) => [...open.slice(1).map((d) => d.name), name].join('/');
     const enter = async (dir: OpenDir): Promise<void> => {
       open.push(dir);
-      let names: string[];
+      // A few entries at a time (node reads 32 per call), through the descriptor: the very directory lstat saw.
+      let reader: ReturnType<typeof opendirSync>;
       try {
-        names = readdirSync(fdPath(dir.fd));
+        reader = opendirSync(fdPath(dir.fd));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw error;
       }
-      for (const name of names) {
-        const entry = fdPath(dir.fd, name);
-        let s: Stats;
-        try {
-          s = lstatSync(entry);
-        } catch (error) {
-          // Removed while we walk: nothing left to shift.
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-          throw error;
+      try {
+        for (let dirent = reader.readSync(); dirent !== null; dirent = reader.readSync()) {
+          if (inspect(dir, dirent.name) && checked % batch === 0) await pause();
         }
-        // Another filesystem mounted inside the tree is another volume, with owners of its own.
-        if (s.dev !== rootStat.dev) continue;
-        beforeChange?.(join(dir.path, name), s);
-        visit(entry, s, () => relativeOf(name));
-        if (s.isDirectory()) dir.subdirs.push({ name, dev: s.dev, ino: s.ino });
-        if (checked % batch === 0) await pause();
+      } finally {
+        reader.closeSync();
       }
+    };
+    /** One entry: shifted now, or kept for later (a subdirectory, a hard link); false when it is gone or on another filesystem. */
+    const inspect = (dir: OpenDir, name: string): boolean => {
+      const entry = fdPath(dir.fd, name);
+      let s: Stats;
+      try {
+        s = lstatSync(entry);
+      } catch (error) {
+        // Removed while we walk: nothing left to shift.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw error;
+      }
+      // Another filesystem mounted inside the tree is another volume, with owners of its own.
+      if (s.dev !== rootStat.dev) return false;
+      beforeChange?.(join(dir.path, name), s);
+      visit(entry, s, () => relativeOf(name), () => join(dir.path, name));
+      if (s.isDirectory()) {
+        if (pendingDirs >= limits.pendingDirs) unvisitedDirs.add(join(dir.path, name));
+        else {
+          dir.subdirs.push({ name, ino: s.ino });
+          pendingDirs += 1;
+          tracked.pendingDirs = Math.max(tracked.pendingDirs, pendingDirs);
+        }
+      }
+      return true;
     };
 
     checked += 1;
@@ -218,6 +302,7 @@ export async function shiftOwners(
     while (open.length > 0) {
       const dir = open[open.length - 1]!;
       const next = dir.subdirs.pop();
+      if (next) pendingDirs -= 1;
       if (!next) {
         open.pop();
         if (dir.fd !== rootFd) closeSync(dir.fd);
@@ -225,51 +310,57 @@ export async function shiftOwners(
       }
       const path = join(dir.path, next.name);
       if (open.length >= MAX_DEPTH) {
-        leftAlone.push(`${path} (deeper than ${MAX_DEPTH} levels)`);
+        leftAlone.add(`${path} (deeper than ${MAX_DEPTH} levels)`);
         continue;
       }
       let fd: number;
       try {
-        fd = openChildDirSync(dir.fd, next.name, next, path);
+        fd = openChildDirSync(dir.fd, next.name, { dev: rootStat.dev, ino: next.ino }, path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
         if (!(error instanceof UnsafeFileError)) throw error;
-        leftAlone.push(`${path} (${error.why})`);
+        leftAlone.add(`${path} (${error.why})`);
         continue;
       }
       await enter({ fd, name: next.name, path, subdirs: [] });
     }
 
     let outside = 0;
-    for (const link of hardLinks.values()) {
-      if (link.names !== link.stat.nlink) {
-        if (needsShift(link.stat, request)) outside += 1;
+    for (const [ino, link] of hardLinks) {
+      if (link.names !== link.nlink) {
+        outside += 1;
         continue;
       }
-      const where = join(request.path, ...link.relative);
+      const relative = link.relative.split('/');
+      const where = join(request.path, ...relative);
       try {
-        shiftHardLink(rootFd, link.relative, link.stat, request, where);
-        if (needsShift(link.stat, request)) shifted += 1;
+        shiftHardLink(rootFd, relative, { dev: rootStat.dev, ino, uid: link.uid, gid: link.gid }, request, where);
+        shifted += 1;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
         if (!(error instanceof UnsafeFileError)) throw error;
-        leftAlone.push(`${where} (${error.why})`);
+        leftAlone.add(`${where} (${error.why})`);
       }
     }
     if (outside > 0) progress(`Left ${outside} hard-linked file(s) in ${request.path} unshifted: they also have names outside it`);
-    if (leftAlone.length > 0) {
-      progress(`Left ${leftAlone.length} entr${leftAlone.length === 1 ? 'y' : 'ies'} in ${request.path} unshifted: ${leftAlone.slice(0, 5).join('; ')}${leftAlone.length > 5 ? '; ...' : ''}`);
-    }
+    report(progress, request.path, leftAlone, '');
+    report(progress, request.path, untrackedLinks, ` (hard-linked files past the walk's cap of ${limits.hardLinks} files or ${limits.hardLinkPathChars} path characters)`);
+    report(progress, request.path, unvisitedDirs, ` with what is in them (directories past the walk's cap of ${limits.pendingDirs} waiting to be visited)`);
 
     const marker: Marker = { offset: request.offset, below: request.below, entries: checked, at: new Date().toISOString() };
     // Replaces whatever the user left under that name (a link, a FIFO, a hard link), never writing through it.
     await writeReplacing(fdPath(rootFd, SHIFT_MARKER), `${JSON.stringify(marker)}\n`, { mode: 0o644, uid: request.offset, gid: request.offset });
     const seconds = (now() - started) / 1000;
-    return { skipped: null, checked, shifted, seconds };
+    return { skipped: null, checked, shifted, seconds, tracked };
   } finally {
     for (const dir of open) if (dir.fd !== rootFd) closeSync(dir.fd);
     closeSync(rootFd);
   }
+}
+
+function report(progress: (line: string) => void, root: string, left: LeftAlone, why: string): void {
+  if (left.count === 0) return;
+  progress(`Left ${left.count} entr${left.count === 1 ? 'y' : 'ies'} in ${root} unshifted${why}: ${left.shown.join('; ')}${left.count > left.shown.length ? '; ...' : ''}`);
 }
 
 /** A setuid/setgid file: chown and chmod through one descriptor of the file lstat saw. */
@@ -293,8 +384,7 @@ function shiftKeepingMode(path: string, s: Stats, uid: number, gid: number): voi
 }
 
 /** A hard link found again from the root, one directory at a time, none followed, checked to be the same file. */
-function shiftHardLink(rootFd: number, relative: string[], s: Stats, request: ShiftRequest, shownAs: string): void {
-  if (!needsShift(s, request)) return;
+function shiftHardLink(rootFd: number, relative: string[], s: Pick<Stats, 'dev' | 'ino' | 'uid' | 'gid'>, request: ShiftRequest, shownAs: string): void {
   const fds: number[] = [];
   try {
     let dirFd = rootFd;

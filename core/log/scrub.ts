@@ -1,3 +1,5 @@
+import { escapeControlCharacters } from './control-chars.js';
+
 /**
  * The one list of secret values that no output may contain. The build log and the debug logger
  * share it, so a secret a plugin learns late (a password read from CODER_DOCKER_CONFIG) is hidden
@@ -26,7 +28,7 @@ export class SecretScrubber {
 
 /**
  * The ways a secret reaches output:
- * - as it is, or percent-encoded in a URL (as encodeURIComponent, Go's url.UserPassword and WHATWG's URL write it);
+ * - as it is, with its control characters escaped for a terminal (`envbox status`, the failure paragraph), or percent-encoded in a URL (as encodeURIComponent, Go's url.UserPassword and WHATWG's URL write it);
  * - inside a JSON string, as JSON.stringify writes it or as Go's encoding/json does (`\u0026` for &,
  *   `\u003c` for <, `\u003e` for >: dockerd's and the agent's logs);
  * - inside a second layer of quoting: JSON in JSON (a docker config in the plan's Env), or logrus's
@@ -35,7 +37,7 @@ export class SecretScrubber {
  *   or inside a longer base64 value.
  */
 export function writtenForms(secret: string): string[] {
-  const quotedOnce = [secret, jsonEscaped(secret), goJsonEscaped(secret)];
+  const quotedOnce = [secret, jsonEscaped(secret), goJsonEscaped(secret), escapeControlCharacters(secret)];
   const quoted = quotedOnce.flatMap((form) => [form, jsonEscaped(form), goJsonEscaped(form), goQuoted(form)]);
   const percent = [percentEncoded(secret, URI_COMPONENT_KEPT), percentEncoded(secret, GO_USERINFO_KEPT), whatwgUserinfo(secret)];
   const base64 = Buffer.from(secret, 'utf8').toString('base64');

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EnvboxError, messageOf } from '../errors.js';
+import { escapeControlCharacters } from '../log/control-chars.js';
 import { isSameProcess } from './ready-marker.js';
 import { DEFAULT_STATUS_FILE, readStatus, seconds, summarizeStatus, type StatusFile } from './tracker.js';
 
@@ -52,12 +53,12 @@ export async function runStatusCommand(argv: string[], env: NodeJS.ProcessEnv, i
     status = await readStatus(path);
   } catch (error) {
     const hint = error instanceof EnvboxError && error.hint ? ` ${error.hint}` : '';
-    io.err(`envbox status: ${messageOf(error)}.${hint}\n`);
+    io.err(`envbox status: ${escapeControlCharacters(`${messageOf(error)}.${hint}`)}\n`);
     return 1;
   }
   const stale = isStale(status);
   io.out(values.json ? `${JSON.stringify(status, null, 2)}\n` : describeStatus(status, io.now()));
-  if (stale) io.err(`envbox status: the envbox that wrote ${path} (pid ${status.pid}) is no longer running: the status is stale, not ${status.phase}.\n`);
+  if (stale) io.err(`envbox status: the envbox that wrote ${escapeControlCharacters(path)} (pid ${status.pid}) is no longer running: the status is stale, not ${status.phase}.\n`);
   return status.phase === 'ready' && !stale ? 0 : 1;
 }
 
@@ -70,7 +71,11 @@ function isStale(status: StatusFile): boolean {
   return !isSameProcess(status.pid, status.pidStartTime);
 }
 
-/** The human-readable form: the phase first, since a probe's output is read in a hurry. */
+/**
+ * The human-readable form: the phase first, since a probe's output is read in a hurry. Each value
+ * is one line with its control characters escaped: lastError and warnings quote what the image
+ * and the workspace printed, and this goes to an admin's terminal.
+ */
 export function describeStatus(status: StatusFile, nowMs: number): string {
   const inPhase = seconds(nowMs - Date.parse(status.phaseStartedAt));
   const rows: Array<[string, string]> = [
@@ -83,5 +88,5 @@ export function describeStatus(status: StatusFile, nowMs: number): string {
   if (status.lastError) rows.push(['last error', status.lastError]);
   for (const warning of status.warnings) rows.push(['warning', warning]);
   const width = Math.max(...rows.map(([label]) => label.length));
-  return [`envbox: ${status.phase} (for ${inPhase})`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)].join('\n') + '\n';
+  return [`envbox: ${status.phase} (for ${inPhase})`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${escapeControlCharacters(value)}`)].join('\n') + '\n';
 }

@@ -1,4 +1,5 @@
 import { EnvboxError, messageOf } from '../errors.js';
+import { escapeControlCharacters } from '../log/control-chars.js';
 
 /** The original envbox's words, kept because operators search for them. */
 export const SYSBOX_KERNEL_HINT =
@@ -34,13 +35,15 @@ export function hintFor(message: string): string | undefined {
 
 /**
  * The one paragraph that explains a failure: the final `error` build-log line and the Kubernetes
- * termination message. "<message> <what to do next>", on one line.
+ * termination message. "<message> <what to do next>", on one line, its control characters escaped:
+ * the message may quote what the image or the workspace printed, and `kubectl describe` and
+ * `envbox status` show it on a terminal.
  */
 export function failureParagraph(error: unknown): string {
   const message = oneLine(messageOf(error)) || 'envbox failed for an unknown reason.';
   const hint = (error instanceof EnvboxError && error.hint) || hintFor(causeChainText(error));
-  if (!hint || message.includes(hint)) return message;
-  return `${/[.!?]$/.test(message) ? message : `${message}.`} ${hint}`;
+  if (!hint || message.includes(hint)) return escapeControlCharacters(message);
+  return escapeControlCharacters(`${/[.!?]$/.test(message) ? message : `${message}.`} ${hint}`);
 }
 
 function oneLine(text: string): string {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PluginError } from '../../core/errors.js';
+import { InputError } from '../../core/errors.js';
 import { innerImage } from '../../core/inputs/core-inputs.js';
-import { MemoryHost, runPrePull } from 'envbox/testing';
-import { certsPlugin } from './index.js';
+import { MemoryHost, runConfigure, runPrePull } from 'envbox/testing';
+import { certsPlugin, extraCertsPathProblem } from './index.js';
 
 /** Runs prePull with the build log kept, so that its lines can be checked. */
 async function prePull(env: Record<string, string>, host = new MemoryHost()) {
@@ -77,16 +77,22 @@ describe('certs plugin', () => {
       ['/srv/docker/certs.d/test.registry.com', '/srv/docker/certs.d/test.registry.com/ca.crt']);
   });
 
-  it('fails, naming CODER_EXTRA_CERTS_PATH, when the path does not exist', async () => {
-    await assert.rejects(prePull({ ...image, CODER_EXTRA_CERTS_PATH: '/missing/ca.pem' }), (error: unknown) => {
-      assert.ok(error instanceof PluginError);
-      assert.match(error.message, /^plugin "certs" failed in hook "prePull": CODER_EXTRA_CERTS_PATH: "\/missing\/ca.pem" does not exist$/);
+  it('refuses in configure (exit 2), naming CODER_EXTRA_CERTS_PATH, a path that does not exist', async () => {
+    await assert.rejects(runConfigure([certsPlugin()], { env: { ...image, CODER_EXTRA_CERTS_PATH: '/missing/ca.pem' }, host: new MemoryHost() }), (error: unknown) => {
+      assert.ok(error instanceof InputError, String(error));
+      assert.match(error.message, /CODER_EXTRA_CERTS_PATH: "\/missing\/ca.pem" does not exist/);
+      assert.match(error.message, /CODER_EXTRA_CERTS_PATH=\/etc\/envbox\/certs/);
       return true;
     });
   });
 
-  it('fails on a path that is neither a file nor a directory', async () => {
-    await assert.rejects(prePull({ ...image, CODER_EXTRA_CERTS_PATH: '/dev/null' }, new MemoryHost().charDevice('/dev/null', 1, 3)),
-      /CODER_EXTRA_CERTS_PATH: "\/dev\/null" is neither a file nor a directory/);
+  it('refuses in configure a path that is neither a file nor a directory', async () => {
+    await assert.rejects(runConfigure([certsPlugin()], { env: { ...image, CODER_EXTRA_CERTS_PATH: '/dev/null' }, host: new MemoryHost().charDevice('/dev/null', 1, 3) }),
+      (error: unknown) => error instanceof InputError && /CODER_EXTRA_CERTS_PATH: "\/dev\/null" is a character device, not a certificate file/.test(error.message));
+  });
+
+  it('has no problem with an unset variable or a directory', () => {
+    assert.equal(extraCertsPathProblem(undefined, undefined), null);
+    assert.equal(extraCertsPathProblem('/c', { kind: 'dir', mode: 0o755, uid: 0, gid: 0, dev: 1, ino: 1 }), null);
   });
 });

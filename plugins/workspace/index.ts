@@ -5,9 +5,13 @@ import { HOST_NAME_MAX } from '../../core/inputs/kinds.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
 import { STAGE } from '../../core/hooks.js';
 import { withExtraHost } from '../../core/spec/edits.js';
+import { quoteBounded } from '../../core/log/control-chars.js';
 import type { ContainerCreateBody } from '../../core/spec/types.js';
 import { copyCpuQuota, readOuterCpuQuota, selfCgroupPath } from './cpu-quota.js';
 import { innerHostname, innerWorkDir, skipInit } from './inputs.js';
+
+/** How much of a failed exec's output an error quotes. */
+const QUOTED_OUTPUT_MAX_CHARS = 500;
 
 /**
  * The workspace container's base: who it runs as, what PID 1 is, its name on the network, and
@@ -53,7 +57,8 @@ export function workspacePlugin(): EnvboxPlugin {
         const binaryDir = posix.join(ctx.facts.home, '.coder');
         ctx.buildLog.info(`Creating "${binaryDir}" to hold Coder's files...`);
         const made = await ctx.docker.exec(ctx.containerId, { cmd: ['mkdir', '-p', binaryDir], user: String(ctx.facts.uid) });
-        if (made.exitCode !== 0) throw new Error(`mkdir -p ${binaryDir} as uid ${ctx.facts.uid} failed (${made.exitCode}): ${made.output.trim()}`);
+        // The output is the image's to choose (up to the exec's 1 MiB): a few lines say why, and the error lands in the status file.
+        if (made.exitCode !== 0) throw new Error(`mkdir -p ${binaryDir} as uid ${ctx.facts.uid} failed (${made.exitCode}): ${quoteBounded(made.output.trim(), QUOTED_OUTPUT_MAX_CHARS)}`);
       });
 
       hooks.postStart.tap(async (ctx) => {
