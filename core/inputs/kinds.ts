@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import '../zod-config.js';
 import * as z from 'zod';
 import { parseImageRef, type ImageRef } from '../image-ref.js';
-import { schemeSlashesProblem, urlSecretForms } from './url-userinfo.js';
+import { schemeSlashesProblem, urlSecretForms, userinfoReadingsDiffer } from './url-userinfo.js';
 
 /**
  * Schemas for each kind of input. Env vars and flags arrive as text; a config file may also give
@@ -215,6 +215,8 @@ export const hostnameInput = textInput((text) => {
 
 /** A URL quoted in a problem: its password replaced; not quoted at all when an '@' may still hide one. */
 function quoteUrl(text: string): string {
+  // Where the parsers disagree, a user name may be a password: nothing of it is quoted.
+  if (text.includes('@') && userinfoReadingsDiffer(text)) return 'the value (hidden: it may hold a password)';
   const masked = urlSecretForms(text).reduce((out, secret) => out.split(secret).join('[redacted]'), text);
   return masked === text && text.includes('@') ? 'the value (hidden: it may hold a password)' : quote(masked);
 }

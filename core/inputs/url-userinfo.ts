@@ -79,7 +79,8 @@ export function schemeSlashesProblem(text: string): string | null {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(t)) return 'holds a tab, newline or other control character, which URL parsers drop or refuse differently';
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(t)?.[0];
-  if (scheme === undefined) return 'does not start with a scheme and "://"';
+  // No scheme at all: each input's own check refuses it (WHATWG's URL needs one too).
+  if (scheme === undefined) return null;
   const after = t.slice(scheme.length, scheme.length + 3);
   if (after.includes('\\')) return 'has a backslash right after the scheme where "//" belongs';
   if (!after.startsWith('//')) return `has ${after.startsWith('/') ? 'a single "/"' : 'no "//"'} after the scheme; write "scheme://" with two slashes`;
@@ -96,14 +97,29 @@ function decodedOrNull(text: string): string | null {
   }
 }
 
-/** The user name and password as WHATWG's URL reads them (percent-encoded as it returns them), or null when it reads none. */
+/** The user name and password as WHATWG's URL reads them (percent-encoded as it returns them; '' for none), or null when it reads no URL. */
 function whatwgUserinfo(text: string): { username: string; password: string } | null {
   try {
     const url = new URL(text);
-    return url.username === '' && url.password === '' ? null : { username: url.username, password: url.password };
+    return { username: url.username, password: url.password };
   } catch {
     return null;
   }
+}
+
+/** Go's reading of the userinfo: the user name and the password as written ('' for none). */
+function goUserinfo(text: string): { username: string; password: string } {
+  const userinfo = userinfoOf(text) ?? '';
+  const colon = userinfo.indexOf(':');
+  return colon < 0 ? { username: userinfo, password: '' } : { username: userinfo.slice(0, colon), password: userinfo.slice(colon + 1) };
+}
+
+/** Whether WHATWG's URL reads a URL here and splits its userinfo otherwise than Go's net/url does. */
+export function userinfoReadingsDiffer(text: string): boolean {
+  const whatwg = whatwgUserinfo(text);
+  if (whatwg === null) return false;
+  const go = goUserinfo(text);
+  return decodedOrNull(whatwg.username) !== percentDecode(go.username) || decodedOrNull(whatwg.password) !== percentDecode(go.password);
 }
 
 /**
@@ -116,16 +132,10 @@ function whatwgUserinfo(text: string): { username: string; password: string } | 
 export function urlSecretForms(text: string): string[] {
   const forms = new Set(urlPasswordForms(text));
   const whatwg = whatwgUserinfo(text);
-  const goUserinfo = userinfoOf(text);
-  const colon = goUserinfo?.indexOf(':') ?? -1;
-  const goUser = goUserinfo === null ? '' : colon < 0 ? goUserinfo : goUserinfo.slice(0, colon);
-  const goPassword = goUserinfo === null || colon < 0 ? '' : goUserinfo.slice(colon + 1);
   if (whatwg !== null) for (const form of [whatwg.password, decodedOrNull(whatwg.password)]) if (form) forms.add(form);
-  const agree = whatwg !== null
-    ? decodedOrNull(whatwg.username) === percentDecode(goUser) && decodedOrNull(whatwg.password) === percentDecode(goPassword)
-    : goUserinfo === null;
-  if (!agree) {
-    for (const form of [whatwg?.username, whatwg && decodedOrNull(whatwg.username), goUser, percentDecode(goUser)]) if (form) forms.add(form);
+  if (userinfoReadingsDiffer(text)) {
+    const go = goUserinfo(text);
+    for (const form of [whatwg?.username, whatwg && decodedOrNull(whatwg.username), go.username, percentDecode(go.username)]) if (form) forms.add(form);
   }
   return [...forms].filter((form) => form !== '');
 }

@@ -1,6 +1,6 @@
 import { defineInput } from '../../core/inputs/define.js';
 import { Problem, textInput } from '../../core/inputs/kinds.js';
-import { schemeSlashesProblem, urlPassword, urlSecretForms, UserinfoError } from '../../core/inputs/url-userinfo.js';
+import { schemeSlashesProblem, urlPassword, urlSecretForms, userinfoReadingsDiffer, UserinfoError } from '../../core/inputs/url-userinfo.js';
 
 /** The password of a proxy URL, as written and decoded, as Go and WHATWG read it: all must be scrubbed from every output. */
 export function proxyCredentials(text: string): string[] {
@@ -14,6 +14,8 @@ export function maskedProxy(text: string): string {
 
 /** How a problem quotes the value: masked, or not at all when a password might hide in text that is not a URL. */
 function shown(text: string): string {
+  // Where the parsers disagree, a user name may be a password: nothing of it is quoted.
+  if (text.includes('@') && userinfoReadingsDiffer(text)) return 'the value (hidden: it may hold a password)';
   const masked = maskedProxy(text);
   return masked === text && text.includes('@') ? 'the value (hidden: it may hold a password)' : JSON.stringify(masked);
 }
