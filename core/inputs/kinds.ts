@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import '../zod-config.js';
 import * as z from 'zod';
 import { parseImageRef, type ImageRef } from '../image-ref.js';
-import { urlPasswordForms } from './url-userinfo.js';
+import { schemeSlashesProblem, urlSecretForms, userinfoReadingsDiffer } from './url-userinfo.js';
 
 /**
  * Schemas for each kind of input. Env vars and flags arrive as text; a config file may also give
@@ -215,11 +215,15 @@ export const hostnameInput = textInput((text) => {
 
 /** A URL quoted in a problem: its password replaced; not quoted at all when an '@' may still hide one. */
 function quoteUrl(text: string): string {
-  const masked = urlPasswordForms(text).reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  // Where the parsers disagree, a user name may be a password: nothing of it is quoted.
+  if (text.includes('@') && userinfoReadingsDiffer(text)) return 'the value (hidden: it may hold a password)';
+  const masked = urlSecretForms(text).reduce((out, secret) => out.split(secret).join('[redacted]'), text);
   return masked === text && text.includes('@') ? 'the value (hidden: it may hold a password)' : quote(masked);
 }
 
 export const httpUrlInput = textInput((text) => {
+  const slashes = schemeSlashesProblem(text);
+  if (slashes !== null) return new Problem(`${text.includes('@') ? 'the value (hidden: it may hold a password)' : quote(text)} is not an http(s) URL written scheme://host: it ${slashes}`);
   try {
     const url = new URL(text);
     if (url.protocol === 'http:' || url.protocol === 'https:') return text.replace(/\/+$/, '');
@@ -231,6 +235,8 @@ export const httpUrlInput = textInput((text) => {
 export const dockerHostInput = textInput((text) => {
   if (/^unix:\/\/\/.+/.test(text)) return text;
   const tcp = /^tcp:\/\/[^/]+:(\d+)\/?$/.exec(text);
+  // Docker's client drops a user:password@ in tcp://, so one here is a credential with nowhere to go but the logs.
+  if (tcp && text.includes('@')) return new Problem('holds user:password@ (the value is hidden); a tcp:// Docker address takes no credentials: tcp://host:port');
   if (tcp) {
     const port = Number(tcp[1]);
     return port >= 1 && port <= 65535 ? text : new Problem(`${quoteUrl(text)} has the port ${tcp[1]}; a TCP port is 1 to 65535`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { percentDecode, urlPassword, urlPasswordForms, userinfoOf, UserinfoError } from './url-userinfo.js';
+import { percentDecode, schemeSlashesProblem, urlPassword, urlPasswordForms, urlSecretForms, userinfoOf, UserinfoError } from './url-userinfo.js';
 
 describe('urlPassword (split as Go net/url splits it)', () => {
   it("ends the userinfo at the last '@' of the authority, and the user name at the first ':'", () => {
@@ -22,5 +22,28 @@ describe('urlPassword (split as Go net/url splits it)', () => {
     }
     assert.equal(percentDecode('%zz'), null);
     assert.deepEqual(urlPasswordForms('http://u:p%zz-w@h'), ['p%zz-w'], 'still hidden when it does not parse');
+  });
+});
+
+describe('URLs whose "//" is mistyped (WHATWG finds a password there, Go does not)', () => {
+  const MISTYPED = ['http:/u:mistyped-pw@h:1', 'http:///u:mistyped-pw@h:1', 'http:\\\\u:mistyped-pw@h:1', 'http:/\\u:mistyped-pw@h:1', 'http:u:mistyped-pw@h:1', 'ht\ttp://u:mistyped-pw@h:1', '\u0001http://u:mistyped-pw@h:1'];
+
+  it('are refused as not literally scheme://authority, saying where the slashes are wrong', () => {
+    for (const url of MISTYPED) {
+      const problem = schemeSlashesProblem(url);
+      assert.ok(problem !== null, url);
+      assert.equal(problem.includes('mistyped-pw'), false, problem);
+    }
+    assert.match(schemeSlashesProblem('http:/h')!, /a single "\/" after the scheme/);
+    assert.match(schemeSlashesProblem('http:///h')!, /three "\/" after the scheme/);
+    assert.match(schemeSlashesProblem('http:\\\\h')!, /backslash/);
+    for (const url of ['http://u:p@h:1', ' https://h ', 'socks5://h', 'HTTP://H']) assert.equal(schemeSlashesProblem(url), null, url);
+  });
+
+  it("still name the password as a secret, in WHATWG's reading as in Go's, and both user names where the two disagree", () => {
+    for (const url of MISTYPED) assert.ok(urlSecretForms(url).includes('mistyped-pw'), `${JSON.stringify(url)}: ${urlSecretForms(url).join(' ')}`);
+    assert.deepEqual(urlSecretForms('http:/user:p%41ss@h'), ['p%41ss', 'pAss', 'user']);
+    assert.deepEqual(urlSecretForms('http://alice:p%41ss@h'), ['p%41ss', 'pAss'], 'where the parsers agree, the user name stays readable');
+    assert.deepEqual(urlSecretForms('http://h:1'), []);
   });
 });

@@ -1,10 +1,10 @@
 import { defineInput } from '../../core/inputs/define.js';
 import { Problem, textInput } from '../../core/inputs/kinds.js';
-import { urlPassword, urlPasswordForms, UserinfoError } from '../../core/inputs/url-userinfo.js';
+import { schemeSlashesProblem, urlPassword, urlSecretForms, userinfoReadingsDiffer, UserinfoError } from '../../core/inputs/url-userinfo.js';
 
-/** The password of a proxy URL, as written and decoded: both must be scrubbed from every output. */
+/** The password of a proxy URL, as written and decoded, as Go and WHATWG read it: all must be scrubbed from every output. */
 export function proxyCredentials(text: string): string[] {
-  return urlPasswordForms(text);
+  return urlSecretForms(text);
 }
 
 /** The URL with its password replaced, for messages. */
@@ -14,14 +14,23 @@ export function maskedProxy(text: string): string {
 
 /** How a problem quotes the value: masked, or not at all when a password might hide in text that is not a URL. */
 function shown(text: string): string {
+  // Where the parsers disagree, a user name may be a password: nothing of it is quoted.
+  if (text.includes('@') && userinfoReadingsDiffer(text)) return 'the value (hidden: it may hold a password)';
   const masked = maskedProxy(text);
   return masked === text && text.includes('@') ? 'the value (hidden: it may hold a password)' : JSON.stringify(masked);
+}
+
+/** Text the parsers disagree on is never masked and shown: the value is hidden whenever it has an '@'. */
+export function hiddenIfAt(text: string): string {
+  return text.includes('@') ? 'the value (hidden: it may hold a password)' : JSON.stringify(text);
 }
 
 const PROXY_SCHEMES = new Set(['http:', 'https:', 'socks5:']);
 
 /** `http://[user:pass@]host:port`, as dockerd (Go's net/http) reads HTTP_PROXY; problems never quote a password. */
 export const proxyUrlInput = textInput((text) => {
+  const slashes = schemeSlashesProblem(text);
+  if (slashes !== null) return new Problem(`${hiddenIfAt(text)} is not a proxy URL written scheme://[user:password@]host:port: it ${slashes}`);
   let url: URL | undefined;
   try {
     url = new URL(text.trim());

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { InputError } from '../../core/errors.js';
 import { MemoryHost, runPrePull } from 'envbox/testing';
-import { chooseHelper, findHelper, HelperError, runHelper } from './cred-helpers.js';
+import { BuildLog } from '../../core/log/buildlog.js';
+import { chooseHelper, credentialsInHelperOutput, findHelper, helperCredentials, HelperError, runHelper } from './cred-helpers.js';
 import { pullSecretPlugin } from './index.js';
 
 /** Real helper programs: shell scripts in a directory of their own, found through PATH. */
@@ -29,6 +30,11 @@ before(async () => {
   await helper('slow', 'exec sleep 30');
   await helper('chatty', 'cat >/dev/null; yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | head -c 200000');
   await helper('garbage', `cat >/dev/null; echo 'not json ${SECRET}'`);
+  // Print their answer (with the Secret), then fail: the answer must never be quoted, and its Secret is scrubbed anyway.
+  await helper('flaky', `read -r server; echo '{"ServerURL":"registry.test:5000","Username":"u","Secret":"${SECRET}"}'; exit 1`);
+  await helper('flaky-stderr', `read -r server; echo '{"Username":"u","Secret":"${SECRET}"}'; echo "token ${SECRET} expired" >&2; exit 1`);
+  await helper('flaky-then-error', `read -r server; printf '{"Secret":"${SECRET}"}\\nerror: vault sealed\\n'; exit 2`);
+  await helper('flaky-cut', `read -r server; printf '{"ServerURL":"x","Secret":"${SECRET}","Use'; exit 1`);
   await writeFile(join(bin, 'docker-credential-noexec'), '#!/bin/sh\necho {}\n');
 });
 
@@ -90,6 +96,48 @@ describe('credential helpers: running one', () => {
   }
 });
 
+describe('credential helpers that print their answer and then fail', () => {
+  const env = () => ({ PATH: '/usr/bin:/bin' });
+
+  for (const name of ['flaky', 'flaky-stderr', 'flaky-then-error', 'flaky-cut']) {
+    it(`${name}: the HelperError quotes no stdout, and carries the printed Secret for the scrubber`, async () => {
+      await assert.rejects(runHelper(join(bin, `docker-credential-${name}`), 'r.test', { env: env() }), (error: unknown) => {
+        assert.ok(error instanceof HelperError);
+        assert.match(error.message, /get failed \(exit code [12]\).*\(its output on stdout is not shown: it may hold a secret\)$/);
+        assert.equal(error.message.includes('Secret'), false, error.message);
+        assert.ok(error.printedSecrets.includes(SECRET), error.printedSecrets.join(' '));
+        return true;
+      });
+    });
+  }
+
+  it('the build-log warning holds no Secret; stderr is quoted, scrubbed (the red-team reproduction, on the real path)', async () => {
+    for (const name of ['flaky', 'flaky-stderr']) {
+      const lines: string[] = [];
+      const buildLog = new BuildLog({ write: (text: string) => lines.push(text) });
+      const auth = await helperCredentials({ credHelpers: { 'registry.test:5000': name } }, 'registry.test:5000', {
+        env: { PATH: `${bin}:/usr/bin:/bin` },
+        redact: (values) => buildLog.redact(values),
+        warn: (text) => buildLog.warn(text),
+        debug: () => {},
+      });
+      assert.equal(auth, null);
+      const written = lines.join('');
+      assert.match(written, /docker-credential-flaky(-stderr)? get failed \(exit code 1\)/);
+      assert.equal(written.includes(SECRET), false, written);
+      assert.equal(buildLog.scrub(`later: ${SECRET}`), 'later: [redacted]', 'the printed Secret stays a secret for the rest of the run');
+      if (name === 'flaky-stderr') assert.match(written, /: token \[redacted\] expired/);
+    }
+  });
+
+  it('finds credential fields in whole JSON, in JSON lines, and in an answer cut off; not the <token> marker', () => {
+    assert.deepEqual(credentialsInHelperOutput('{"Username":"<token>","Secret":"s3cret-a"}'), ['s3cret-a']);
+    assert.deepEqual(credentialsInHelperOutput('{"username":"bob","password":"s3cret-b"}\nerror: x'), ['bob', 's3cret-b']);
+    assert.deepEqual(credentialsInHelperOutput('{"ServerURL":"x","Secret":"s3\\"cret-c","Us'), ['s3"cret-c']);
+    assert.deepEqual(credentialsInHelperOutput('credentials not found in native keychain'), []);
+  });
+});
+
 describe('credential helpers in the pullsecret plugin', () => {
   const CONFIG = '/root/.docker/config.json';
   const other = Buffer.from('bob:auths-password').toString('base64');
@@ -123,6 +171,14 @@ describe('credential helpers in the pullsecret plugin', () => {
     const { pull, buildLog } = await runPrePull([pullSecretPlugin()], { env: { CODER_INNER_IMAGE: 'registry.test:5000/ws:1' }, host: hostWith({ credsStore: 'broken' }) });
     assert.equal(pull.auth, null);
     assert.ok(buildLog.some((e) => /^Warning: .*docker-credential-broken get failed \(exit code 3\)/.test(e.output)));
+  });
+
+  it('a helper that prints its answer and then fails: the build log never holds its Secret', async () => {
+    const { pull, buildLog, app } = await runPrePull([pullSecretPlugin()], { env: { CODER_INNER_IMAGE: 'registry.test:5000/ws:1' }, host: hostWith({ credsStore: 'flaky-stderr' }) });
+    assert.equal(pull.auth, null);
+    assert.ok(buildLog.some((e) => /^Warning: .*docker-credential-flaky-stderr get failed \(exit code 1\): token \[redacted\] expired/.test(e.output)), JSON.stringify(buildLog));
+    assert.equal(JSON.stringify(buildLog).includes(SECRET), false);
+    assert.equal(app.buildLog.scrub(SECRET), '[redacted]');
   });
 
   it('a helper name that is a path is exit 2, naming the file', async () => {

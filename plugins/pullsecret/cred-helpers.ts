@@ -87,34 +87,76 @@ const helperAnswerSchema = z.looseObject({
 /** The docker CLI's marker for an identity token in place of a user name. */
 const TOKEN_USER = '<token>';
 
-/** What the helper's own words say, bounded and on one line, for a warning. */
+/** The first line of what the helper wrote to stderr, bounded, for a warning (scrubbed by the build log like any line). */
 function firstLine(text: string): string {
   const line = text.trim().split('\n')[0] ?? '';
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }
 
-export class HelperError extends Error {}
+/** Fields of a helper's answer, or of any JSON it prints, that hold a credential (any case). */
+const CREDENTIAL_FIELDS = new Set(['secret', 'username', 'password', 'token', 'identitytoken', 'accesstoken', 'auth']);
+/** A quoted credential field in text that is not whole JSON (an answer then an error line, or an answer cut off). */
+const QUOTED_FIELD = /"([A-Za-z]+)"\s*:\s*"((?:[^"\\\n]|\\.)*)"/g;
+
+/**
+ * Every credential-like value in a helper's stdout, however it failed: a helper may print its answer
+ * and then exit non-zero, or print a partial answer. They are scrubbed even when they are not used.
+ */
+export function credentialsInHelperOutput(stdout: string): string[] {
+  const found = new Set<string>();
+  const take = (key: string, value: unknown) => {
+    if (typeof value === 'string' && value !== '' && value !== TOKEN_USER && CREDENTIAL_FIELDS.has(key.toLowerCase())) found.add(value);
+  };
+  for (const text of [stdout, ...stdout.split('\n')]) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed === 'object' && parsed !== null) for (const [key, value] of Object.entries(parsed)) take(key, value);
+    } catch { /* not JSON: the quoted fields below */ }
+  }
+  for (const [, key, quoted] of stdout.matchAll(QUOTED_FIELD)) {
+    try {
+      take(key!, JSON.parse(`"${quoted}"`));
+    } catch {
+      take(key!, quoted);
+    }
+  }
+  return [...found];
+}
+
+export class HelperError extends Error {
+  /** Credentials the failed helper printed anyway: the caller scrubs them before it says anything. */
+  constructor(message: string, readonly printedSecrets: readonly string[] = []) {
+    super(message);
+  }
+}
 
 /**
  * Runs `<program> get` with the registry on stdin: the credentials, or null when the helper has
  * none for it ("credentials not found", as helpers say it). Never a shell; bounded in time and output.
+ * Its stdout is never quoted (it holds the answer, whole or in part); only its stderr is.
  */
 export function runHelper(program: string, serverAddress: string, options: HelperRunOptions): Promise<PullAuth | null> {
   const { timeoutMs = 10_000, maxBytes = 64 * 1024, env } = options;
   return new Promise((resolve, reject) => {
     const child = execFile(program, ['get'], { timeout: timeoutMs, maxBuffer: maxBytes, env, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error) {
-        const said = firstLine(`${stderr}\n${stdout}`);
-        if (/credentials not found/i.test(said)) { resolve(null); return; }
+        const printed = [...new Set([...credentialsInHelperOutput(stdout), ...credentialsInHelperOutput(stderr)])];
+        // Helpers built on docker-credential-helpers say this on stdout; it is matched, not quoted.
+        if (printed.length === 0 && /credentials not found/i.test(`${stderr}\n${stdout}`)) { resolve(null); return; }
+        const said = firstLine(stderr);
         const code: unknown = error.code;
         const why = code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' ? `wrote more than ${maxBytes} bytes`
           : error.killed ? `did not answer within ${timeoutMs / 1000} s`
-            : `failed (${typeof code === 'number' ? `exit code ${code}` : String(code ?? error.signal)})${said ? `: ${said}` : ''}`;
-        reject(new HelperError(`${program} get ${why}`));
+            : `failed (${typeof code === 'number' ? `exit code ${code}` : String(code ?? error.signal)})${said ? `: ${said}` : ''}`
+              + (stdout.trim() ? ' (its output on stdout is not shown: it may hold a secret)' : '');
+        reject(new HelperError(`${program} get ${why}`, printed));
         return;
       }
       const answer = parseJson(stdout, helperAnswerSchema, 'a credential helper answer ({"ServerURL","Username","Secret"})', true);
-      if (answer instanceof Problem) { reject(new HelperError(`${program} get answered with something that ${answer.text}`)); return; }
+      if (answer instanceof Problem) {
+        reject(new HelperError(`${program} get answered with something that ${answer.text}`, credentialsInHelperOutput(stdout)));
+        return;
+      }
       resolve(answer.Username === TOKEN_USER || !answer.Username
         ? { identitytoken: answer.Secret, serveraddress: serverAddress }
         : { username: answer.Username, password: answer.Secret, serveraddress: serverAddress });
@@ -157,6 +199,7 @@ export async function helperCredentials(config: HelperConfig, registry: string, 
     ctx.debug({ helper: program, registry, from: chosen.from }, 'using registry credentials from a credential helper');
     return auth;
   } catch (error) {
+    if (error instanceof HelperError && error.printedSecrets.length > 0) ctx.redact([...error.printedSecrets]);
     ctx.warn(`${(error as Error).message}; using the docker config's "auths" instead, if any.`);
     return null;
   }

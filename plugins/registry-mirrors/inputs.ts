@@ -1,6 +1,6 @@
 import { defineInput } from '../../core/inputs/define.js';
 import { Problem, textInput } from '../../core/inputs/kinds.js';
-import { userinfoOf } from '../../core/inputs/url-userinfo.js';
+import { schemeSlashesProblem, userinfoOf } from '../../core/inputs/url-userinfo.js';
 
 /** Mirror URLs as dockerd's --registry-mirror takes them: scheme and host[:port], nothing else. */
 export const mirrorListInput = textInput((text) => {
@@ -8,6 +8,8 @@ export const mirrorListInput = textInput((text) => {
   for (const [index, item] of text.split(',').entries()) {
     const entry = item.trim();
     if (entry === '') return new Problem(`entry ${index + 1} is empty (remove the extra comma)`);
+    const slashes = schemeSlashesProblem(entry);
+    if (slashes !== null) return new Problem(`entry ${index + 1} is not an http(s) URL written scheme://host[:port]: it ${slashes}`);
     if (userinfoOf(entry) !== null) return new Problem(`entry ${index + 1} holds credentials (user:password@); dockerd takes none in a mirror URL`);
     // Text with an '@' that is no URL may still hold a password: the problem does not quote it.
     const quoted = entry.includes('@') ? `entry ${index + 1}` : JSON.stringify(entry);

@@ -115,6 +115,21 @@ describe('hostile: plan redacts secrets by the field that holds them, not by the
   });
 });
 
+describe('hostile: a URL whose "//" is mistyped never prints its password', () => {
+  // WHATWG's URL reads each of these as http://user:password@host; Go's net/url (dockerd) reads no authority.
+  const MISTYPED = ['http:/proxyuser:Sup3rSecretPw@proxy.corp:3128', 'http:///proxyuser:Sup3rSecretPw@proxy.corp:3128', 'http:\\\\proxyuser:Sup3rSecretPw@proxy.corp:3128'];
+  const cases: [string, string][] = [...MISTYPED.map((v): [string, string] => ['HTTP_PROXY', v]), ['CODER_AGENT_URL', 'https:/agentuser:Sup3rSecretPw@coder.test']];
+  for (const [variable, value] of cases) {
+    it(`${variable}=${value.replace('Sup3rSecretPw', '***')}: plan exits 2 naming the variable, with an example, and no byte of output holds the password`, async () => {
+      const root = await projectDir();
+      const result = await runCli(['plan'], planEnv(root, { [variable]: value, CODER_INNER_ENVS: variable }), root);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`${variable}: the value \\(hidden: it may hold a password\\) is not an? [a-z()]+ (proxy )?URL written scheme://.*after the scheme.*Example: ${variable}=`));
+      assertNoLeak(await everything(root, result), { 'URL password': 'Sup3rSecretPw' });
+    });
+  }
+});
+
 describe('hostile: secrets on the failure paths', () => {
   it('bad input next to a secret: stderr and the termination log hold none of it', async () => {
     const root = await projectDir();

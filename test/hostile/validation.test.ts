@@ -45,7 +45,7 @@ const FAIL_LATER: Record<string, readonly Case[]> = {
   'URLs whose password must not be quoted': [
     ['CODER_AGENT_URL', 'https://u:agent-url-pw@coder corp', /^"https:\/\/u:\[redacted\]@coder corp" is not an http\(s\) URL$/],
     ['CODER_AGENT_URL', 'https://u:agent@url-pw@coder corp', /^"https:\/\/u:\[redacted\]@coder corp" is not an http\(s\) URL$/],
-    ['ENVBOX_DOCKER_HOST', 'tcp://u:docker-host-pw@dockerd:99999', /^"tcp:\/\/u:\[redacted\]@dockerd:99999" has the port 99999/],
+    ['ENVBOX_DOCKER_HOST', 'tcp://u:docker-host-pw@dockerd:99999', /^holds user:password@ \(the value is hidden\); a tcp:\/\/ Docker address takes no credentials/],
   ],
   // Found by test/properties: a RangeError (stack overflow) collecting the secret's values, instead of exit 2.
   'JSON nested deeper than any docker config': [

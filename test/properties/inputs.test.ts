@@ -25,6 +25,9 @@ function resolveOne(env: string, value: unknown, from: 'env' | 'config'): void {
 const part = fc.oneof(hostileText, fc.constantFrom('/home/coder', '/x', 'ro', 'rw', 'chown', 'FOO', 'KUBERNETES_*', '*', '10.0.0.1', '/24', '1.5', 'Gi', 'http://', 'u:p@', 'h:3128'));
 const shaped = fc.array(part, { maxLength: 8 }).chain((parts) => fc.constantFrom(',', ':', '.', '/', '', '@').map((sep) => parts.join(sep)));
 
+/** What follows the scheme: "://" as it must be written, and the typos WHATWG's URL still reads as an authority. */
+const SLASHES = fc.constantFrom('://', '://', ':/', ':///', ':\\\\', ':/\\', ':\\/', ':', ':/\t/');
+
 describe('property: every input parser answers a value or a problem, never a crash', () => {
   for (const def of DEFS) {
     it(`${def.env}`, () => {
@@ -40,8 +43,8 @@ describe('property: every input parser answers a value or a problem, never a cra
     const number = fc.oneof(fc.double({ noNaN: false }).map(String), fc.nat().map(String), fc.stringMatching(/^\d{0,30}(\.\d{0,30})?$/));
     const size = fc.tuple(number, fc.constantFrom('', ' ', 'Ki', 'Mi', 'Gi', 'Ti', 'K', 'M', 'G', 'k', 'm', 'g', 'B', 'Pi', 'e3')).map(([n, u]) => n + u);
     const userinfo = fc.string({ unit: fc.constantFrom(...'ab:@%2F40zZ/ ?#"\\é'), maxLength: 20 });
-    const proxy = fc.tuple(fc.constantFrom('http', 'https', 'socks5', 'ftp', ''), userinfo, fc.constantFrom('proxy', 'h:3128', '[::1]:1', '', 'a b'), fc.constantFrom('', '/', '/x', '?q', '#f'))
-      .map(([scheme, info, host, rest]) => `${scheme}://${info}@${host}${rest}`);
+    const proxy = fc.tuple(fc.constantFrom('http', 'https', 'socks5', 'ftp', ''), SLASHES, userinfo, fc.constantFrom('proxy', 'h:3128', '[::1]:1', '', 'a b'), fc.constantFrom('', '/', '/x', '?q', '#f'))
+      .map(([scheme, slashes, info, host, rest]) => `${scheme}${slashes}${info}@${host}${rest}`);
     const cases: [string, fc.Arbitrary<string>][] = [
       ['CODER_MOUNTS', fc.array(mount, { maxLength: 4 }).map((m) => m.join(','))],
       ['CODER_INNER_ENVS', fc.array(part, { maxLength: 5 }).map((m) => m.join(','))],
@@ -56,4 +59,24 @@ describe('property: every input parser answers a value or a problem, never a cra
       fc.assert(fc.property(arbitrary, (text) => resolveOne(env, text, 'env')), propertyOptions(300));
     }
   });
+});
+
+describe('property: a URL input with a password, its "//" written right or mistyped, never shows the password', () => {
+  const password = fc.stringMatching(/^[A-Za-z0-9._~-]{4,16}$/).map((p) => `Pw${p}`);
+  const user = fc.constantFrom('u', 'alice', '', 'a%40b');
+  const url = fc.tuple(fc.constantFrom('http', 'https', 'socks5', 'tcp', 'HTTP'), SLASHES, user, password, fc.constantFrom('proxy.corp:3128', 'h', '[::1]:1'), fc.constantFrom('', '/'));
+
+  for (const env of ['HTTP_PROXY', 'HTTPS_PROXY', 'CODER_AGENT_URL', 'ENVBOX_REGISTRY_MIRRORS', 'ENVBOX_DOCKER_HOST']) {
+    it(`${env}: refused without quoting it, or accepted with it a secret value and hidden from the plan`, () => {
+      const def = DEFS.find((d) => d.env === env)!;
+      fc.assert(fc.property(url, ([scheme, slashes, name, secret, host, rest]) => {
+        const text = `${scheme}${slashes}${name}:${secret}@${host}${rest}`;
+        const { options, problems } = resolveInputsCollecting([def], { env: { [env]: text }, flags: {} });
+        for (const p of problems) assert.equal(p.problem.includes(secret), false, p.problem);
+        if (problems.length > 0) return;
+        assert.ok(options.secretValues().includes(secret), `${JSON.stringify(text)} was accepted, but its password is no secret`);
+        assert.equal(JSON.stringify(options.toJSON()).includes(secret), false);
+      }), propertyOptions(300));
+    });
+  }
 });
