@@ -171,6 +171,20 @@ describe('mounts plugin', () => {
     assert.deepEqual(strip(actions).slice(2), []);
   });
 
+  it('judges a missing source behind a link by where it would be created: /l/new with /l -> /etc gets the answer /etc/new gets', async () => {
+    const host = new MemoryHost().dir('/etc').dir('/home/coder/vol').symlink('/home/coder/vol/l', '/etc').symlink('/home/coder/vol/d', '/etc/not-yet');
+    for (const source of ['/etc/new', '/home/coder/vol/l/new', '/home/coder/vol/l/new/deeper', '/home/coder/vol/d']) {
+      const { actions } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: `${source}:/x` }, host });
+      assert.deepEqual(strip(actions).slice(2), [], `${source} must be bound untouched, with no mkdir, chmod or chown`);
+    }
+    await assert.rejects(runConfigure([mountsPlugin()], { env: { CODER_MOUNTS: '/home/coder/vol/l/new:/x:chown' }, host }),
+      (error: unknown) => error instanceof InputError && /:chown on "\/home\/coder\/vol\/l\/new" \(a link to "\/etc\/new"\) would shift owners inside a system directory/.test(error.message));
+    // where the link leads nowhere special, the missing source is still made the workspace's
+    const elsewhere = new MemoryHost().dir('/data').symlink('/mnt/l', '/data');
+    const { actions } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/mnt/l/new:/x' }, host: elsewhere });
+    assert.deepEqual(strip(actions).slice(2).map((a) => a.kind), ['mkdir', 'chmod', 'chown']);
+  });
+
   it('classifies home dirs and private targets like the original (isHomeDir, isPrivateMount)', () => {
     assert.deepEqual(['/root', '/home/coder', '/home/coder/', '/home', '/home/', '/home/a/b', '/root/x', '/var/home/a'].map(isHomeDir),
       [true, true, true, false, false, false, false, false]);

@@ -200,6 +200,26 @@ describe('hostile: a mount source that is, or passes through, a link into a syst
     assert.match(result.stderr, /:chown on \\"[^"\\]+\/to-certs\\" \(a link to \\"\/etc\/ssl\/certs\\"\) would shift owners inside a system directory of the outer container/);
   });
 
+  it('a missing source behind a link to /etc is bound as it is, as /etc/<dir> itself, with no mkdir, chmod or chown', async () => {
+    const { root, links } = await linked();
+    const source = `${links.toEtc}/envbox-hostile-missing`;
+    for (const named of [source, '/etc/envbox-hostile-missing']) {
+      const result = await runCli(['plan'], planEnv(root, { CODER_MOUNTS: `${named}:/x` }), root);
+      assert.equal(result.code, 0, result.stderr);
+      const plan = JSON.parse(result.stdout) as { container: { create: { HostConfig: { Binds: string[] } } }; actions: { path?: string }[] };
+      assert.ok(plan.container.create.HostConfig.Binds.includes(`${named}:/x`));
+      assert.deepEqual(plan.actions.filter((a) => a.path?.includes('envbox-hostile-missing')), [], named);
+    }
+  });
+
+  it('envbox plan exits 2 for :chown on a missing source behind a link to /etc, as for /etc/<dir> itself', async () => {
+    const { root, links } = await linked();
+    const result = await runCli(['plan'], planEnv(root, { CODER_MOUNTS: `${links.toEtc}/envbox-hostile-missing/deeper:/x:chown` }), root);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /:chown on \\"[^"\\]+\/to-etc\/envbox-hostile-missing\/deeper\\" \(a link to \\"\/etc\/envbox-hostile-missing\/deeper\\"\) would shift owners inside a system directory/);
+  });
+
   it('a link to a dir below a system dir is bound as it is, with no mkdir, chmod or chown (as /etc/ssl/certs itself)', async () => {
     const { root, links } = await linked();
     const result = await runCli(['plan'], planEnv(root, { CODER_MOUNTS: `${links.toCerts}:/certs:ro` }), root);
