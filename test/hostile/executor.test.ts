@@ -31,7 +31,7 @@ async function sameAsNow(path: string): Promise<(Action & { kind: 'chown' | 'chm
 }
 
 describe('hostile: the action executor never chowns or chmods / or a system dir, whoever declares it', () => {
-  for (const target of ['/', '/etc', '/usr', '/var/lib', '/tmp']) {
+  for (const target of ['/', '/etc', '/usr', '/var/lib', '/tmp', '/opt', '/home']) {
     it(`refuses ${target} itself`, async () => {
       for (const action of await sameAsNow(target)) {
         await assert.rejects(runner().run([action]), new RegExp(`refusing to ${action.kind} ${target.replace(/\//g, '\\/')}: it is a system directory`));
