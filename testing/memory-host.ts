@@ -17,6 +17,7 @@ export class MemoryHost implements HostView {
   private links = new Map<string, number>();
   private caps = new Map<string, string>();
   private owners = new Map<string, [number, number]>();
+  private bound = new Map<string, string>();
 
   constructor(public env: Record<string, string> = {}) {}
 
@@ -29,6 +30,16 @@ export class MemoryHost implements HostView {
   dir(path: string, mode = 0o755): this {
     this.parents(path);
     this.nodes.set(path, { kind: 'dir', mode });
+    return this;
+  }
+
+  /**
+   * `path` as a bind mount of the directory `source`: the same file (device and inode) under another name,
+   * which no link leads to (realpath is `path` itself), as one volume mounted at two places is.
+   */
+  bind(path: string, source: string): this {
+    this.dir(path);
+    this.bound.set(path, source);
     return this;
   }
 
@@ -87,7 +98,7 @@ export class MemoryHost implements HostView {
 
   /** One device; the inode is the node's place in the tree, so a symlink's target is the same file. */
   private toStat(path: string, node: Node): FileStat {
-    const identity = { dev: 1, ino: [...this.nodes.keys()].indexOf(path) + 1 };
+    const identity = { dev: 1, ino: [...this.nodes.keys()].indexOf(this.bound.get(path) ?? path) + 1 };
     if (node.kind === 'symlink') return { kind: 'symlink', mode: 0o777, uid: 0, gid: 0, ...identity };
     if (node.kind === 'char') return { kind: 'char', mode: node.mode, uid: 0, gid: 0, major: node.major, minor: node.minor, ...identity };
     return { kind: node.kind, mode: node.mode, uid: 0, gid: 0, ...identity };

@@ -32,7 +32,7 @@ describe('mounts plugin: the workspace never gets the outer daemon\'s data root'
 
   it('a home that is the data root too (podman 4.3 puts every subPath of a volume in one dir): its own subdirectory, owned by the workspace user', async () => {
     const host = new MemoryHost().dir('/var/lib/docker').symlink('/var/lib/coder/docker', '/var/lib/docker')
-      .symlink('/var/lib/coder/containers', '/var/lib/docker').symlink('/home/coder', '/var/lib/docker');
+      .symlink('/var/lib/coder/containers', '/var/lib/docker').bind('/home/coder', '/var/lib/docker');
     const { body, actions } = await runContainerSpec([mountsPlugin()], { host, mode: 'docker', env: { CODER_MOUNTS: '/home/coder:/home/coder' } });
     assert.deepEqual(body.HostConfig.Binds, [
       '/var/lib/coder/docker/workspace-docker:/var/lib/docker',
