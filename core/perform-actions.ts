@@ -3,6 +3,7 @@ import { lstat, mkdir, realpath, rm } from 'node:fs/promises';
 import { describeAction, type Action, type ActionBody } from './actions.js';
 import type { HostView } from './host/host.js';
 import { chmodByPathFd, chownByPathFd, describeKind, openPathNoFollowSync, openRegularNoFollow, readBounded, UnsafeFileError, writeReplacing } from './host/safe-files.js';
+import { resolveAsCreated } from './host/resolve-path.js';
 import { isInSystemDir, isProtectedDir } from './host/system-dirs.js';
 import type { BuildLog } from './log/buildlog.js';
 import type { Logger } from './log/logger.js';
@@ -11,22 +12,39 @@ import { describeShift, shiftOwners } from './shift-owners.js';
 /** A copied file (a CA bundle) is far below this; a bigger one is not read into memory. */
 const COPY_MAX_BYTES = 16 * 1024 * 1024;
 
+const inOrIsSystemDir = (path: string) => isProtectedDir(path) || isInSystemDir(path);
+
 /**
  * The last guard, for every plugin: `/` and the outer container's system dirs are never chowned or
- * chmodded, also when the declared path is a symlink that leads there (a mount source /data -> /).
- * A recursive owner shift is also refused anywhere inside one. Returns the path with its links
- * resolved, which is what the action then opens, following no link.
+ * chmodded, also when the declared path is a symlink that leads there (a mount source /data -> /),
+ * nor is anything inside one that a link leads to. A recursive owner shift is refused anywhere inside
+ * one. Returns the path with its links resolved, which is what the action then opens, following no link.
  */
 async function refuseProtected(path: string, what: 'chown' | 'chmod' | 'shift owners in'): Promise<string> {
   const real = await realpath(path).catch(() => path);
-  const guarded = what === 'shift owners in' ? (p: string) => isProtectedDir(p) || isInSystemDir(p) : isProtectedDir;
+  const guarded = what === 'shift owners in' ? inOrIsSystemDir : isProtectedDir;
+  // A path named inside a system dir is a plugin's own (the device dir /run/envbox); one that only
+  // leads there through a link is not, and is left as the mounts plugin leaves such a source.
+  const leadsIn = real !== path && !inOrIsSystemDir(path) && inOrIsSystemDir(real);
   for (const candidate of [path, real]) {
-    if (guarded(candidate)) {
+    if (guarded(candidate) || (candidate === real && leadsIn)) {
       const where = isProtectedDir(candidate) ? 'it is a system directory of the outer container' : 'it lies in a system directory of the outer container';
       throw new Error(`refusing to ${what} ${candidate === path ? path : `${path} (a link to ${real})`}: ${where}`);
     }
   }
   return real;
+}
+
+/**
+ * A recursive mkdir follows links in the components that exist: `/data/l/new` with `/data/l -> /etc`
+ * creates `/etc/new`, as root. Refused when that lands in or at a system dir and the path as named
+ * does not (a plugin that names `/run/envbox` itself means it), whichever plugin declares it.
+ */
+async function refuseCreatingThroughLink(path: string, host: HostView): Promise<void> {
+  if (inOrIsSystemDir(path)) return;
+  const lands = await resolveAsCreated(host, path);
+  if (!inOrIsSystemDir(lands)) return;
+  throw new Error(`refusing to mkdir ${path} (a link to ${lands}): it ${isProtectedDir(lands) ? 'is' : 'lies in'} a system directory of the outer container`);
 }
 
 /**
@@ -87,6 +105,7 @@ async function perform(action: ActionBody, host: HostView, report: (line: string
     }
     case 'mkdir':
       if (await host.stat(action.path)) return 'skipped';
+      await refuseCreatingThroughLink(action.path, host);
       await mkdir(action.path, { recursive: true, mode: parseInt(action.mode, 8) });
       return 'done';
     case 'remount': {

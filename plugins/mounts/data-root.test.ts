@@ -6,7 +6,7 @@ import { mountsPlugin } from './index.js';
 describe('mounts plugin: the workspace never gets the outer daemon\'s data root', () => {
   it('the seed one-liner (one host dir at /var/lib/coder/docker and /var/lib/docker): a subdirectory instead, said once', async () => {
     // A bind mount of one dir at two places: both paths stat to the same device and inode.
-    const host = new MemoryHost().dir('/var/lib/docker').symlink('/var/lib/coder/docker', '/var/lib/docker').dir('/var/lib/coder/containers');
+    const host = new MemoryHost().dir('/var/lib/docker').bind('/var/lib/coder/docker', '/var/lib/docker').dir('/var/lib/coder/containers');
     const { body, actions, buildLog } = await runContainerSpec([mountsPlugin()], { host, mode: 'docker' });
     assert.deepEqual(body.HostConfig.Binds, ['/var/lib/coder/docker/workspace-docker:/var/lib/docker', '/var/lib/coder/containers:/var/lib/containers']);
     assert.deepEqual(actions.filter((a) => a.kind === 'mkdir').map((a) => a.kind === 'mkdir' && a.path), ['/var/lib/coder/docker/workspace-docker', '/var/lib/coder/containers']);

@@ -4,6 +4,7 @@ import { ID_RANGE_SIZE } from '../../core/shift-owners.js';
 import type { MountSpec } from '../../core/inputs/kinds.js';
 import type { SpecContext } from '../../core/hooks.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
+import { resolveAsCreated } from '../../core/host/resolve-path.js';
 import { withBind } from '../../core/spec/edits.js';
 import { outerId, workspaceIdMapping, type IdMapping } from '../../core/rootless/identity.js';
 import { keepOffDaemonDataRoot, type WorkspaceMount } from './data-root.js';
@@ -21,9 +22,10 @@ export function mountsPlugin(): EnvboxPlugin {
     inputs: [mounts],
     apply({ hooks }) {
       hooks.configure.tap(async (options, ctx) => {
-        // Links are resolved on the host now, so that a source leading into a system dir is refused before anything starts.
-        const real = new Map<string, string | null>();
-        for (const { source } of options.get(mounts) ?? []) real.set(normalizePath(source), await ctx.host.realpath(normalizePath(source)));
+        // Links are resolved on the host now, so that a source leading into a system dir is refused before
+        // anything starts; a missing source by where its creation would land.
+        const real = new Map<string, string>();
+        for (const { source } of options.get(mounts) ?? []) real.set(normalizePath(source), await resolveAsCreated(ctx.host, source));
         const problems = mountListProblems(options.get(mounts), [options.get(dockerDataRoot), options.get(dockerFallbackDataRoot)], (source) => real.get(source) ?? null);
         // The recursive shift adds one offset; rootless ids map in two pieces (root, then the subordinate range).
         const chowned = (options.get(mounts) ?? []).filter((m) => m.chown);
@@ -36,7 +38,7 @@ export function mountsPlugin(): EnvboxPlugin {
         let next = body;
         const mapping = await workspaceIdMapping(ctx.options, ctx.host);
         for (const mount of await keepOffDaemonDataRoot(ctx, effectiveMounts(ctx.options.get(mounts)))) {
-          declareMountActions(ctx, mount, mapping, await ctx.host.realpath(mount.source));
+          declareMountActions(ctx, mount, mapping, await resolveAsCreated(ctx.host, mount.source));
           next = withBind(next, { source: mount.source, target: mount.target, readOnly: mount.readOnly });
         }
         return next;
@@ -45,11 +47,12 @@ export function mountsPlugin(): EnvboxPlugin {
   };
 }
 
-function declareMountActions(ctx: SpecContext, mount: WorkspaceMount, mapping: IdMapping, real: string | null): void {
+function declareMountActions(ctx: SpecContext, mount: WorkspaceMount, mapping: IdMapping, real: string): void {
   // dockerd would create a missing source itself, owned by the host's root, which the workspace
   // cannot write. The executor skips a path that exists, so a file source (say /etc/hosts) is safe.
-  // A link that leads below a system dir is bound untouched too, as naming that dir would be.
-  if (isUntouchedSource(mount.source) || (real !== null && isUntouchedSource(real))) return;
+  // A link that leads below a system dir is bound untouched too, as naming that dir would be, and so
+  // is a missing source whose creation would land there through a link on its way.
+  if (isUntouchedSource(mount.source) || isUntouchedSource(real)) return;
   ctx.act({ kind: 'mkdir', path: mount.source, mode: '0755' });
   if (isPrivateTarget(mount.target)) return;
   // A read-only source cannot be chowned; the bind itself stays read-only in the workspace.

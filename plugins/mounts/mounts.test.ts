@@ -171,6 +171,37 @@ describe('mounts plugin', () => {
     assert.deepEqual(strip(actions).slice(2), []);
   });
 
+  it('judges a missing source behind a link by where it would be created: /l/new with /l -> /etc gets the answer /etc/new gets', async () => {
+    const host = new MemoryHost().dir('/etc').dir('/home/coder/vol').symlink('/home/coder/vol/l', '/etc').symlink('/home/coder/vol/d', '/etc/not-yet');
+    for (const source of ['/etc/new', '/home/coder/vol/l/new', '/home/coder/vol/l/new/deeper', '/home/coder/vol/d']) {
+      const { actions } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: `${source}:/x` }, host });
+      assert.deepEqual(strip(actions).slice(2), [], `${source} must be bound untouched, with no mkdir, chmod or chown`);
+    }
+    await assert.rejects(runConfigure([mountsPlugin()], { env: { CODER_MOUNTS: '/home/coder/vol/l/new:/x:chown' }, host }),
+      (error: unknown) => error instanceof InputError && /:chown on "\/home\/coder\/vol\/l\/new" \(a link to "\/etc\/new"\) would shift owners inside a system directory/.test(error.message));
+    // where the link leads nowhere special, the missing source is still made the workspace's
+    const elsewhere = new MemoryHost().dir('/data').symlink('/mnt/l', '/data');
+    const { actions } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/mnt/l/new:/x' }, host: elsewhere });
+    assert.deepEqual(strip(actions).slice(2).map((a) => a.kind), ['mkdir', 'chmod', 'chown']);
+  });
+
+  it('refuses envbox\'s own install and the parents /opt and /home as sources; /opt/<other> and /home/<user> stay usable', async () => {
+    for (const source of ['/opt', '/opt/envbox', '/envbox', '/home', '/home/']) {
+      await assert.rejects(configure({ CODER_MOUNTS: `${source}:/x` }),
+        (error: unknown) => error instanceof InputError && /has the source "[^"]+", a system directory of the outer container/.test(error.message), source);
+    }
+    await assert.rejects(configure({ CODER_MOUNTS: '/opt/envbox/lib:/x:chown' }), /would shift owners inside a system directory/);
+    const { actions } = await runContainerSpec([mountsPlugin()], { env: { CODER_MOUNTS: '/opt/envbox/lib:/a:ro,/opt/tools:/b,/home/coder:/home/coder' }, facts: { ...ubuntuFacts, uid: 1000, gid: 1000 } });
+    assert.deepEqual(strip(actions).slice(2), [
+      { kind: 'mkdir', path: '/opt/tools', mode: '0755' },
+      { kind: 'chmod', path: '/opt/tools', mode: '02755' },
+      { kind: 'chown', path: '/opt/tools', uid: 100000, gid: 100000 },
+      { kind: 'mkdir', path: '/home/coder', mode: '0755' },
+      { kind: 'chmod', path: '/home/coder', mode: '02755' },
+      { kind: 'chown', path: '/home/coder', uid: 101000, gid: 101000 },
+    ]);
+  });
+
   it('classifies home dirs and private targets like the original (isHomeDir, isPrivateMount)', () => {
     assert.deepEqual(['/root', '/home/coder', '/home/coder/', '/home', '/home/', '/home/a/b', '/root/x', '/var/home/a'].map(isHomeDir),
       [true, true, true, false, false, false, false, false]);

@@ -61,7 +61,10 @@ export function chownSourceProblem(source: string, envboxDirs: readonly string[]
   return null;
 }
 
-/** A source's path with its links resolved (the host's realpath), or null when it does not exist yet. */
+/**
+ * Where a source leads: its links resolved, a missing source's through its deepest existing ancestor
+ * (resolveAsCreated); null when unknown, and the source is judged by its name.
+ */
 export type ResolveSource = (source: string) => string | null;
 
 /**

@@ -31,7 +31,7 @@ async function sameAsNow(path: string): Promise<(Action & { kind: 'chown' | 'chm
 }
 
 describe('hostile: the action executor never chowns or chmods / or a system dir, whoever declares it', () => {
-  for (const target of ['/', '/etc', '/usr', '/var/lib', '/tmp']) {
+  for (const target of ['/', '/etc', '/usr', '/var/lib', '/tmp', '/opt', '/home']) {
     it(`refuses ${target} itself`, async () => {
       for (const action of await sameAsNow(target)) {
         await assert.rejects(runner().run([action]), new RegExp(`refusing to ${action.kind} ${target.replace(/\//g, '\\/')}: it is a system directory`));
@@ -68,6 +68,44 @@ describe('hostile: the action executor never chowns or chmods / or a system dir,
   });
 });
 
+describe('hostile: mkdir never creates through a link into a system dir, whoever declares it', () => {
+  const mkdirAction = (path: string): Action => ({ kind: 'mkdir', path, mode: '0755', plugin: 'site', hook: 'containerSpec' });
+  const victim = `/etc/envbox-hostile-mkdir-${process.pid}`;
+  after(async () => { await rm(victim, { recursive: true, force: true }); });
+
+  it('refuses a missing path whose existing part is a link to /etc, and creates nothing there', async () => {
+    const link = join(dir, 'mkdir-link-to-etc');
+    await symlink('/etc', link);
+    for (const path of [join(link, `envbox-hostile-mkdir-${process.pid}`), join(link, `envbox-hostile-mkdir-${process.pid}`, 'deeper')]) {
+      await assert.rejects(runner().run([mkdirAction(path)]),
+        /declared by plugin "site" in containerSpec\) failed: refusing to mkdir .*mkdir-link-to-etc\/envbox-hostile-mkdir-\d+(\/deeper)? \(a link to \/etc\/envbox-hostile-mkdir-\d+(\/deeper)?\): it lies in a system directory of the outer container/);
+    }
+    assert.equal(await lstat(victim).catch(() => null), null);
+  });
+
+  it('refuses a dangling link that points into a system dir', async () => {
+    const link = join(dir, 'mkdir-dangling');
+    await symlink(victim, link);
+    await assert.rejects(runner().run([mkdirAction(join(link, 'x'))]), /refusing to mkdir .*mkdir-dangling\/x \(a link to \/etc\/envbox-hostile-mkdir-\d+\/x\): it lies in a system directory/);
+    assert.equal(await lstat(victim).catch(() => null), null);
+  });
+
+  it('still creates a path named inside a system dir (a plugin\'s own, as the device dir /run/envbox) and one behind an ordinary link', async () => {
+    const own = `/run/envbox-hostile-mkdir-${process.pid}/dev`;
+    try {
+      await runner().run([mkdirAction(own)]);
+      assert.ok((await stat(own)).isDirectory());
+    } finally {
+      await rm(`/run/envbox-hostile-mkdir-${process.pid}`, { recursive: true, force: true });
+    }
+    const real = join(dir, 'mkdir-real');
+    await mkdir(real);
+    await symlink(real, join(dir, 'mkdir-ordinary-link'));
+    await runner().run([mkdirAction(join(dir, 'mkdir-ordinary-link', 'a', 'b'))]);
+    assert.ok((await stat(join(real, 'a', 'b'))).isDirectory());
+  });
+});
+
 describe('hostile: the recursive owner shift is guarded like chown, after links are resolved', { skip: asRoot ? false : 'needs root' }, () => {
   let inSystemDir: string;
   before(async () => {
@@ -90,6 +128,14 @@ describe('hostile: the recursive owner shift is guarded like chown, after links 
     await symlink(inSystemDir, link);
     await assert.rejects(runner().run([shift(link)]), /refusing to shift owners in .*link-into-var-log \(a link to \/var\/log\/envbox-hostile-shift-\w+\): it lies in a system directory/);
     assert.equal((await lstat(join(inSystemDir, 'file'))).uid, 1000);
+  });
+
+  it('refuses a chown or chmod of a link that leads inside a system dir (a link swapped in after the plan)', async () => {
+    const link = join(dir, 'chown-link-into-var-log');
+    await symlink(inSystemDir, link);
+    for (const action of await sameAsNow(inSystemDir)) {
+      await assert.rejects(runner().run([{ ...action, path: link }]), new RegExp(`refusing to ${action.kind} .*chown-link-into-var-log \\(a link to /var/log/envbox-hostile-shift-\\w+\\): it lies in a system directory`));
+    }
   });
 
   it('refuses a shift of / or a system dir itself', async () => {

@@ -16,6 +16,8 @@ after(removeProjects);
 
 const REQUIRED = { CODER_INNER_IMAGE: 'registry.test:5000/workspace:init', CODER_INNER_USERNAME: 'coder', ENVBOX_RUNTIME: 'runc' };
 const cwd = mkdtempSync(join(tmpdir(), 'envbox-hostile-cwd-'));
+/** The running envbox's own code (this checkout, as the CLI runs from source): protected like /opt/envbox. */
+const projectRoot = join(import.meta.dirname, '..', '..');
 
 /** Everything `plan` does before it needs a daemon: config, inputs, every plugin's configure, and (with image facts) the plan itself. */
 async function planWith(env: Record<string, string>): Promise<string> {
@@ -97,7 +99,7 @@ const FAIL_LATER: Record<string, readonly Case[]> = {
 
 /** Sources whose chown or chmod would hand the outer container to the workspace. */
 const REFUSED_SOURCES = ['/', '/.', '/home/..', '/etc', '/usr', '/proc', '/sys', '/dev', '/var/lib/docker', '/bin', '/lib', '/lib64', '/sbin',
-  '/boot', '/run', '/var', '/var/lib', '/var/run', '/var/lib/coder', '/tmp', '/var/tmp', '/etc/'];
+  '/boot', '/run', '/var', '/var/lib', '/var/run', '/var/lib/coder', '/tmp', '/var/tmp', '/etc/', '/opt', '/opt/', '/opt/envbox', '/envbox', '/home'];
 
 describe('hostile: values that would fail after dockerd started exit 2 first, naming the input', () => {
   for (const [group, cases] of Object.entries(FAIL_LATER)) {
@@ -150,7 +152,7 @@ describe('hostile: a mount source of "/" or a system dir is refused; below a sys
     await problemsOf({ CODER_MOUNTS: '/var/lib:/var/lib/docker' });
   });
 
-  for (const source of ['/etc/ssl/certs', '/usr/share/fonts', '/dev/shm', '/var/lib/docker/volumes/x', '/run/secrets/kubernetes.io', '/proc/driver/nvidia']) {
+  for (const source of ['/etc/ssl/certs', '/usr/share/fonts', '/dev/shm', '/var/lib/docker/volumes/x', '/run/secrets/kubernetes.io', '/proc/driver/nvidia', '/opt/envbox/lib']) {
     it(`${source} is bound as it is, with no mkdir, chmod, chown or remount`, async () => {
       const plan = JSON.parse(await planWith({ CODER_MOUNTS: `${source}:/mnt/x:ro` })) as { container: { create: { HostConfig: { Binds: string[] } } }; actions: { path?: string }[] };
       assert.ok(plan.container.create.HostConfig.Binds.includes(`${source}:/mnt/x:ro`));
@@ -200,6 +202,26 @@ describe('hostile: a mount source that is, or passes through, a link into a syst
     assert.match(result.stderr, /:chown on \\"[^"\\]+\/to-certs\\" \(a link to \\"\/etc\/ssl\/certs\\"\) would shift owners inside a system directory of the outer container/);
   });
 
+  it('a missing source behind a link to /etc is bound as it is, as /etc/<dir> itself, with no mkdir, chmod or chown', async () => {
+    const { root, links } = await linked();
+    const source = `${links.toEtc}/envbox-hostile-missing`;
+    for (const named of [source, '/etc/envbox-hostile-missing']) {
+      const result = await runCli(['plan'], planEnv(root, { CODER_MOUNTS: `${named}:/x` }), root);
+      assert.equal(result.code, 0, result.stderr);
+      const plan = JSON.parse(result.stdout) as { container: { create: { HostConfig: { Binds: string[] } } }; actions: { path?: string }[] };
+      assert.ok(plan.container.create.HostConfig.Binds.includes(`${named}:/x`));
+      assert.deepEqual(plan.actions.filter((a) => a.path?.includes('envbox-hostile-missing')), [], named);
+    }
+  });
+
+  it('envbox plan exits 2 for :chown on a missing source behind a link to /etc, as for /etc/<dir> itself', async () => {
+    const { root, links } = await linked();
+    const result = await runCli(['plan'], planEnv(root, { CODER_MOUNTS: `${links.toEtc}/envbox-hostile-missing/deeper:/x:chown` }), root);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /:chown on \\"[^"\\]+\/to-etc\/envbox-hostile-missing\/deeper\\" \(a link to \\"\/etc\/envbox-hostile-missing\/deeper\\"\) would shift owners inside a system directory/);
+  });
+
   it('a link to a dir below a system dir is bound as it is, with no mkdir, chmod or chown (as /etc/ssl/certs itself)', async () => {
     const { root, links } = await linked();
     const result = await runCli(['plan'], planEnv(root, { CODER_MOUNTS: `${links.toCerts}:/certs:ro` }), root);
@@ -207,6 +229,27 @@ describe('hostile: a mount source that is, or passes through, a link into a syst
     const plan = JSON.parse(result.stdout) as { container: { create: { HostConfig: { Binds: string[] } } }; actions: { path?: string }[] };
     assert.ok(plan.container.create.HostConfig.Binds.includes(`${links.toCerts}:/certs:ro`));
     assert.deepEqual(plan.actions.filter((a) => a.path?.startsWith(links.toCerts!)), []);
+  });
+});
+
+describe('hostile: envbox\'s own install is never handed to the workspace', () => {
+  for (const mount of ['/opt:/opt:chown', '/opt/envbox:/x', '/envbox:/envbox', '/home:/home', `${projectRoot}:/src`, `${projectRoot}/core:/core:chown`]) {
+    it(`envbox plan exits 2 for CODER_MOUNTS=${mount} and plans nothing`, async () => {
+      const root = await projectDir();
+      const result = await runCli(['plan'], planEnv(root, { CODER_MOUNTS: mount }), root);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, /CODER_MOUNTS: entry 1 .*(a system directory of the outer container|would shift owners inside a system directory)/);
+    });
+  }
+
+  it('/opt/<other> and /home/<user> stay usable and are given to the workspace', async () => {
+    const root = await projectDir();
+    const result = await runCli(['plan'], planEnv(root, { CODER_MOUNTS: '/opt/envbox-hostile-tools:/tools,/home/coder:/home/coder' }), root);
+    assert.equal(result.code, 0, result.stderr);
+    const plan = JSON.parse(result.stdout) as { actions: { kind: string; path?: string; uid?: number }[] };
+    const chowns = plan.actions.filter((a) => a.kind === 'chown').map((a) => [a.path, a.uid]);
+    assert.deepEqual(chowns, [['/opt/envbox-hostile-tools', 100000], ['/home/coder', 101000]]);
   });
 });
 
