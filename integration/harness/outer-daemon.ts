@@ -6,6 +6,7 @@ import { mustRun, run, waitUntil } from './proc.js';
 import { assetsDir, repoRoot } from './paths.js';
 import type { Sandbox } from './sandbox.js';
 import type { World } from './world-shape.js';
+import { runcWrapperScript } from './runc-wrapper.js';
 
 /** The image `npm run image` writes; the one-liner scenario loads it into its own dockerd. */
 export const IMAGE_ARCHIVE = join(repoRoot, 'dist', 'envbox-image.tar');
@@ -20,16 +21,9 @@ const GATEWAY = '10.123.0.1';
  * fails to give it to a --privileged container. This wrapper deletes it from the bundle's
  * config.json (create/run) and from the process file (exec), then runs runc.
  */
-const STRIP_CAPS_RUNC = `#!/bin/sh
-strip() { sed -i -e 's/,[[:space:]]*"CAP_SYS_RESOURCE"//g' -e 's/"CAP_SYS_RESOURCE"[[:space:]]*,[[:space:]]*//g' -e 's/"CAP_SYS_RESOURCE"//g' "$1"; }
-prev=""
-for arg in "$@"; do
-  case "$prev" in --bundle|-b) strip "$arg/config.json" ;; --process|-p) strip "$arg" ;; esac
-  case "$arg" in --bundle=*) strip "\${arg#--bundle=}/config.json" ;; --process=*) strip "\${arg#--process=}" ;; esac
-  prev="$arg"
-done
-exec runc "$@"
-`;
+const STRIP_CAPS_RUNC = runcWrapperScript(
+  `edit() { sed -i -e 's/,[[:space:]]*"CAP_SYS_RESOURCE"//g' -e 's/"CAP_SYS_RESOURCE"[[:space:]]*,[[:space:]]*//g' -e 's/"CAP_SYS_RESOURCE"//g' "$1"; }`,
+);
 
 export interface OuterDaemon {
   /** `docker -H <socket> ...` from the host, with the env given (for `-e NAME` secrets). */

@@ -5,6 +5,7 @@ import { run, waitUntil, type CommandResult } from './proc.js';
 import { assetsDir } from './paths.js';
 import type { Sandbox } from './sandbox.js';
 import type { World } from './world-shape.js';
+import { runcWrapperScript } from './runc-wrapper.js';
 
 /** Where the registry listens inside the sandbox's network namespace, which a hostNetwork pod shares. */
 export const LOOPBACK_REGISTRY = '127.0.0.1:5000';
@@ -23,16 +24,7 @@ function runtimeShim(node: string): string {
     'for (const set of Object.keys(proc.capabilities ?? {})) proc.capabilities[set] = proc.capabilities[set].filter((c) => c !== "CAP_SYS_RESOURCE");',
     'fs.writeFileSync(file, JSON.stringify(spec));',
   ].join(' ');
-  return `#!/bin/sh
-edit() { ${node} -e '${edit}' "$1"; }
-prev=""
-for arg in "$@"; do
-  case "$prev" in --bundle|-b) edit "$arg/config.json" ;; --process|-p) edit "$arg" ;; esac
-  case "$arg" in --bundle=*) edit "\${arg#--bundle=}/config.json" ;; --process=*) edit "\${arg#--process=}" ;; esac
-  prev="$arg"
-done
-exec runc "$@"
-`;
+  return runcWrapperScript(`edit() { ${node} -e '${edit}' "$1"; }`);
 }
 
 export interface Podman {
