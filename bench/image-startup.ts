@@ -1,4 +1,4 @@
-// Issue 10 goal 7: the envbox image's `docker run` → workspace up, against the same work by hand in an
+// The envbox image's `docker run` → workspace up, against the same work by hand in an
 // outer container made from the same image with the same flags. Both run on an outer dockerd of the
 // bench's own (integration/harness/outer-daemon.ts), as coder/envbox's README one-liner does.
 import { spawn, type ChildProcess } from 'node:child_process';

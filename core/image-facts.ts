@@ -71,7 +71,7 @@ const OS_RELEASE = '/etc/os-release';
 /**
  * /etc/os-release is usually a symlink (to ../usr/lib/os-release). A stat, which dockerd answers in
  * about 1 ms, finds its target, so the file costs one read: each read mounts the container's root,
- * about 45 ms, and dockerd does one at a time per container (issue 10).
+ * about 45 ms, and dockerd does one at a time per container.
  */
 async function openOsRelease(docker: DockerClient, id: string): Promise<AsyncIterable<Buffer> | null> {
   const stat = await docker.statPath(id, OS_RELEASE);

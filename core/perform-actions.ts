@@ -134,7 +134,7 @@ async function perform(action: ActionBody, host: HostView, report: (line: string
   }
 }
 
-/** execa is loaded at the first command an action runs, not on every start (issue 10). */
+/** execa is loaded at the first command an action runs, not on every start. */
 async function runProgram(file: string, args: string[]): Promise<void> {
   const { execa } = await import('execa');
   await execa(file, args);

@@ -112,7 +112,7 @@ function facade(namespace: string, names: string[]): string {
 
 /**
  * How node runs `envbox docker` (/envbox and the bench read them from node-flags): a young generation
- * of at most 1 MiB per semi-space, not 16, keeps the idle supervisor 10 to 20 MB smaller (issue 10).
+ * of at most 1 MiB per semi-space, not 16, keeps the idle supervisor 10 to 20 MB smaller.
  * It costs the start about 10 ms (node's own code cache of its built-in modules no longer fits), so
  * the short commands run without it. V8 takes a code cache only from a run with the same flags:
  * one cache is made with them and one without (deploy/load-envbox.cjs picks).
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     plugins: [importModuleApart],
     // ssh2 is never used (ENVBOX_DOCKER_HOST is unix:// or tcp://) and its load-time WebAssembly
     // heap weighs on the supervisor, and dockerode's BuildKit sessions (gRPC) are never started:
-    // deploy/*-unsupported.cjs stand in for them (issue 10).
+    // deploy/*-unsupported.cjs stand in for them.
     alias: {
       ssh2: join(root, 'deploy', 'ssh2-unsupported.cjs'),
       '@grpc/grpc-js': join(root, 'deploy', 'buildkit-unsupported.cjs'),

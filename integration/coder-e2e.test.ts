@@ -1,4 +1,4 @@
-// Issue 4 end to end, through the real CLI as the image ships it (the esbuild bundle, where undici
+// Coder's startup logs end to end, through the real CLI as the image ships it (the esbuild bundle, where undici
 // loads from a split chunk at the first request): the build log reaches a coderd
 // stand-in (TLS, self-signed CA, 401s first), a failure leaves its paragraph in the build log, the
 // termination log and the status file, and a coderd that is down or untrusted never fails or stalls the start.

@@ -1,4 +1,4 @@
-// Issue 7 §1: a site config and its plugin modules `import ... from 'envbox'` from a folder that has no
+// A site config and its plugin modules `import ... from 'envbox'` from a folder that has no
 // node_modules (a ConfigMap mounted at /etc/envbox, say), with the package as npm installs it (dist/,
 // tsc output) and with the image's bundle (built here into a folder outside the repository, as
 // /opt/envbox is). The image itself is checked the same way in one-liner.test.ts.

@@ -1,6 +1,6 @@
-// Issue 3 §2 "Disk full" and "External daemon": envbox recovers from a full data root by
+// envbox recovers from a full data root by
 // restarting dockerd with vfs on the fallback root; and with ENVBOX_DOCKER_HOST it starts no dockerd
-// and leaves that daemon's images alone (issue 12 §5).
+// and leaves that daemon's images alone.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// Issue 3 §2 "Full args", "Restart", "Build log" and "Plan equals docker": one workspace with every
+// One workspace with every
 // feature on, checked from inside and outside, predicted by `envbox plan`, then restarted over the same volumes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Issue 8 §4: a home volume used outside envbox (files owned by host uid 1000, which is `nobody` in a
+// A home volume used outside envbox (files owned by host uid 1000, which is `nobody` in a
 // userns-remapped workspace) mounted with CODER_MOUNTS `:chown`: the owners are shifted once,
 // symlinks out of the tree and hard links included, and a second start skips the walk.
 // The volume is the user's, and hostile: envbox's marker name is a link to a file outside, a FIFO

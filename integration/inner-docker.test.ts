@@ -1,4 +1,4 @@
-// Issue 8 §1: the workspace's own dockerd gets the pod's MTU through /etc/docker/daemon.json, merged
+// The workspace's own dockerd gets the pod's MTU through /etc/docker/daemon.json, merged
 // with the image's file. With runc the inner dockerd cannot run here, so the file itself is checked.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Issue 12 §2: the values envbox refuses early (exit 2) are the ones the real dockerd, runc and kernel
+// The values envbox refuses early (exit 2) are the ones the real dockerd, runc and kernel
 // refuse later, and the neighbours it accepts really work. Each case runs the container the way
 // envbox would create it, on a userns-remapped dockerd, and asks envbox's own input checks too.
 import { after, before, describe, test } from 'node:test';

@@ -1,4 +1,4 @@
-// Issue 8 §2 and §3: a Docker Hub image pulled through ENVBOX_REGISTRY_MIRRORS (there is no internet
+// A Docker Hub image pulled through ENVBOX_REGISTRY_MIRRORS (there is no internet
 // here, so only the mirror can serve it), a mirror that is down, and a registry reachable only
 // through a CONNECT proxy with credentials.
 import { after, before, describe, test } from 'node:test';

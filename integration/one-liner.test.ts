@@ -1,4 +1,4 @@
-// Issue 7 §2: coder/envbox's "Hacking" one-liner, as written, against the built image (dist/envbox-image.tar)
+// coder/envbox's "Hacking" one-liner, as written, against the built image (dist/envbox-image.tar)
 // on a real dockerd of the test's own. It changes only what this machine needs: ENVBOX_RUNTIME=runc, a
 // runtime wrapper for --privileged (no CAP_SYS_RESOURCE here), the workspace image from the world's TLS
 // registry with its CA and a pull secret, an empty dir for the missing /lib/modules, and no `-it` (no terminal).

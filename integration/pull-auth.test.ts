@@ -1,4 +1,4 @@
-// Issue 3 §2 "Pull auth": the TLS registry with htpasswd auth, every way of passing the CA and the
+// The TLS registry with htpasswd auth, every way of passing the CA and the
 // credentials, and the four ways a pull fails (each fast, with an error line and a non-zero exit).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

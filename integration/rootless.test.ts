@@ -1,4 +1,4 @@
-// Issue 9: the envbox image as an UNPRIVILEGED outer container, ENVBOX_ROOTLESS=true, on a real dockerd of the
+// The envbox image as an UNPRIVILEGED outer container, ENVBOX_ROOTLESS=true, on a real dockerd of the
 // test's own. The outer container gets no --privileged and no added capability: only seccomp and /proc
 // unconfined, and test-made TUN and FUSE nodes as devices (mknod in the sandbox dir, mode 0666; the
 // machine's /dev is never touched). Then each start check, with its requirement removed; then once more

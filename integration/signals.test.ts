@@ -1,4 +1,4 @@
-// Issue 3 §2 "Signals" and "Inner exit": SIGTERM while dockerd starts, during the pull and while
+// SIGTERM while dockerd starts, during the pull and while
 // the workspace runs; and the workspace dying under envbox. Nothing envbox started may be left.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

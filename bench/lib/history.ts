@@ -11,7 +11,7 @@ export interface HistoryLine {
   rounds: number;
   /** subject / baseline of the medians, per benchmark that ran. */
   ratios: Record<string, number>;
-  /** The budgets of issue 10 that are not ratios (ms, MB), where a benchmark reports them. */
+  /** The budgets that are not ratios (ms, MB), where a benchmark reports them. */
   goals: Record<string, number>;
   failed: string[];
 }

@@ -52,7 +52,7 @@ function splitLines(stream: Readable | null, onLine: (line: string) => void): ()
  * A supervised background daemon. It runs in its own process group so that a Ctrl-C meant for
  * envbox does not reach it; envbox stops it in order instead. It is spawned with node's own
  * child_process rather than execa, because loading execa (about 25 ms) would sit between envbox's
- * start and dockerd's (issue 10); execa stays for the short commands of actions.
+ * start and dockerd's; execa stays for the short commands of actions.
  */
 export class ManagedProcess {
   private readonly child: ChildProcess;

@@ -7,7 +7,7 @@ const mib = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
 /**
  * A debug line with where the supervisor's memory is, some seconds after ready (when startup's
  * garbage has been collected): RSS, the V8 heap by space, and memory outside it (buffers, TLS).
- * It answers "what does the idle supervisor hold" without a profiler (issue 10).
+ * It answers "what does the idle supervisor hold" without a profiler.
  */
 export function reportMemoryLater(log: Logger, afterMs = 5_000): void {
   if (!log.isLevelEnabled('debug')) return;

@@ -1,4 +1,4 @@
-/** A site config and a plugin module that import envbox's API by its package name (issue 7 §1). */
+/** A site config and a plugin module that import envbox's API by its package name. */
 export const SITE_CONFIG = `// @ts-check
 import { defineConfig, definePlugin, withEnv } from 'envbox';
 
