@@ -69,8 +69,7 @@ export function isProtectedDir(path: string): boolean {
 
 /** `path` lies inside a system dir (or is one): `/etc/ssl/certs`, `/dev/shm`. */
 export function isInSystemDir(path: string): boolean {
-  const normal = normalizePath(path);
-  return SYSTEM_DIRS.some((dir) => normal === dir || normal.startsWith(`${dir}/`));
+  return SYSTEM_DIRS.some((dir) => isAtOrBelow(path, dir));
 }
 
 /** `path` is `dir` or lies below it, after both are normalized. */

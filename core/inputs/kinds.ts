@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { isAtOrBelow } from '../host/system-dirs.js';
 import '../zod-config.js';
 import * as z from 'zod';
 import { parseImageRef, type ImageRef } from '../image-ref.js';
@@ -75,8 +76,8 @@ export const absolutePathInput = textInput((text) =>
  */
 export function mountTargetProblem(target: string): string | null {
   const path = posix.normalize(target).replace(/(.)\/+$/, '$1');
-  const atOrBelow = (dir: string) => path === dir || path.startsWith(`${dir}/`);
-  if (path === '/') return 'it is the workspace\'s root "/"; choose a directory inside it';
+  const atOrBelow = (dir: string) => isAtOrBelow(path, dir);
+  if (path === '/') return 'it would mount over the workspace\'s root "/"; choose a directory inside it';
   if (atOrBelow('/proc')) return 'the runtime refuses any mount at or below /proc';
   if (path === '/dev') return 'it would hide the device nodes the workspace needs, so it would fail to start; mount below it instead, such as /dev/shm';
   if (atOrBelow('/sys')) return '/sys belongs to the runtime (read-only sysfs), so a mount there fails or hides it';

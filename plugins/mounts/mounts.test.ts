@@ -130,7 +130,7 @@ describe('mounts plugin', () => {
   });
 
   for (const [name, value, pattern] of [
-    ['the root target', '/a:/a,/data:/', /entry 2 \("\/data:\/"\) mounts over the workspace's root "\/"/],
+    ['the root target', '/a:/a,/data:/', /entry 2 \("\/data:\/"\) has the target "\/"; it would mount over the workspace's root "\/"/],
     ['a duplicate target', '/a:/x,/b:/y,/c:/x/:ro', /entry 3 \("\/c:\/x\/:ro"\) has the target "\/x" that entry 1 already uses/],
     ['chown inside a system dir', '/etc/ssl:/etc/ssl:ro:chown', /entry 1 \("\/etc\/ssl:\/etc\/ssl:ro:chown"\): :chown on "\/etc\/ssl" would shift owners inside a system directory of the outer container/],
     ['chown on a private target', '/mnt/d:/var/lib/docker:chown', /entry 1 \("\/mnt\/d:\/var\/lib\/docker:chown"\) asks to chown "\/var\/lib\/docker", whose source belongs to envbox/],

@@ -1,4 +1,4 @@
-import { isInSystemDir, isProtectedDir, normalizePath } from '../../core/host/system-dirs.js';
+import { isAtOrBelow, isInSystemDir, isProtectedDir, normalizePath } from '../../core/host/system-dirs.js';
 import { mountTargetProblem, type MountSpec } from '../../core/inputs/kinds.js';
 
 /** Always given to the workspace: its own docker and podman storage, kept outside the image layers. */
@@ -31,7 +31,6 @@ export function isUntouchedSource(source: string): boolean {
 }
 
 function targetProblem(target: string): string | null {
-  if (target === '/') return `mounts over the workspace's root "/"; choose a directory inside it`;
   const problem = mountTargetProblem(target);
   return problem === null ? null : `has the target "${target}"; ${problem}`;
 }
@@ -47,7 +46,6 @@ function sourceProblem(source: string, real: string): string | null {
   return `has the source ${named(source, real)}, a system directory of the outer container (or a parent of one); mount a directory below it, which is bound untouched, or a directory of your own`;
 }
 
-const within = (path: string, tree: string) => path === tree || path.startsWith(`${tree}/`);
 
 /**
  * Why `:chown` must not touch this source, or null: a system dir or one below it (envbox binds those
@@ -56,7 +54,7 @@ const within = (path: string, tree: string) => path === tree || path.startsWith(
 export function chownSourceProblem(source: string, envboxDirs: readonly string[]): string | null {
   const path = normalizePath(source);
   if (isInSystemDir(path)) return "would shift owners inside a system directory of the outer container";
-  const own = envboxDirs.map(normalizePath).find((dir) => within(dir, path) || within(path, dir));
+  const own = envboxDirs.map(normalizePath).find((dir) => isAtOrBelow(dir, path) || isAtOrBelow(path, dir));
   if (own) return `would shift the owners of ${own}, which envbox's dockerd uses`;
   return null;
 }

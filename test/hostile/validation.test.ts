@@ -80,7 +80,7 @@ const FAIL_LATER: Record<string, readonly Case[]> = {
     ['CODER_MOUNTS', '/data:/dev/', /has the target "\/dev"/],
     ['CODER_MOUNTS', '/data:/sys/fs/x', /\/sys belongs to the runtime/],
     ['CODER_MOUNTS', '/data:/tmp/../proc', /has the target "\/proc"/],
-    ['CODER_MOUNTS', '/data:/.', /mounts over the workspace's root/],
+    ['CODER_MOUNTS', '/data:/.', /mount over the workspace's root/],
     ['CODER_INNER_USR_LIB_DIR', '/proc/driver/lib', /"\/proc\/driver\/lib" cannot be a mount target: the runtime refuses any mount at or below \/proc/],
     ['CODER_INNER_USR_LIB_DIR', '/sys/lib', /cannot be a mount target: \/sys belongs to the runtime/],
     ['CODER_INNER_USR_LIB_DIR', '/dev', /cannot be a mount target: it would hide the device nodes/],
