@@ -1,4 +1,4 @@
-import { collectInputs, declaredEnvNames, explicitConfigPath, prepareApp, type App } from '../core/app.js';
+import { activePlugins, collectInputs, declaredEnvNames, explicitConfigPath, prepareApp, type App } from '../core/app.js';
 import { recordingEnvReads, undeclaredEnvWarnings } from '../core/env-reads.js';
 import { loadConfig } from '../core/config/load-config.js';
 import type { DockerClient } from '../core/docker/client.js';
@@ -125,7 +125,7 @@ async function helpInputs(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo)
   const builtins = builtinPlugins();
   try {
     const config = await loadConfig(io.cwd, explicitConfigPath(argv, env));
-    const plugins = [...builtins.filter((p) => !config.disable.includes(p.name)), ...config.plugins];
+    const plugins = activePlugins(builtins, config);
     return { defs: collectInputs(plugins), note: config.file ? `\nInputs of ${config.file} are included.\n` : '' };
   } catch (error) {
     return { defs: collectInputs(builtins), note: `\nThe config could not be loaded, so only the built-in inputs are listed: ${messageOf(error)}\n` };

@@ -66,6 +66,11 @@ export function collectInputs(plugins: readonly EnvboxPlugin[]): InputDef[] {
   return [...byEnv.values()];
 }
 
+/** The plugins a run applies, in order: the built-ins its config does not disable, then the config's own. */
+export function activePlugins(builtins: readonly EnvboxPlugin[], config: Pick<LoadedConfig, 'disable' | 'plugins'>): EnvboxPlugin[] {
+  return [...builtins.filter((p) => !config.disable.includes(p.name)), ...config.plugins];
+}
+
 /** Every env var some plugin's input reads; a plugin that reads another one from process.env is named (see env-reads). */
 export function declaredEnvNames(plugins: readonly EnvboxPlugin[]): Set<string> {
   return new Set(collectInputs(plugins).map((def) => def.env));
@@ -172,9 +177,8 @@ export async function prepareApp(prepare: PrepareOptions): Promise<App> {
   markStartup('config');
   const builtins = prepare.builtins;
   checkDisable(config, builtins);
-  const enabled = builtins.filter((p) => !config.disable.includes(p.name));
-  checkPluginNames(enabled, config);
-  const plugins = [...enabled, ...config.plugins];
+  checkPluginNames(builtins.filter((p) => !config.disable.includes(p.name)), config);
+  const plugins = activePlugins(builtins, config);
   const defs = collectInputs(plugins);
   const disabled = disabledInputs(defs, builtins.filter((p) => config.disable.includes(p.name)));
   const secrets = prepare.secrets ?? new SecretScrubber();
