@@ -86,12 +86,10 @@ export function disabledInputs(active: readonly InputDef[], disabled: readonly E
   return [...out.values()];
 }
 
+/** `--config` read as parseFlags reads every flag (the last one wins), before the inputs are known; else ENVBOX_CONFIG. */
 export function explicitConfigPath(argv: string[], env: Record<string, string | undefined>): string | undefined {
-  for (const [i, arg] of argv.entries()) {
-    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
-    if (arg === '--config') return argv[i + 1];
-  }
-  return env.ENVBOX_CONFIG || undefined;
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } }, strict: false, allowPositionals: true });
+  return (typeof values.config === 'string' ? values.config : undefined) ?? (env.ENVBOX_CONFIG || undefined);
 }
 
 /** Flags from the input definitions; a bare boolean flag (`--add-fuse`) means true. */

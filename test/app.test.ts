@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { prepareApp, type PrepareOptions } from '../core/app.js';
+import { explicitConfigPath, parseFlags, prepareApp, type PrepareOptions } from '../core/app.js';
 import { InputError } from '../core/errors.js';
 import { containerName } from '../core/inputs/core-inputs.js';
 import { MemoryHost } from '../testing/memory-host.js';
@@ -212,5 +212,15 @@ describe('prepareApp', () => {
     assert.equal(await name({ argv: ['--config', 'explicit.mjs'] }), 'explicit');
     assert.equal(await name({ argv: [`--config=${join(root, 'explicit.mjs')}`] }), 'explicit');
     assert.equal(await name({ env: { ...REQUIRED, ENVBOX_CONFIG: 'explicit.mjs' } }), 'explicit');
+  });
+});
+
+describe('argv is read one way: the last of a repeated flag wins', () => {
+  it('--config, read before the inputs are known, agrees with parseFlags (the last one), in both spellings', () => {
+    assert.equal(explicitConfigPath(['--config=/a.mjs', '--config', '/b.mjs'], {}), '/b.mjs');
+    assert.equal(explicitConfigPath(['--cpus=2', '--config', '/c.mjs', '--add-fuse'], { ENVBOX_CONFIG: '/env.mjs' }), '/c.mjs');
+    assert.equal(explicitConfigPath(['--cpus=2'], { ENVBOX_CONFIG: '/env.mjs' }), '/env.mjs');
+    const cpus = { key: 'cpus', env: 'CODER_CPUS', flag: 'cpus' } as never;
+    assert.deepEqual(parseFlags(['--cpus=1', '--cpus=2'], [cpus]), { cpus: '2' });
   });
 });
