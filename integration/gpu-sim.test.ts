@@ -2,7 +2,7 @@
 // NVIDIA driver, as this machine has no GPU: character device nodes made with mknod in the sandbox (never the
 // machine's /dev) and bound into the outer container at /dev/nvidia*, a fake host /usr/lib with driver
 // libraries and their symlink chains, and the NVIDIA_* env vars the NVIDIA runtime would set.
-// Opening the nodes is not checked: no driver backs them, so open(2) fails (ENXIO) wherever they are.
+// Opening the nodes is not checked: no driver backs them, so open(2) cannot succeed anywhere.
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -151,7 +151,7 @@ describe('the GPU plugin on the envbox image, with a simulated NVIDIA driver', (
     const running = JSON.parse(inspect.stdout) as Parameters<typeof gpuPart>[0];
     const expected = gpuPart(running);
     // Under runc each node is a bind plus a cgroup rule; the plan must not be vacuous.
-    assert.deepEqual(expected.rules, ['c 195:0 rwm', 'c 195:255 rwm', 'c 509:0 rwm']);
+    for (const [name, major, minor] of NODES) assert.ok(expected.rules.includes(`c ${major}:${minor} rwm`), `${name}: ${expected.rules.join(', ')}`);
     assert.equal(expected.binds.length, NODES.length + Object.values(LIBRARIES).flat().length + Object.keys(LIBRARIES).length, expected.binds.join('\n'));
     assert.deepEqual(gpuPart(planned), expected);
   });
