@@ -1,12 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mustRun, run, waitUntil } from './proc.js';
-import { assetsDir, repoRoot } from './paths.js';
+import { mustRun, run } from './proc.js';
+import { repoRoot } from './paths.js';
 import type { Sandbox } from './sandbox.js';
 import type { World } from './world-shape.js';
 import { runcWrapperScript } from './runc-wrapper.js';
+import { serveWorldRegistry } from './world-registry.js';
 
 /** The image `npm run image` writes; the one-liner scenario loads it into its own dockerd. */
 export const IMAGE_ARCHIVE = join(repoRoot, 'dist', 'envbox-image.tar');
@@ -127,35 +128,10 @@ export async function assertImageIsFresh(file = IMAGE_ARCHIVE, build = 'npm run 
   }
 }
 
-async function startGatewayRegistry(world: World, sandbox: Sandbox): Promise<ChildProcess> {
-  const dir = join(sandbox.paths.dir, 'gateway-registry');
-  await mkdir(dir, { recursive: true });
-  const config = join(dir, 'registry.yml');
-  // The world's storage, read by a second registry: the images were pushed there once.
-  await writeFile(config, [
-    'version: 0.1',
-    'log: {level: warn}',
-    `storage: {filesystem: {rootdirectory: ${join(world.runDir, 'registry')}}}`,
-    'http:',
-    `  addr: ${GATEWAY}:5000`,
-    '  secret: envbox-test-world',
-    `  tls: {certificate: ${join(assetsDir, 'pki', 'server.pem')}, key: ${join(assetsDir, 'pki', 'server.key')}}`,
-    'auth:',
-    `  htpasswd: {realm: envbox-test, path: ${join(assetsDir, 'auth', 'htpasswd')}}`,
-    '',
-  ].join('\n'));
-  const log = await open(join(dir, 'registry.log'), 'a');
-  const child = sandbox.spawn('gateway registry', ['docker-registry', 'serve', config], { stdoutFile: log.fd });
-  await log.close();
+function startGatewayRegistry(world: World, sandbox: Sandbox): Promise<ChildProcess> {
   const host = `${world.registry.name}:5000`;
-  const up = await waitUntil(async () => {
-    if (child.exitCode !== null) return true;
-    const r = await run(['nsenter', `--net=/run/netns/${sandbox.netns}`, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}',
-      '--cacert', world.registry.caPath, '--resolve', `${host}:${GATEWAY}`, `https://${host}/v2/`], { timeoutMs: 5_000 });
-    return r.stdout.trim() === '401';
-  }, 15_000, 100);
-  if (!up || child.exitCode !== null) {
-    throw new Error(`the gateway registry did not come up (exit ${child.exitCode}):\n${await readFile(join(dir, 'registry.log'), 'utf8').catch(() => '')}`);
-  }
-  return child;
+  return serveWorldRegistry(world, sandbox, {
+    label: 'gateway registry', listen: `${GATEWAY}:5000`,
+    probe: ['--cacert', world.registry.caPath, '--resolve', `${host}:${GATEWAY}`, `https://${host}/v2/`],
+  });
 }

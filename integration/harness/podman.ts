@@ -1,11 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run, waitUntil, type CommandResult } from './proc.js';
-import { assetsDir } from './paths.js';
+import { run, type CommandResult } from './proc.js';
 import type { Sandbox } from './sandbox.js';
 import type { World } from './world-shape.js';
 import { runcWrapperScript } from './runc-wrapper.js';
+import { serveWorldRegistry } from './world-registry.js';
 
 /** Where the registry listens inside the sandbox's network namespace, which a hostNetwork pod shares. */
 export const LOOPBACK_REGISTRY = '127.0.0.1:5000';
@@ -72,33 +72,6 @@ export async function startPodman(world: World, sandbox: Sandbox): Promise<Podma
   };
 }
 
-async function startLoopbackRegistry(world: World, sandbox: Sandbox): Promise<ChildProcess> {
-  const dir = join(sandbox.paths.dir, 'loopback-registry');
-  await mkdir(dir, { recursive: true });
-  const config = join(dir, 'registry.yml');
-  // The world's storage, read by a second registry: the images were pushed there once.
-  await writeFile(config, [
-    'version: 0.1',
-    'log: {level: warn}',
-    `storage: {filesystem: {rootdirectory: ${join(world.runDir, 'registry')}}}`,
-    'http:',
-    `  addr: ${LOOPBACK_REGISTRY}`,
-    '  secret: envbox-test-world',
-    `  tls: {certificate: ${join(assetsDir, 'pki', 'server.pem')}, key: ${join(assetsDir, 'pki', 'server.key')}}`,
-    'auth:',
-    `  htpasswd: {realm: envbox-test, path: ${join(assetsDir, 'auth', 'htpasswd')}}`,
-    '',
-  ].join('\n'));
-  const log = await open(join(dir, 'registry.log'), 'a');
-  const child = sandbox.spawn('loopback registry', ['docker-registry', 'serve', config], { stdoutFile: log.fd });
-  await log.close();
-  const up = await waitUntil(async () => {
-    if (child.exitCode !== null) return true;
-    const r = await run(['nsenter', `--net=/run/netns/${sandbox.netns}`, 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', `https://${LOOPBACK_REGISTRY}/v2/`], { timeoutMs: 5_000 });
-    return r.stdout.trim() === '401';
-  }, 15_000, 100);
-  if (!up || child.exitCode !== null) {
-    throw new Error(`the loopback registry did not come up (exit ${child.exitCode}):\n${await readFile(join(dir, 'registry.log'), 'utf8').catch(() => '')}`);
-  }
-  return child;
+function startLoopbackRegistry(world: World, sandbox: Sandbox): Promise<ChildProcess> {
+  return serveWorldRegistry(world, sandbox, { label: 'loopback registry', listen: LOOPBACK_REGISTRY, probe: ['-k', `https://${LOOPBACK_REGISTRY}/v2/`] });
 }
