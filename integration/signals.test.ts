@@ -97,6 +97,8 @@ describe('signals and inner exit', () => {
       ].join('\n');
       const run = track(await sandbox.startEnvbox(await workspaceEnv(sandbox, { CODER_BOOTSTRAP_SCRIPT: flood, ENVBOX_BOOTSTRAP_LOG_LIMIT: String(1 << 30) })));
       await run.waitForOutput(/^flood-finished$/, 120_000);
+      // The next long line follows flood-finished; on a slow machine it may not be in the log yet.
+      await run.waitForOutput(/^b{1000,}$/, 60_000);
       const peakKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(await readFile(`/proc/${run.pid}/status`, 'utf8'))?.[1]);
       t.diagnostic(`envbox's peak RSS (VmHWM) after the 300 MB line: ${Math.round(peakKiB / 1024)} MiB`);
       // envbox itself peaks near 100 MiB here; a 300 MB line held whole costs more than that again.

@@ -117,10 +117,23 @@ export type SandboxCase = (sandbox: Sandbox, track: (run: EnvboxRun) => EnvboxRu
 export async function withSandbox(world: World, label: string, fn: SandboxCase): Promise<void> {
   const sandbox = await Sandbox.create(world, label);
   let run: EnvboxRun | undefined;
+  let failure: unknown;
   try {
     await fn(sandbox, (r) => (run = r));
-  } finally {
-    run?.kill();
-    await sandbox.destroy();
+  } catch (error) {
+    failure = error;
   }
+  run?.kill();
+  const leftovers = await sandbox.destroy().then(() => undefined, (error: unknown) => error);
+  // The case's own failure is the one to report: the leftovers usually follow from it (an
+  // assertion failed before the stop), and a destroy error in a finally would hide it.
+  if (failure !== undefined && leftovers !== undefined) {
+    throw new AggregateError([failure, leftovers], `${messageOf(failure)}\n(then, destroying the sandbox: ${messageOf(leftovers)})`);
+  }
+  if (failure !== undefined) throw failure;
+  if (leftovers !== undefined) throw leftovers;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
