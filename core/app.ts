@@ -11,7 +11,6 @@ import { CORE_INPUTS, debug } from './inputs/core-inputs.js';
 import type { OptionValues } from './inputs/options.js';
 import { rawValue, resolveInputsCollecting, type DisabledInput, type InputSources } from './inputs/resolve.js';
 import { didYouMean } from './suggest.js';
-import { rootlessInputProblems, rootlessOptions } from './rootless/daemon.js';
 import { BuildLog } from './log/buildlog.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { SecretScrubber } from './log/scrub.js';
@@ -200,9 +199,8 @@ export async function prepareApp(prepare: PrepareOptions): Promise<App> {
     }
   }
   const { context, collected } = collectingProblems({ mode: prepare.mode, host, log });
-  const options = await hooks.configure.promise(rootlessOptions(resolved.options), context);
-  const configureProblems = [...rootlessInputProblems(options), ...collected.problems];
-  const problems = [...resolved.problems, ...withoutEchoes(configureProblems, resolved.problems)];
+  const options = await hooks.configure.promise(resolved.options, context);
+  const problems = [...resolved.problems, ...withoutEchoes(collected.problems, resolved.problems)];
   if (problems.length > 0) throw new InputError(problems);
   if (collected.crashes[0]) throw collected.crashes[0];
   secrets.add(options.secretValues());

@@ -25,6 +25,13 @@ const bodySchema = z.looseObject({
   }),
 });
 const daemonSchema = z.looseObject({ argv: strings.min(1), env: z.record(z.string(), z.string()) });
+const launchSchema = daemonSchema.extend({ cgroupNesting: z.boolean() });
+const id = z.number().int().nonnegative();
+const range = z.looseObject({ start: id, count: id.min(1) });
+const identitySchema = z.looseObject({
+  rootless: z.looseObject({ name: z.string().min(1), uid: id, gid: id, home: z.string().startsWith('/'), subuid: range, subgid: range }).nullable(),
+  idOffset: id,
+});
 const pullSchema = z.looseObject({
   image: z.looseObject({ raw: z.string().min(1), registry: z.string().min(1) }),
   auth: z.looseObject({ serveraddress: z.string() }).nullable(),
@@ -49,7 +56,9 @@ function describe(value: unknown): string {
 const CHECKS: Record<string, (result: unknown) => string | null> = {
   configure: (result) => (result instanceof OptionValues ? null
     : `returned ${describe(result)}, not the options it was given (return options, or options.with(input, value) to change one)`),
+  daemonIdentity: (result) => shapeProblem(identitySchema, 'a daemon identity { rootless: { name, uid, gid, home, subuid, subgid } | null, idOffset }', result),
   preDaemon: (result) => shapeProblem(daemonSchema, 'a daemon spec { argv: string[], env }', result),
+  daemonLaunch: (result) => shapeProblem(launchSchema, 'a daemon launch { argv: string[], env, cgroupNesting: boolean }', result),
   prePull: (result) => shapeProblem(pullSchema, 'a pull spec { image, auth }', result),
   containerSpec: (result) => shapeProblem(bodySchema, 'a ContainerCreate body { Image, HostConfig, ... }', result),
 };

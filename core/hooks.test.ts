@@ -194,7 +194,7 @@ describe('createHooks', () => {
 
   it('declares the lifecycle hooks, and each call gives fresh hooks', () => {
     const a = createHooks();
-    assert.deepEqual(Object.keys(a), ['configure', 'preDaemon', 'prePull', 'containerSpec', 'preStart', 'postStart', 'buildLog', 'failed', 'shutdown', 'exit']);
+    assert.deepEqual(Object.keys(a), ['configure', 'daemonIdentity', 'preflight', 'preDaemon', 'daemonLaunch', 'prePull', 'containerSpec', 'preStart', 'postStart', 'buildLog', 'failed', 'shutdown', 'exit']);
     assert.notEqual(a.containerSpec, createHooks().containerSpec);
   });
 
@@ -271,7 +271,7 @@ describe('plugin contract at the hook boundary', () => {
     const facade = pluginHooks(createHooks(), 'site-typo');
     assert.throws(() => (facade as unknown as Record<string, { tap(): void }>).poststart!.tap(), (error: unknown) => {
       assert.ok(error instanceof InputError);
-      assert.match(error.message, /^plugin "site-typo": api\.hooks\.poststart is not a hook \(did you mean "postStart"\?\); the hooks are configure, preDaemon, prePull, containerSpec, preStart, postStart, buildLog, failed, shutdown, exit\./);
+      assert.match(error.message, /^plugin "site-typo": api\.hooks\.poststart is not a hook \(did you mean "postStart"\?\); the hooks are configure, daemonIdentity, preflight, preDaemon, daemonLaunch, prePull, containerSpec, preStart, postStart, buildLog, failed, shutdown, exit\./);
       return true;
     });
   });

@@ -1,9 +1,10 @@
 import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
 import { actionProblem, type Action, type ActionSink } from './actions.js';
+import type { DaemonIdentity } from './daemon-identity.js';
 import type { DockerClient } from './docker/client.js';
 import type { PullAuth } from './docker/registry-auth.js';
 import { inTap } from './env-reads.js';
-import { InputError, PluginError, asError, type InputProblem } from './errors.js';
+import { EnvboxError, InputError, PluginError, asError, type InputProblem } from './errors.js';
 import type { ImageFacts } from './facts.js';
 import { checkResult, deepFreeze } from './hook-results.js';
 import type { HostView } from './host/host.js';
@@ -28,13 +29,47 @@ export interface BaseContext extends ConfigureContext {
   readonly buildLog: BuildLog;
 }
 
-/** Context of the hooks whose taps may declare side effects. */
-export interface PhaseContext extends BaseContext, ActionSink {}
+/** Context of the hooks that run once the daemon's identity is known (published by `daemonIdentity`). */
+export interface DaemonAwareContext extends BaseContext {
+  /** Who the daemon runs as, and how the workspace's ids map to the outer container's (see `outerId`). */
+  readonly daemon: DaemonIdentity;
+}
 
-/** The dockerd command line. `argv[0]` is the program; the core adds the cgroup wrapper itself. */
+/** Context of the hooks whose taps may declare side effects. */
+export interface PhaseContext extends DaemonAwareContext, ActionSink {}
+
+/** Context of `preflight`: checks only, so no `act`; `docker` mode only. */
+export interface PreflightContext extends DaemonAwareContext {
+  /** ENVBOX_DOCKER_HOST unset: envbox starts its own daemon (the start these checks guard). */
+  readonly managedDaemon: boolean;
+}
+
+/** Context of `daemonLaunch`. */
+export interface DaemonContext extends PhaseContext {
+  /** The data root this start uses: ENVBOX_DOCKER_DATA_ROOT, or the fallback one when dockerd restarts after a full disk. */
+  readonly dataRoot: string;
+}
+
+/** The dockerd command line. `argv[0]` is the program; `daemonLaunch` may wrap it, and the core adds the cgroup wrapper. */
 export interface DaemonSpec {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * How the daemon is spawned: the `preDaemon` command line, wrapped by what must run around it
+ * (a user switch, a namespace tool), with the env it gets besides envbox's own (secrets left out).
+ */
+export interface DaemonLaunch {
+  /** What is spawned, program first: the preDaemon command line, or a wrapper that ends by exec'ing it. */
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /**
+   * Whether the core puts its cgroup-v2 nesting wrapper in front (`unshare --cgroup`, /sys/fs/cgroup remounted,
+   * the controllers delegated): true on cgroup v2. It needs root in the outer container; a tap that starts the
+   * daemon as another user sets it false.
+   */
+  readonly cgroupNesting: boolean;
 }
 
 export interface PullSpec {
@@ -94,8 +129,25 @@ export function createHooks() {
   return Object.freeze({
     /** Waterfall over the resolved inputs; runs before anything starts. Throw an InputError to exit 2. */
     configure: new AsyncSeriesWaterfallHook<[OptionValues, ConfigureContext]>(['options', 'context']),
+    /**
+     * Waterfall over who the daemon runs as, from userns-remap at ENVBOX_ID_OFFSET (`rootless: null`). Called
+     * once, when a later hook first needs it; every later context carries the result as `ctx.daemon`.
+     */
+    daemonIdentity: new AsyncSeriesWaterfallHook<[DaemonIdentity, BaseContext]>(['daemon', 'context']),
+    /**
+     * `docker` only, first, before envbox starts anything: checks of the outer container. A tap fails the run
+     * (exit 1) by throwing an EnvboxError whose message says what is missing and whose hint says how to give it;
+     * that finding is reported as it is. Any other throw is a PluginError naming the plugin and the hook.
+     */
+    preflight: new AsyncSeriesHook<[PreflightContext]>(['context']),
     /** Waterfall over dockerd's command line. Not called when ENVBOX_DOCKER_HOST names a daemon. */
     preDaemon: new AsyncSeriesWaterfallHook<[DaemonSpec, PhaseContext]>(['daemon', 'context']),
+    /**
+     * Waterfall over how the daemon is spawned, after `preDaemon` (in `plan` too: it prints the result): wrap its
+     * command, set the user it runs as and declare the dirs that user needs, or turn off the cgroup-v2 wrapper.
+     * Called again when dockerd restarts on the fallback data root. Not called with ENVBOX_DOCKER_HOST.
+     */
+    daemonLaunch: new AsyncSeriesWaterfallHook<[DaemonLaunch, DaemonContext]>(['launch', 'context']),
     /** Waterfall over what to pull and with which credentials. Runs after the daemon answers. */
     prePull: new AsyncSeriesWaterfallHook<[PullSpec, PhaseContext]>(['pull', 'context']),
     /** Waterfall over the ContainerCreate body; taps are pure edits of (body, facts). The body is frozen. */
@@ -283,8 +335,10 @@ export function pluginHooks(hooks: EnvboxHooks, pluginName: string): PluginHooks
             else collected.crashes.push(error instanceof PluginError ? error : new PluginError(pluginName, name, asError(error)));
             return args[0];
           }
-          // Bad input stays an InputError (exit 2): its message already names the variable.
+          // Bad input stays an InputError (exit 2): its message already names the variable. A preflight
+          // finding (an EnvboxError) is the operator's to act on, not a crash: its message and hint stay whole.
           if (error instanceof PluginError || error instanceof InputError) throw error;
+          if (name === 'preflight' && error instanceof EnvboxError) throw error;
           throw new PluginError(pluginName, name, asError(error));
         }
         if (!waterfall) return undefined;

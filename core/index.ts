@@ -17,3 +17,13 @@ export * as inputKinds from './inputs/kinds.js';
 export * as coreInputs from './inputs/core-inputs.js';
 export { InputError, PluginError, EnvboxError } from './errors.js';
 export type { OptionValues } from './inputs/options.js';
+/** Who the daemon runs as (`ctx.daemon`), and where a workspace id lands in the outer container. */
+export { outerId, type DaemonIdentity, type RootlessIdentity, type IdRange } from './daemon-identity.js';
+/** The contexts and values of the daemon hooks: daemonIdentity, preflight, preDaemon, daemonLaunch. */
+export type { DaemonAwareContext, DaemonContext, DaemonLaunch, PreflightContext } from './hooks.js';
+/** The shape of each input problem an InputError lists. */
+export type { InputProblem } from './errors.js';
+/** Where a bind source leads once created: its links resolved on the host, a missing path by its deepest existing ancestor. */
+export { resolveAsCreated } from './host/resolve-path.js';
+/** How many ids one workspace's user namespace spans (userns-remap maps 65536 from ENVBOX_ID_OFFSET). */
+export { ID_RANGE_SIZE } from './shift-owners.js';

@@ -12,7 +12,7 @@ import { coderLogsPlugin } from './coder-logs/index.js';
 import { proxyPlugin } from './proxy/index.js';
 import { registryMirrorsPlugin } from './registry-mirrors/index.js';
 import { innerDockerPlugin } from './inner-docker/index.js';
-import { rootlessDockerPlugin } from './rootless-docker/index.js';
+import { rootlessDockerPlugin, rootlessPlugin } from './rootless/index.js';
 
 /**
  * The built-in plugins, in registration order. Each CODER_* feature is one of these, applied
@@ -20,5 +20,5 @@ import { rootlessDockerPlugin } from './rootless-docker/index.js';
  */
 export function builtinPlugins(): EnvboxPlugin[] {
   return [workspacePlugin(), envPlugin(), resourcesPlugin(), mountsPlugin(), fusePlugin(), tunPlugin(), gpuPlugin(), certsPlugin(), pullSecretPlugin(), coderLogsPlugin(),
-    proxyPlugin(), registryMirrorsPlugin(), innerDockerPlugin(), rootlessDockerPlugin()];
+    proxyPlugin(), registryMirrorsPlugin(), innerDockerPlugin(), rootlessPlugin(), rootlessDockerPlugin()];
 }

@@ -137,6 +137,10 @@ export const pruneImages = defineInput({
   example: 'false',
 });
 
+/**
+ * Public, not the rootless plugin's own: gpu, mounts and the device plugins adapt to it when they check
+ * their inputs (at `configure`, before the daemon's identity is known). The plugin "rootless" runs the daemon so.
+ */
 export const rootless = defineInput({
   key: 'rootless', env: 'ENVBOX_ROOTLESS', flag: 'rootless', schema: booleanInput, default: false, boolean: true,
   description:
@@ -144,26 +148,11 @@ export const rootless = defineInput({
     + 'capability (see "Unprivileged mode" in the README for what it needs and cannot do). Implies ENVBOX_RUNTIME=runc.',
   example: 'true',
 });
-export const rootlessUser = defineInput({
-  key: 'rootlessUser', env: 'ENVBOX_ROOTLESS_USER', flag: 'rootless-user', schema: nameInput, default: 'envbox',
-  description:
-    'With ENVBOX_ROOTLESS: the non-root user of the envbox image that dockerd runs as. Its uid and its /etc/subuid and /etc/subgid ranges '
-    + "are read from the image; the ranges must lie inside the ids the pod's user namespace maps (the image's envbox: uid 1001, ids 10000-65535).",
-  example: 'envbox',
-});
-export const rootlessDir = defineInput({
-  key: 'rootlessDir', env: 'ENVBOX_ROOTLESS_DIR', flag: 'rootless-dir', schema: absolutePathInput, default: '/run/envbox-rootless',
-  description:
-    "With ENVBOX_ROOTLESS: the rootless dockerd's runtime dir (XDG_RUNTIME_DIR), owned by ENVBOX_ROOTLESS_USER. The socket, exec root and pidfile "
-    + 'go here (docker.sock, docker, docker.pid) unless ENVBOX_DOCKER_SOCKET, ENVBOX_DOCKER_EXEC_ROOT or ENVBOX_DOCKER_PIDFILE name other places.',
-  example: '/run/envbox-rootless',
-});
-
 export const CORE_INPUTS = [
   innerImage, innerUsername, agentToken, bootstrapScript,
   bridgeCidr, disableIdmappedMount, debug, dockerHost, runtime, ethlink, containerName, idOffset, usernsUser,
   dockerSocket, dockerDataRoot, dockerFallbackDataRoot, dockerExecRoot, dockerPidfile, dockerdLog, daemonTimeout,
   oomScoreFile, cgroupRoot, imageFacts, shutdownTimeout, bootstrapLogLimit, statusFile, terminationLog, pullPolicy, pruneImages,
-  rootless, rootlessUser, rootlessDir,
+  rootless,
 ] as const;
 

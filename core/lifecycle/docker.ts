@@ -3,7 +3,6 @@ import type { DockerClient, StreamingExec } from '../docker/client.js';
 import type { DaemonLauncher, DaemonSet } from '../daemon/managed-daemon.js';
 import { waitForPing } from '../daemon/wait.js';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EnvboxError, InputError, messageOf } from '../errors.js';
-import { assertRootlessRequirements } from '../rootless/checks.js';
 import { assertHostIds, probeImageFacts } from '../image-facts.js';
 import {
   bootstrapLogLimit, bootstrapScript, daemonTimeout, disableIdmappedMount, dockerDataRoot, dockerFallbackDataRoot, dockerHost, dockerSocket, dockerdLog, idOffset,
@@ -13,7 +12,9 @@ import type { ActionRunner } from '../perform-actions.js';
 import { StopRequested, abortable } from './abort.js';
 import { reportMemoryLater } from './memory-report.js';
 import { startBootstrap } from './bootstrap.js';
-import { exitContext, failedContext, planContainer, planDaemon, planPull, postPullActions, shutdownContext, startActions, startedContext } from './phases.js';
+import {
+  exitContext, failedContext, planContainer, planDaemon, planPull, postPullActions, runPreflight, shutdownContext, startActions, startedContext,
+} from './phases.js';
 import { dataRootProblem } from './data-root.js';
 import { NO_SPACE, NoSpaceError, pullWithRetry } from './pull.js';
 import type { StatusReporter } from './status-reporter.js';
@@ -64,10 +65,6 @@ async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
     // Every hook before the start races the stop: a tap that never settles (a site plugin's, a read stuck
     // somewhere) must not keep SIGTERM waiting past the shutdown budget.
     const plan = await abortable(planDaemon(app, { fallback }), signal);
-    if (plan.rootless && !fallback) {
-      await assertRootlessRequirements(app.host, plan.rootless);
-      buildLog.info(`Starting a rootless dockerd as ${plan.rootless.name} (uid ${plan.rootless.uid}, subordinate ids ${plan.rootless.subuid.start}-${plan.rootless.subuid.start + plan.rootless.subuid.count - 1})...`);
-    }
     if (!fallback) {
       const problem = dataRootProblem(o.get(dockerDataRoot), await app.host.mounts());
       if (problem) {
@@ -75,12 +72,12 @@ async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
       }
     }
     await deps.actions.run(plan.actions);
-    if (fallback && started.daemons) await started.daemons.restartDockerd(plan.spawnArgv, plan.spec.env);
+    if (fallback && started.daemons) await started.daemons.restartDockerd(plan.spawnArgv, plan.launch.env);
     else {
       if (o.get(runtime) === 'sysbox-runc') buildLog.info('Waiting for sysbox processes to start up...');
       started.daemons = await abortable(deps.launcher.start({
         dockerdArgv: plan.spawnArgv,
-        dockerdEnv: plan.spec.env,
+        dockerdEnv: plan.launch.env,
         sysbox: { enabled: o.get(runtime) === 'sysbox-runc', disableIdmappedMount: o.get(disableIdmappedMount) },
         logFile: o.get(dockerdLog),
         withoutEnv: o.secretEnvNames(),
@@ -150,6 +147,8 @@ async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
 
   buildLog.onWarning((text) => deps.status.warn(text));
   try {
+    // Before anything starts, and racing the stop as every hook before the start does.
+    await abortable(runPreflight(app), signal);
     await deps.actions.run(startActions(app));
     deps.status.enter('starting-daemon');
     if (managed) {

@@ -1,17 +1,18 @@
 import type { Action } from '../actions.js';
 import type { App } from '../app.js';
 import { dockerdArgv, usesCgroup2, wrapForCgroup2 } from '../daemon/argv.js';
+import type { DaemonIdentity } from '../daemon-identity.js';
 import type { DockerClient } from '../docker/client.js';
+import { EnvboxError } from '../errors.js';
 import type { ImageFacts } from '../facts.js';
 import {
-  collectingActions, type BaseContext, type DaemonSpec, type ExitContext, type FailedContext, type PullSpec, type ShutdownContext, type StartedContext,
+  collectingActions, type BaseContext, type DaemonAwareContext, type DaemonLaunch, type DaemonSpec, type ExitContext, type FailedContext, type PullSpec,
+  type ShutdownContext, type StartedContext,
 } from '../hooks.js';
 import {
-  bridgeCidr, cgroupRoot, containerName, debug, dockerDataRoot, dockerExecRoot, dockerFallbackDataRoot, dockerPidfile,
-  dockerSocket, ethlink, innerImage, oomScoreFile, rootless, rootlessDir, rootlessUser, runtime, usernsUser,
+  bridgeCidr, cgroupRoot, containerName, debug, dockerDataRoot, dockerExecRoot, dockerFallbackDataRoot, dockerHost, dockerPidfile,
+  dockerSocket, ethlink, idOffset, innerImage, oomScoreFile, rootless, runtime, usernsUser,
 } from '../inputs/core-inputs.js';
-import { asRootlessUser, rootlessDirActions, rootlessEnv, rootlesskitArgv } from '../rootless/daemon.js';
-import { readRootlessIdentity, type RootlessIdentity } from '../rootless/identity.js';
 import type { ContainerCreateBody } from '../spec/types.js';
 
 /**
@@ -23,16 +24,49 @@ export function baseContext(app: App): BaseContext {
   return { mode: app.mode, options: app.options, host: app.host, log: app.log, buildLog: app.buildLog };
 }
 
+const identities = new WeakMap<App, Promise<DaemonIdentity>>();
+
+/** Who the daemon runs as: the `daemonIdentity` hook, called once per run, when a hook first needs it. */
+export function daemonIdentity(app: App): Promise<DaemonIdentity> {
+  let identity = identities.get(app);
+  if (!identity) {
+    identity = resolveDaemonIdentity(app);
+    identities.set(app, identity);
+  }
+  return identity;
+}
+
+async function resolveDaemonIdentity(app: App): Promise<DaemonIdentity> {
+  const identity = await app.hooks.daemonIdentity.promise({ rootless: null, idOffset: app.options.get(idOffset) }, baseContext(app));
+  // The switch is public (several plugins adapt to it); a run that asks for it and gets a root daemon would be a silent surprise.
+  if (app.options.get(rootless) && identity.rootless === null) {
+    throw new EnvboxError(`${rootless.env} is true, and no plugin runs the daemon rootless (none published a rootless identity in the daemonIdentity hook)`,
+      `Keep the built-in plugin "rootless" enabled (remove it from the config's disable list), or register a plugin that runs the daemon rootless.`);
+  }
+  return identity;
+}
+
+export async function daemonAwareContext(app: App): Promise<DaemonAwareContext> {
+  return { ...baseContext(app), daemon: await daemonIdentity(app) };
+}
+
+/** `preflight` (`docker` only): the plugins' checks of the outer container, before anything starts. */
+export async function runPreflight(app: App): Promise<void> {
+  const managedDaemon = app.options.get(dockerHost) === undefined;
+  await app.hooks.preflight.promise({ ...await daemonAwareContext(app), managedDaemon });
+}
+
 /** envbox's own first action: it must be the last thing the OOM killer picks in its pod. */
 export function startActions(app: App): Action[] {
   return [{ kind: 'writeFile', path: app.options.get(oomScoreFile), content: '-1000', plugin: 'core', hook: 'start', bestEffort: true }];
 }
 
 export interface DaemonPlan {
+  /** dockerd's command line, after `preDaemon`. */
   spec: DaemonSpec;
-  /** The user the daemon runs as, in rootless mode. */
-  rootless: RootlessIdentity | null;
-  /** What is spawned: the spec's argv, behind the cgroup-v2 wrapper (rootful) or setpriv (rootless). */
+  /** How it is spawned, after `daemonLaunch`. */
+  launch: DaemonLaunch;
+  /** What is spawned: the launch's argv, behind the cgroup-v2 wrapper when the launch keeps it. */
   spawnArgv: string[];
   actions: Action[];
 }
@@ -42,28 +76,23 @@ export async function planDaemon(app: App, options: { fallback?: boolean } = {})
   const link = o.get(ethlink);
   const mtu = await app.host.linkMtu(link);
   if (mtu === null) app.buildLog.info(`Warning: the link ${link} (ENVBOX_ETHLINK) does not exist, so dockerd keeps its default MTU.`);
-  const identity = o.get(rootless) ? await readRootlessIdentity(app.host, o.get(rootlessUser)) : null;
+  const daemon = await daemonIdentity(app);
   const dataRoot = options.fallback ? o.get(dockerFallbackDataRoot) : o.get(dockerDataRoot);
   const dockerd = dockerdArgv({
     paths: { socket: o.get(dockerSocket), dataRoot: o.get(dockerDataRoot), execRoot: o.get(dockerExecRoot), pidfile: o.get(dockerPidfile) },
     bridge: o.get(bridgeCidr),
-    usernsUser: identity ? null : o.get(usernsUser),
+    // A daemon run as a non-root user is in a user namespace already: its ids map through that user.
+    usernsUser: daemon.rootless ? null : o.get(usernsUser),
     mtu,
     debug: o.get(debug),
     ...(options.fallback ? { fallbackDataRoot: dataRoot } : {}),
   });
-  const { context, actions } = collectingActions(baseContext(app));
-  if (identity) {
-    actions.push(...rootlessDirActions(identity, [o.get(rootlessDir), dataRoot, o.get(dockerExecRoot)]));
-  }
-  const initial = identity
-    ? { argv: rootlesskitArgv(dockerd, { stateDir: `${o.get(rootlessDir)}/rootlesskit`, mtu }), env: rootlessEnv(identity, o.get(rootlessDir)) }
-    : { argv: dockerd, env: {} };
-  const spec = await app.hooks.preDaemon.promise(initial, context);
-  const spawnArgv = identity
-    ? asRootlessUser(spec.argv, identity, o.secretEnvNames())
-    : (await usesCgroup2(app.host, o.get(cgroupRoot))) ? wrapForCgroup2([...spec.argv]) : [...spec.argv];
-  return { spec, rootless: identity, spawnArgv, actions };
+  const { context, actions } = collectingActions({ ...baseContext(app), daemon });
+  const spec = await app.hooks.preDaemon.promise({ argv: dockerd, env: {} }, context);
+  const cgroupNesting = await usesCgroup2(app.host, o.get(cgroupRoot));
+  const launch = await app.hooks.daemonLaunch.promise({ argv: spec.argv, env: spec.env, cgroupNesting }, { ...context, dataRoot });
+  const spawnArgv = launch.cgroupNesting ? wrapForCgroup2([...launch.argv]) : [...launch.argv];
+  return { spec, launch, spawnArgv, actions };
 }
 
 /**
@@ -77,7 +106,7 @@ export function postPullActions(app: App): Action[] {
 }
 
 export async function planPull(app: App): Promise<{ pull: PullSpec; actions: Action[] }> {
-  const { context, actions } = collectingActions(baseContext(app));
+  const { context, actions } = collectingActions(await daemonAwareContext(app));
   const pull = await app.hooks.prePull.promise({ image: app.options.get(innerImage), auth: null }, context);
   return { pull, actions };
 }
@@ -89,7 +118,7 @@ export function initialBody(app: App): ContainerCreateBody {
 
 export async function planContainer(app: App, facts: ImageFacts, initial: ContainerCreateBody = initialBody(app)): Promise<{ name: string; body: ContainerCreateBody; actions: Action[] }> {
   const name = app.options.get(containerName);
-  const { context, actions } = collectingActions({ ...baseContext(app), facts, containerName: name, runtime: app.options.get(runtime) });
+  const { context, actions } = collectingActions({ ...await daemonAwareContext(app), facts, containerName: name, runtime: app.options.get(runtime) });
   const body = await app.hooks.containerSpec.promise(initial, context);
   return { name, body, actions };
 }

@@ -58,7 +58,7 @@ export async function runPlan(app: App, connect: (host: string) => DockerClient)
   const create = container.body.Env ? { ...container.body, Env: redactEnvList(container.body.Env, secrets) } : container.body;
   const document = {
     daemon: daemonPlan
-      ? { managed: true, argv: daemonPlan.spawnArgv, env: redactEnvRecord(daemonPlan.spec.env, secrets), sysbox: sysboxDaemons(app) }
+      ? { managed: true, argv: daemonPlan.spawnArgv, env: redactEnvRecord(daemonPlan.launch.env, secrets), sysbox: sysboxDaemons(app) }
       : { managed: false, host },
     pull: { image: pull.image.raw, registry: pull.image.registry, auth: redactAuth(pull.auth) },
     facts,

@@ -4,7 +4,6 @@ import { EnvboxError, InputError, type InputProblem } from '../../core/errors.js
 import type { PhaseContext } from '../../core/hooks.js';
 import type { FileKind, FileStat, HostView } from '../../core/host/host.js';
 import type { EnvboxPlugin } from '../../core/plugin.js';
-import { workspaceIdMapping } from '../../core/rootless/identity.js';
 import { certsDir, extraCertsPath } from './inputs.js';
 
 /**
@@ -59,7 +58,7 @@ export function extraCertsPathProblem(path: string | undefined, stat: FileStat |
 export async function trustExtraCerts(ctx: PhaseContext, registry: string): Promise<void> {
   const source = ctx.options.get(extraCertsPath);
   if (source === undefined) return;
-  const target = posix.join(await daemonCertsDir(ctx), registry);
+  const target = posix.join(daemonCertsDir(ctx), registry);
   if ((await ctx.host.stat(target)) !== null) {
     // Someone baked certificates into the image or mounted them there: theirs win.
     ctx.buildLog.info(`Not copying certificates from "${source}": "${target}" already exists, so it is used as it is`);
@@ -91,9 +90,9 @@ async function certificateCopies(host: HostView, source: string, target: string)
 }
 
 /** A rootless dockerd reads certs.d from its user's config dir ($HOME/.config/docker), not /etc/docker. */
-async function daemonCertsDir(ctx: PhaseContext): Promise<string> {
+function daemonCertsDir(ctx: PhaseContext): string {
   const dir = ctx.options.get(certsDir);
   if (dir !== certsDir.default) return dir;
-  const { rootless } = await workspaceIdMapping(ctx.options, ctx.host);
+  const { rootless } = ctx.daemon;
   return rootless ? posix.join(rootless.home, '.config/docker/certs.d') : dir;
 }

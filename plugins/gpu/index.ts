@@ -1,6 +1,4 @@
-import { InputError } from '../../core/errors.js';
-import { rootless } from '../../core/inputs/core-inputs.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
+import { InputError, coreInputs, type EnvboxPlugin } from 'envbox';
 import { procGpuMounts } from './mounts.js';
 import { addGpu, innerUsrLibDir, usrLibDir } from './inputs.js';
 import { resolveInnerLibDir, withGpus } from './spec.js';
@@ -15,7 +13,8 @@ function missingUsrLibDir(): InputError {
 
 /**
  * Rootless, the workspace gets no device cgroup rules and the driver's files stay owned by ids its
- * user namespace does not map; no GPU on this machine could show it working, so it is refused.
+ * user namespace does not map; no GPU on this machine could show it working, so it is refused. Checked
+ * at configure, by the public switch ENVBOX_ROOTLESS: the daemon's identity (`ctx.daemon`) comes later.
  */
 function gpuRootlessError(): InputError {
   return new InputError([{
@@ -37,7 +36,7 @@ export function gpuPlugin(): EnvboxPlugin {
     inputs: [addGpu, usrLibDir, innerUsrLibDir],
     apply({ hooks }) {
       hooks.configure.tap((options) => {
-        if (options.get(addGpu) && options.get(rootless)) throw gpuRootlessError();
+        if (options.get(addGpu) && options.get(coreInputs.rootless)) throw gpuRootlessError();
         if (options.get(addGpu) && options.get(usrLibDir) === undefined) throw missingUsrLibDir();
         return options;
       });

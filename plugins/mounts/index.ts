@@ -1,20 +1,18 @@
-import { InputError } from '../../core/errors.js';
-import { disableIdmappedMount, dockerDataRoot, dockerFallbackDataRoot, idOffset, rootless } from '../../core/inputs/core-inputs.js';
-import { ID_RANGE_SIZE } from '../../core/shift-owners.js';
-import type { MountSpec } from '../../core/inputs/kinds.js';
-import type { SpecContext } from '../../core/hooks.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
-import { resolveAsCreated } from '../../core/host/resolve-path.js';
-import { withBind } from '../../core/spec/edits.js';
-import { outerId, workspaceIdMapping, type IdMapping } from '../../core/rootless/identity.js';
+import {
+  ID_RANGE_SIZE, InputError, coreInputs, outerId, resolveAsCreated, withBind, type EnvboxPlugin, type inputKinds, type SpecContext,
+} from 'envbox';
 import { keepOffDaemonDataRoot, type WorkspaceMount } from './data-root.js';
 import { mounts } from './inputs.js';
 import { effectiveMounts, isHomeDir, isPrivateTarget, isUntouchedSource, mountListProblems, normalizePath } from './policy.js';
 
+const { disableIdmappedMount, dockerDataRoot, dockerFallbackDataRoot, idOffset, rootless } = coreInputs;
+type MountSpec = inputKinds.MountSpec;
+
 /**
  * CODER_MOUNTS plus the default docker/podman storage mounts. Sources the workspace owns are
- * id-shifted on the host: under userns-remap the workspace's root is host id `idOffset` and its
- * user `idOffset + uid`; rootless, its root is the rootless user and its user `subuid start + uid - 1`.
+ * id-shifted on the host, to the outer ids of the workspace's as `ctx.daemon` maps them (`outerId`): under
+ * userns-remap its root is `idOffset` and its user `idOffset + uid`; rootless, its root is the rootless user
+ * and its user `subuid start + uid - 1`.
  */
 export function mountsPlugin(): EnvboxPlugin {
   return {
@@ -36,9 +34,8 @@ export function mountsPlugin(): EnvboxPlugin {
 
       hooks.containerSpec.tap(async (body, ctx) => {
         let next = body;
-        const mapping = await workspaceIdMapping(ctx.options, ctx.host);
         for (const mount of await keepOffDaemonDataRoot(ctx, effectiveMounts(ctx.options.get(mounts)))) {
-          declareMountActions(ctx, mount, mapping, await resolveAsCreated(ctx.host, mount.source));
+          declareMountActions(ctx, mount, await resolveAsCreated(ctx.host, mount.source));
           next = withBind(next, { source: mount.source, target: mount.target, readOnly: mount.readOnly });
         }
         return next;
@@ -47,7 +44,7 @@ export function mountsPlugin(): EnvboxPlugin {
   };
 }
 
-function declareMountActions(ctx: SpecContext, mount: WorkspaceMount, mapping: IdMapping, real: string): void {
+function declareMountActions(ctx: SpecContext, mount: WorkspaceMount, real: string): void {
   // dockerd would create a missing source itself, owned by the host's root, which the workspace
   // cannot write. The executor skips a path that exists, so a file source (say /etc/hosts) is safe.
   // A link that leads below a system dir is bound untouched too, as naming that dir would be, and so
@@ -60,8 +57,8 @@ function declareMountActions(ctx: SpecContext, mount: WorkspaceMount, mapping: I
   ctx.act({ kind: 'chmod', path: mount.source, mode: '02755' });
   // Decided by the source as named: a home redirected off the daemon's data root is still the user's.
   const [innerUid, innerGid] = isHomeDir(mount.namedSource) ? [ctx.facts.uid, ctx.facts.gid] : [0, 0];
-  const uid = outerId(innerUid, mapping, 'uid');
-  const gid = outerId(innerGid, mapping, 'gid');
+  const uid = outerId(innerUid, ctx.daemon, 'uid');
+  const gid = outerId(innerGid, ctx.daemon, 'gid');
   ctx.act({ kind: 'chown', path: mount.source, uid, gid });
   if (mount.chown) declareRecursiveShift(ctx, mount);
 }

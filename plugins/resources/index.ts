@@ -1,13 +1,9 @@
-import { cgroupRoot } from '../../core/inputs/core-inputs.js';
-import { CPU_PERIOD_US } from '../../core/inputs/kinds.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
-import { workspaceIdMapping } from '../../core/rootless/identity.js';
-import { withHostConfig } from '../../core/spec/edits.js';
+import { coreInputs, inputKinds, withHostConfig, type EnvboxPlugin } from 'envbox';
 import { cpus, memory } from './inputs.js';
 import { rootlessLimitSupport } from './rootless-limits.js';
 
 /** The CFS period Docker uses; the quota is expressed in it (CODER_CPUS is checked against it). */
-export const CPU_PERIOD = CPU_PERIOD_US;
+export const CPU_PERIOD = inputKinds.CPU_PERIOD_US;
 
 /**
  * CODER_CPUS and CODER_MEMORY: limits that processes in the workspace can see in their cgroup.
@@ -23,8 +19,8 @@ export function resourcesPlugin(): EnvboxPlugin {
         const cpuCount = ctx.options.get(cpus);
         const bytes = ctx.options.get(memory);
         if (cpuCount === undefined && bytes === undefined) return body;
-        const { rootless } = await workspaceIdMapping(ctx.options, ctx.host);
-        const support = rootless ? await rootlessLimitSupport(ctx.host, ctx.options.get(cgroupRoot), rootless) : { enforced: true as const };
+        const { rootless } = ctx.daemon;
+        const support = rootless ? await rootlessLimitSupport(ctx.host, ctx.options.get(coreInputs.cgroupRoot), rootless) : { enforced: true as const };
         if (!support.enforced) {
           const asked = [cpuCount !== undefined ? `${cpus.env}=${cpuCount}` : '', bytes !== undefined ? `${memory.env}=${bytes}` : ''].filter(Boolean).join(' and ');
           ctx.buildLog.warn(`${asked} not enforced on the workspace: ${support.reason}. The envbox container's own limits still bound it; set them on the pod.`);

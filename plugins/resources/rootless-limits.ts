@@ -1,5 +1,4 @@
-import type { HostView } from '../../core/host/host.js';
-import type { RootlessIdentity } from '../../core/rootless/identity.js';
+import type { HostView, RootlessIdentity } from 'envbox';
 
 export type LimitSupport = { enforced: true } | { enforced: false; reason: string };
 

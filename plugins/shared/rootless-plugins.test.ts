@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeActions, actionsOf, rootlessHost, runConfigure, runContainerSpec, runPrePull, ubuntuFacts } from 'envbox/testing';
+import { describeActions, actionsOf, rootlessHost, runConfigure, runContainerSpec, runPrePull, ubuntuFacts } from '../rootless/testing.js';
 import { InputError, PluginError } from '../../core/errors.js';
 import { certsPlugin } from '../certs/index.js';
 import { fusePlugin } from '../fuse/index.js';

@@ -30,7 +30,7 @@ export function workspacePlugin(): EnvboxPlugin {
 
       hooks.containerSpec.tap({ stage: STAGE.BASE }, (body, ctx) => {
         const workDir = ctx.options.get(innerWorkDir);
-        if (ctx.facts.hasInit && ctx.options.get(rootless) && !ctx.options.get(skipInit)) throw rootlessInitError(ctx.options.get(innerImage).raw);
+        if (ctx.facts.hasInit && ctx.daemon.rootless && !ctx.options.get(skipInit)) throw rootlessInitError(ctx.options.get(innerImage).raw);
         const useInit = ctx.facts.hasInit && !ctx.options.get(skipInit);
         const base: ContainerCreateBody = {
           ...body,

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import type { Action } from '../actions.js';
-import type { InputProblem } from '../errors.js';
-import { dockerDataRoot, dockerExecRoot, dockerHost, dockerPidfile, dockerSocket, rootless, rootlessDir, runtime } from '../inputs/core-inputs.js';
-import type { OptionValues } from '../inputs/options.js';
-import type { RootlessIdentity } from './identity.js';
+import { coreInputs, type ActionBody, type InputProblem, type OptionValues, type RootlessIdentity } from 'envbox';
+import { rootlessDir } from './inputs.js';
+
+const { dockerDataRoot, dockerExecRoot, dockerHost, dockerPidfile, dockerSocket, rootless, runtime } = coreInputs;
 
 /** slirp4netns's own default when the link's MTU is unknown (as dockerd-rootless.sh). */
 export const SLIRP_DEFAULT_MTU = 65520;
@@ -66,10 +65,10 @@ export function asRootlessUser(argv: readonly string[], identity: RootlessIdenti
 }
 
 /** The dirs the rootless daemon writes, made and handed to its user before it starts. */
-export function rootlessDirActions(identity: RootlessIdentity, dirs: readonly string[]): Action[] {
-  return [...new Set(dirs)].flatMap((path): Action[] => [
-    { kind: 'mkdir', path, mode: '0700', plugin: 'core', hook: 'preDaemon' },
-    { kind: 'chown', path, uid: identity.uid, gid: identity.gid, plugin: 'core', hook: 'preDaemon' },
+export function rootlessDirActions(identity: RootlessIdentity, dirs: readonly string[]): ActionBody[] {
+  return [...new Set(dirs)].flatMap((path): ActionBody[] => [
+    { kind: 'mkdir', path, mode: '0700' },
+    { kind: 'chown', path, uid: identity.uid, gid: identity.gid },
   ]);
 }
 

@@ -1,11 +1,9 @@
-import { bridgeCidr, dockerSocket, rootless } from '../../core/inputs/core-inputs.js';
-import type { OptionValues } from '../../core/inputs/options.js';
-import type { SpecContext } from '../../core/hooks.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
-import { hasBind, withBind, withEnv } from '../../core/spec/edits.js';
-import type { ContainerCreateBody } from '../../core/spec/types.js';
-import { outerId, workspaceIdMapping } from '../../core/rootless/identity.js';
+import {
+  coreInputs, hasBind, outerId, withBind, withEnv, type ContainerCreateBody, type EnvboxPlugin, type OptionValues, type SpecContext,
+} from 'envbox';
 import { rootlessDockerSocket } from './inputs.js';
+
+const { bridgeCidr, dockerSocket, rootless } = coreInputs;
 
 /** Where a docker client looks by default, so `docker` works in the workspace without -H. */
 export const WORKSPACE_SOCKET = '/var/run/docker.sock';
@@ -14,7 +12,7 @@ export const WORKSPACE_SOCKET = '/var/run/docker.sock';
  * ENVBOX_ROOTLESS: the workspace runs under runc, so it cannot have a dockerd of its own. It gets
  * the rootless daemon's socket instead: that daemon is unprivileged and reaches only what the pod
  * reaches. The socket is given to the workspace user's group, as the rootless namespace maps it
- * (the daemon's root is the rootless user; group g is `subgid start + g - 1`), mode 0660.
+ * (the daemon's root is the rootless user; group g is `subgid start + g - 1`, `outerId` of `ctx.daemon`), mode 0660.
  */
 export function rootlessDockerPlugin(): EnvboxPlugin {
   return {
@@ -22,7 +20,7 @@ export function rootlessDockerPlugin(): EnvboxPlugin {
     inputs: [rootlessDockerSocket],
     apply({ hooks }) {
       hooks.configure.tap((options) => (sharesDaemon(options) ? withRoomOnTheBridge(options) : options));
-      hooks.containerSpec.tap(async (body, ctx) => {
+      hooks.containerSpec.tap((body, ctx) => {
         if (!sharesDaemon(ctx.options)) return body;
         return withDaemonSocket(body, ctx);
       });
@@ -47,14 +45,13 @@ function withRoomOnTheBridge(options: OptionValues): OptionValues {
   return options.get(bridgeCidr).cidr === bridgeCidr.default!.cidr ? options.with(bridgeCidr, { ...SHARED_BRIDGE }) : options;
 }
 
-async function withDaemonSocket(body: ContainerCreateBody, ctx: SpecContext): Promise<ContainerCreateBody> {
+function withDaemonSocket(body: ContainerCreateBody, ctx: SpecContext): ContainerCreateBody {
   if (hasBind(body, WORKSPACE_SOCKET)) {
     ctx.buildLog.info(`${rootlessDockerSocket.env}: ${WORKSPACE_SOCKET} is already mounted in the workspace (CODER_MOUNTS or a site plugin), so the rootless daemon's socket is not bound there`);
     return body;
   }
   const socket = ctx.options.get(dockerSocket);
-  const mapping = await workspaceIdMapping(ctx.options, ctx.host);
-  ctx.act({ kind: 'chown', path: socket, uid: outerId(0, mapping, 'uid'), gid: outerId(ctx.facts.gid, mapping, 'gid') });
+  ctx.act({ kind: 'chown', path: socket, uid: outerId(0, ctx.daemon, 'uid'), gid: outerId(ctx.facts.gid, ctx.daemon, 'gid') });
   ctx.act({ kind: 'chmod', path: socket, mode: '0660' });
   const bound = withBind(body, { source: socket, target: WORKSPACE_SOCKET });
   return withEnv(bound, 'DOCKER_HOST', `unix://${WORKSPACE_SOCKET}`, { ifAbsent: true });

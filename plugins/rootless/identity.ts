@@ -1,22 +1,4 @@
-import { EnvboxError } from '../errors.js';
-import type { HostView } from '../host/host.js';
-import { idOffset, rootless, rootlessUser } from '../inputs/core-inputs.js';
-import type { OptionValues } from '../inputs/options.js';
-
-export interface IdRange {
-  start: number;
-  count: number;
-}
-
-/** The non-root user the rootless dockerd runs as, and the subordinate ids its user namespace maps. */
-export interface RootlessIdentity {
-  name: string;
-  uid: number;
-  gid: number;
-  home: string;
-  subuid: IdRange;
-  subgid: IdRange;
-}
+import { EnvboxError, type HostView, type IdRange, type RootlessIdentity } from 'envbox';
 
 function passwdEntry(passwd: string, name: string): { uid: number; gid: number; home: string } | null {
   for (const line of passwd.split('\n')) {
@@ -60,32 +42,4 @@ export async function readRootlessIdentity(host: HostView, name: string): Promis
     );
   }
   return { name, uid: user.uid, gid: user.gid, home: user.home, subuid, subgid };
-}
-
-/**
- * Where an id of the workspace lands in the outer container. Rootless: the inner daemon's root is
- * the rootless user itself and ids 1..count-1 are the subordinate range (newuidmap's layout), so
- * inner root -> uid, inner n -> start + n - 1. Rootful (userns-remap): inner n -> offset + n.
- */
-export function outerId(innerId: number, mapping: IdMapping, kind: 'uid' | 'gid'): number {
-  const identity = mapping.rootless;
-  if (!identity) return mapping.idOffset + innerId;
-  if (innerId === 0) return kind === 'uid' ? identity.uid : identity.gid;
-  const range = kind === 'uid' ? identity.subuid : identity.subgid;
-  if (innerId > range.count) {
-    throw new EnvboxError(`the workspace ${kind} ${innerId} is outside the rootless user's subordinate range (${range.start}, ${range.count} ids)`,
-      `Give ${identity.name} a larger range in /etc/sub${kind}, or use an image whose user has a smaller id.`);
-  }
-  return range.start + innerId - 1;
-}
-
-export interface IdMapping {
-  rootless: RootlessIdentity | null;
-  idOffset: number;
-}
-
-/** How the workspace's ids map to the outer container's, in the mode the inputs ask for. */
-export async function workspaceIdMapping(options: OptionValues, host: HostView): Promise<IdMapping> {
-  const identity = options.get(rootless) ? await readRootlessIdentity(host, options.get(rootlessUser)) : null;
-  return { rootless: identity, idOffset: options.get(idOffset) };
 }

@@ -1,6 +1,4 @@
-import { EnvboxError } from '../errors.js';
-import type { HostView } from '../host/host.js';
-import type { IdRange, RootlessIdentity } from './identity.js';
+import { EnvboxError, type HostView, type IdRange, type RootlessIdentity } from 'envbox';
 
 /** One unmet requirement of rootless mode: what is wrong, and the fix, in one paragraph. */
 export interface RootlessProblem {

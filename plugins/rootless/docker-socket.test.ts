@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { actionsOf, describeActions, rootlessHost, runConfigure, runContainerSpec, runPlan, runPreDaemon } from 'envbox/testing';
-import { InputError } from '../../core/errors.js';
+import { actionsOf, describeActions, rootlessHost, runConfigure, runContainerSpec, runPlan, runPreDaemon } from './testing.js';
+import { InputError } from 'envbox';
 import { mountsPlugin } from '../mounts/index.js';
 import { rootlessDockerPlugin } from './index.js';
 

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryHost, rootlessHost } from 'envbox/testing';
-import { EnvboxError } from '../errors.js';
-import { failureParagraph } from '../status/hints.js';
+import { EnvboxError, type HostView } from 'envbox';
+import { failureParagraph } from '../../core/status/hints.js';
 import { assertRootlessRequirements, rootlessProblems as problemsOf } from './checks.js';
 import { readRootlessIdentity } from './identity.js';
-import type { HostView } from '../host/host.js';
 
 async function rootlessProblems(host: HostView) {
   return problemsOf(host, await readRootlessIdentity(rootlessHost(), 'envbox'));

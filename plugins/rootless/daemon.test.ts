@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeActions, rootlessHost, runConfigure, runPlan, runPreDaemon } from 'envbox/testing';
-import { definePlugin } from '../plugin.js';
-import { EnvboxError, InputError } from '../errors.js';
-import { dockerDataRoot, dockerExecRoot, dockerPidfile, dockerSocket, runtime } from '../inputs/core-inputs.js';
-import { outerId, readRootlessIdentity, subordinateRange } from './identity.js';
+import { describeActions, rootlessHost, runConfigure, runPlan, runPreDaemon } from './testing.js';
+import { definePlugin, EnvboxError, InputError, outerId } from 'envbox';
+import { dockerDataRoot, dockerExecRoot, dockerPidfile, dockerSocket, runtime } from '../../core/inputs/core-inputs.js';
+import { readRootlessIdentity, subordinateRange } from './identity.js';
 
 const ROOTLESS = { ENVBOX_ROOTLESS: 'true' };
 
@@ -60,9 +59,9 @@ describe('rootless daemon command line', () => {
   it('hands the data root and runtime dirs to the rootless user before it starts', async () => {
     const { actions } = await runPreDaemon([], { env: ROOTLESS, host: rootlessHost() });
     assert.deepEqual(describeActions(actions), [
-      'core/preDaemon: mkdir -p -m 0700 /run/envbox-rootless', 'core/preDaemon: chown 1001:1001 /run/envbox-rootless',
-      'core/preDaemon: mkdir -p -m 0700 /var/lib/docker/rootless', 'core/preDaemon: chown 1001:1001 /var/lib/docker/rootless',
-      'core/preDaemon: mkdir -p -m 0700 /run/envbox-rootless/docker', 'core/preDaemon: chown 1001:1001 /run/envbox-rootless/docker',
+      'rootless/daemonLaunch: mkdir -p -m 0700 /run/envbox-rootless', 'rootless/daemonLaunch: chown 1001:1001 /run/envbox-rootless',
+      'rootless/daemonLaunch: mkdir -p -m 0700 /var/lib/docker/rootless', 'rootless/daemonLaunch: chown 1001:1001 /var/lib/docker/rootless',
+      'rootless/daemonLaunch: mkdir -p -m 0700 /run/envbox-rootless/docker', 'rootless/daemonLaunch: chown 1001:1001 /run/envbox-rootless/docker',
     ]);
   });
 
