@@ -10,10 +10,13 @@ import { declaredEnvNames, prepareApp, type App } from '../core/app.js';
 import { recordingEnvReads, undeclaredEnvWarnings } from '../core/env-reads.js';
 import { messageOf } from '../core/errors.js';
 import type { ImageFacts } from '../core/facts.js';
-import type { DaemonSpec, Mode, PullSpec } from '../core/hooks.js';
+import type { DaemonIdentity } from '../core/daemon-identity.js';
+import type { DaemonLaunch, DaemonSpec, Mode, PullSpec } from '../core/hooks.js';
 import type { HostView } from '../core/host/host.js';
 import type { OptionValues } from '../core/inputs/options.js';
-import { failedContext, planContainer, planDaemon, planPull, shutdownContext, startedContext } from '../core/lifecycle/phases.js';
+import {
+  daemonIdentity, failedContext, planContainer, planDaemon, planPull, runPreflight as runCorePreflight, shutdownContext, startedContext,
+} from '../core/lifecycle/phases.js';
 import { runPlan as runCorePlan } from '../core/lifecycle/plan.js';
 import { failureParagraph } from '../core/status/hints.js';
 import type { BuildLogEntry } from '../core/log/buildlog.js';
@@ -107,12 +110,29 @@ export async function runConfigure(plugins: readonly EnvboxPlugin[], run: TestRu
   return isolated(run, () => prepareTest(plugins, run));
 }
 
-/** `preDaemon`, over the dockerd command line envbox builds from the inputs. */
-export async function runPreDaemon(plugins: readonly EnvboxPlugin[], run: TestRun = {}): Promise<Tested & WithActions & { daemon: DaemonSpec }> {
+/**
+ * `preDaemon`, over the dockerd command line envbox builds from the inputs, then `daemonLaunch`: `daemon` is
+ * the command line, `launch` how it is spawned, `spawnArgv` what is spawned (behind the cgroup-v2 wrapper if kept).
+ */
+export async function runPreDaemon(
+  plugins: readonly EnvboxPlugin[], run: TestRun = {},
+): Promise<Tested & WithActions & { daemon: DaemonSpec; launch: DaemonLaunch; spawnArgv: string[] }> {
   return isolated(run, async () => {
     const tested = await prepareTest(plugins, run);
-    const { spec, actions } = await planDaemon(tested.app);
-    return { ...tested, daemon: spec, actions };
+    const { spec, launch, spawnArgv, actions } = await planDaemon(tested.app);
+    return { ...tested, daemon: spec, launch, spawnArgv, actions };
+  });
+}
+
+/**
+ * `daemonIdentity`, then `preflight` as `envbox docker` runs it before anything starts. Rejects with what a
+ * check threw: an EnvboxError as it is (exit 1 in envbox), anything else as a PluginError naming the plugin.
+ */
+export async function runPreflight(plugins: readonly EnvboxPlugin[], run: TestRun = {}): Promise<Tested & { identity: DaemonIdentity }> {
+  return isolated(run, async () => {
+    const tested = await prepareTest(plugins, { mode: 'docker', ...run });
+    await runCorePreflight(tested.app);
+    return { ...tested, identity: await daemonIdentity(tested.app) };
   });
 }
 

@@ -41,13 +41,23 @@ export function hintFor(message: string): string | undefined {
  */
 export function failureParagraph(error: unknown): string {
   const message = oneLine(messageOf(error)) || 'envbox failed for an unknown reason.';
-  const hint = (error instanceof EnvboxError && error.hint) || hintFor(causeChainText(error));
+  const hint = givenHint(error) || hintFor(causeChainText(error));
   if (!hint || message.includes(hint)) return escapeControlCharacters(message);
   return escapeControlCharacters(`${/[.!?]$/.test(message) ? message : `${message}.`} ${hint}`);
 }
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** The hint an EnvboxError carries, also behind a wrapper (a PluginError naming the plugin that threw it). */
+function givenHint(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if (current instanceof EnvboxError && current.hint) return current.hint;
+    current = current.cause;
+  }
+  return undefined;
 }
 
 /** The message and its causes, so a hint is found even when a wrapper hides the daemon's words. */
