@@ -11,7 +11,7 @@ export interface DaemonPaths {
 export interface DaemonArgvInput {
   paths: DaemonPaths;
   bridge: Cidr;
-  /** null: no --userns-remap (the rootless daemon is in a user namespace already). */
+  /** null: no --userns-remap (a daemon run as a non-root user is in a user namespace already). */
   usernsUser: string | null;
   /** null: the link is missing, so dockerd keeps its default MTU. */
   mtu: number | null;
