@@ -1,4 +1,4 @@
-import { InputError, coreInputs, type EnvboxPlugin, type PhaseContext, type RootlessIdentity } from 'envbox';
+import { InputError, coreInputs, type DaemonAwareContext, type EnvboxPlugin, type RootlessIdentity } from 'envbox';
 import { assertRootlessRequirements } from './checks.js';
 import { asRootlessUser, rootlessDirActions, rootlessEnv, rootlessInputProblems, rootlessOptions, rootlesskitArgv } from './daemon.js';
 import { readRootlessIdentity } from './identity.js';
@@ -9,7 +9,7 @@ export { rootlessDockerPlugin } from './docker-socket.js';
 const { dockerExecRoot, ethlink, rootless } = coreInputs;
 
 /** This plugin's daemon user, when ENVBOX_ROOTLESS asks for it (the core refuses a run where no identity was published). */
-function rootlessUserOf(ctx: PhaseContext): RootlessIdentity | null {
+function rootlessUserOf(ctx: DaemonAwareContext): RootlessIdentity | null {
   return ctx.options.get(rootless) ? ctx.daemon.rootless : null;
 }
 
@@ -39,7 +39,7 @@ export function rootlessPlugin(): EnvboxPlugin {
       });
 
       hooks.preflight.tap(async (ctx) => {
-        const identity = ctx.options.get(rootless) ? ctx.daemon.rootless : null;
+        const identity = rootlessUserOf(ctx);
         if (!identity || !ctx.managedDaemon) return;
         await assertRootlessRequirements(ctx.host, identity);
         const { subuid } = identity;
