@@ -17,7 +17,9 @@ export interface CliResult {
  */
 export function runCli(args: string[], env: Record<string, string>, cwd: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN, ...args], {
+    // envbox-source: a built-in's `import 'envbox'` must reach these same sources, not a dist/ build (absent, or
+    // a second copy of the core whose InputError the hook facade would not recognise).
+    const child = spawn(process.execPath, ['--conditions=envbox-source', '--import', import.meta.resolve('tsx'), MAIN, ...args], {
       cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
