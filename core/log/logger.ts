@@ -15,12 +15,24 @@ function redactPaths(keys: readonly string[]): string[] {
 
 /**
  * Debug logs go through pino on stderr. Besides key-based redaction, every line is scrubbed of
- * the secret values themselves, so a token inside an error message is caught too. Without debug,
- * warnings go to `buildLog` when one is given, so that stderr holds build-log lines only.
+ * the secret values themselves, so a token inside an error message is caught too. When a `buildLog`
+ * is given, a warning (or worse) also goes through `buildLog.warn`, the one way envbox warns, so that
+ * it reaches the build log's readers and `envbox status` with or without debug; without debug that is
+ * all pino writes, so that stderr holds build-log lines only.
  */
-export function createLogger(options: { debug: boolean; scrub: (line: string) => string; redactKeys?: readonly string[]; destination?: NodeJS.WritableStream; buildLog?: BuildLog }): Logger {
-  const destination = options.destination
-    ?? (!options.debug && options.buildLog ? warningsToBuildLog(options.buildLog) : process.stderr);
+export function createLogger(options: {
+  debug: boolean;
+  scrub: (line: string) => string;
+  redactKeys?: readonly string[];
+  /** Where pino's own JSON lines go; default stderr. */
+  destination?: NodeJS.WritableStream;
+  buildLog?: BuildLog;
+}): Logger {
+  const pinoLines = options.destination ?? process.stderr;
+  const toBuildLog = options.buildLog ? warningsToBuildLog(options.buildLog) : undefined;
+  let destination: pino.DestinationStream = pinoLines;
+  if (toBuildLog && !options.debug) destination = toBuildLog;
+  else if (toBuildLog) destination = pino.multistream([{ level: 'debug', stream: pinoLines }, { level: 'warn', stream: toBuildLog }]);
   return pino(
     {
       level: options.debug ? 'debug' : 'warn',

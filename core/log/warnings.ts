@@ -12,9 +12,10 @@ function describeValue(value: unknown): string {
 }
 
 /**
- * Without CODER_DEBUG, stderr carries only the build log, which tools parse line by line. So a
- * warning logged through pino becomes a build-log line (`Warning: <msg> (<field>: <value>, ...)`)
- * instead of a pino JSON line of another shape.
+ * A warning logged through pino (`log.warn(fields, msg)`) is a warning like any other: it goes through
+ * `buildLog.warn`, as a build-log line (`Warning: <msg> (<field>: <value>, ...)`) that is also kept
+ * for `envbox status`. Without CODER_DEBUG stderr carries only the build log, which tools parse line
+ * by line, so this is all pino writes.
  */
 export function warningsToBuildLog(buildLog: BuildLog): { write(line: string): void } {
   return {
@@ -23,12 +24,12 @@ export function warningsToBuildLog(buildLog: BuildLog): { write(line: string): v
       try {
         record = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        buildLog.info(`Warning: ${line.trim()}`);
+        buildLog.warn(line.trim());
         return;
       }
       const fields = Object.entries(record).filter(([key]) => !PINO_FIELDS.has(key)).map(([key, value]) => `${key}: ${describeValue(value)}`);
       const message = typeof record.msg === 'string' ? record.msg : 'warning';
-      buildLog.info(`Warning: ${message}${fields.length > 0 ? ` (${fields.join(', ')})` : ''}`);
+      buildLog.warn(`${message}${fields.length > 0 ? ` (${fields.join(', ')})` : ''}`);
     },
   };
 }
