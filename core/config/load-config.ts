@@ -2,11 +2,9 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Loader } from 'cosmiconfig';
-import '../zod-config.js';
-import * as z from 'zod';
 import { InputError, messageOf } from '../errors.js';
 import { didYouMean } from '../suggest.js';
-import type { EnvboxConfig, EnvboxPlugin } from '../plugin.js';
+import { envboxConfigSchema, type EnvboxPlugin } from '../plugin.js';
 import { mayHaveConfig } from './config-candidates.js';
 import { importConfigFile, importModule } from './import-module.js';
 import { resolveEnvboxToItself } from './self-resolve.js';
@@ -32,12 +30,6 @@ export const CONFIG_FILE_NAMES = [
 ] as const;
 
 const EXAMPLE = "export default defineConfig({ plugins: [myPlugin()], options: { cpus: 2 }, disable: ['gpu'] })";
-
-const configShape = z.object({
-  plugins: z.array(z.unknown()).optional(),
-  options: z.record(z.string(), z.unknown()).optional(),
-  disable: z.array(z.string()).optional(),
-}).strict();
 
 function configError(file: string, problem: string, example = EXAMPLE): InputError {
   return new InputError([{ variable: file, problem, example }]);
@@ -169,16 +161,16 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Lo
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw configError(file, 'the config must export an object (did you forget `export default`?)');
   }
-  const parsed = configShape.safeParse(raw);
+  const parsed = envboxConfigSchema.safeParse(raw);
   if (!parsed.success) {
     throw configError(file, parsed.error.issues.map((issue) => {
       if (issue.code === 'unrecognized_keys') {
-        return issue.keys.map((key) => `"${key}" is not a config key${didYouMean(key, Object.keys(configShape.shape))}; the keys are plugins, options, disable`).join('; ');
+        return issue.keys.map((key) => `"${key}" is not a config key${didYouMean(key, Object.keys(envboxConfigSchema.shape))}; the keys are plugins, options, disable`).join('; ');
       }
       return `${issue.path.join('.') || 'the config'}: ${issue.message}`;
     }).join('; '));
   }
-  const config = parsed.data as EnvboxConfig;
+  const config = parsed.data;
   const plugins: EnvboxPlugin[] = [];
   const sources: string[] = [];
   for (const [index, entry] of (config.plugins ?? []).entries()) {
