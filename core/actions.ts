@@ -13,7 +13,7 @@ const deviceNumber = z.number().int().min(0).max(2 ** 20 - 1);
 const bestEffort = { bestEffort: z.boolean().optional() };
 
 /** What a plugin may pass to `act`: checked when it is declared, so a wrong shape never reaches plan or docker. */
-export const actionSchema = z.discriminatedUnion('kind', [
+const actionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('mknod'), path, major: deviceNumber, minor: deviceNumber, mode, ...bestEffort }),
   z.strictObject({ kind: z.literal('chown'), path, uid: id, gid: id, ...bestEffort }),
   z.strictObject({ kind: z.literal('chmod'), path, mode, ...bestEffort }),

@@ -58,7 +58,7 @@ function withSelfResolve(loader: Loader): Loader {
 }
 
 /** Whether this node runs a .ts file itself (type stripping on; `process.features.typescript`, node 22.10+). */
-export function nodeStripsTypes(): boolean {
+function nodeStripsTypes(): boolean {
   const { typescript } = process.features as { typescript?: string | false };
   return typeof typescript === 'string' && typescript !== '';
 }

@@ -53,8 +53,3 @@ export function defaultAsText(def: InputDef): string {
   if (typeof value === 'object' && 'cidr' in value) return String((value as { cidr: string }).cidr);
   return String(value);
 }
-
-/** The env var's name turned into a flag: CODER_ADD_FUSE -> add-fuse, ENVBOX_DOCKER_HOST -> docker-host. */
-export function flagFromEnv(env: string): string {
-  return env.replace(/^(CODER_|ENVBOX_)/, '').toLowerCase().replace(/_/g, '-');
-}

@@ -15,7 +15,7 @@ export interface BuildLogEntry {
 }
 
 /** The `buildLog` hook as the build log calls it. */
-export interface BuildLogListener {
+interface BuildLogListener {
   call(entry: BuildLogEntry): void;
 }
 

@@ -31,7 +31,7 @@ export function parseHelperConfig(text: string, what: string): HelperConfig | Pr
   return parseJson(text, helperConfigSchema, what, true);
 }
 
-export interface ChosenHelper {
+interface ChosenHelper {
   /** What follows `docker-credential-`. */
   name: string;
   /** What the helper is asked for on stdin: the registry as the docker CLI names it. */
@@ -68,7 +68,7 @@ export async function findHelper(name: string, pathEnv: string | undefined): Pro
   return null;
 }
 
-export interface HelperRunOptions {
+interface HelperRunOptions {
   timeoutMs?: number;
   /** stdout and stderr together are cut off past this many bytes. */
   maxBytes?: number;
@@ -163,7 +163,7 @@ export function runHelper(program: string, serverAddress: string, options: Helpe
   });
 }
 
-export interface HelperContext {
+interface HelperContext {
   /** The env the helper runs with (envbox's, less its secret inputs); its PATH is searched. */
   env: NodeJS.ProcessEnv;
   /** Tells the scrubber a value is secret before anything can print it. */

@@ -33,14 +33,10 @@ const authEntrySchema = z.looseObject({
   }
 });
 
-export type AuthEntry = z.infer<typeof authEntrySchema>;
-
 const authsSchema = z.record(z.string(), authEntrySchema);
 
 /** CODER_IMAGE_PULL_SECRET: a Kubernetes dockerconfigjson always has `auths`. */
 export const dockerConfigSchema = z.looseObject({ auths: authsSchema });
-
-export type DockerConfig = z.infer<typeof dockerConfigSchema>;
 
 /**
  * CODER_DOCKER_CONFIG: the same entries, checked the same way; a file without `auths` (only a
@@ -68,7 +64,7 @@ function credentialsOf(entry: unknown): Credentials | null {
   return null;
 }
 
-export interface ChosenAuth {
+interface ChosenAuth {
   auth: PullAuth;
   /** The `auths` key the credentials came from. */
   key: string;
@@ -80,7 +76,7 @@ export interface ChosenAuth {
 const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 
 /** A registry's host[:port] as one name per registry: Docker Hub's aliases become docker.io. */
-export function canonicalRegistry(host: string): string {
+function canonicalRegistry(host: string): string {
   const lower = host.toLowerCase();
   return DOCKER_HUB_HOSTS.has(lower) ? 'docker.io' : lower;
 }
