@@ -63,14 +63,19 @@ export class BuildLog {
 
   /**
    * The one way envbox warns, whoever warns (the core, a plugin's `buildLog.warn`, or `log.warn`, which
-   * the logger turns into a call of this): a line starting "Warning: " that does not stop the start, also
-   * kept for `envbox status` (something the user asked for that envbox could not do, say). The text is
-   * scrubbed first.
+   * the logger turns into a call of this, or of `keepWarning` under CODER_DEBUG): a line starting
+   * "Warning: " that does not stop the start, also kept for `envbox status` (something the user asked for
+   * that envbox could not do, say). The text is scrubbed first.
    */
   warn(output: string): void {
     const text = this.scrub(output);
     this.emit('info', `Warning: ${text}`);
     this.record(text);
+  }
+
+  /** A warning the debug log has already written (as a pino line): kept for `envbox status` like any other, not written twice. */
+  keepWarning(output: string): void {
+    this.record(this.scrub(output));
   }
 
   /** Called with the text of every distinct warning: those before this call (up to MAX_KEPT_WARNINGS) at once, then each later one. */

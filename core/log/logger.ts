@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { BuildLog } from './buildlog.js';
-import { warningsToBuildLog } from './warnings.js';
+import { warningsToBuildLog, warningsToStatus } from './warnings.js';
 
 export type { Logger };
 
@@ -16,9 +16,9 @@ function redactPaths(keys: readonly string[]): string[] {
 /**
  * Debug logs go through pino on stderr. Besides key-based redaction, every line is scrubbed of
  * the secret values themselves, so a token inside an error message is caught too. When a `buildLog`
- * is given, a warning (or worse) also goes through `buildLog.warn`, the one way envbox warns, so that
- * it reaches the build log's readers and `envbox status` with or without debug; without debug that is
- * all pino writes, so that stderr holds build-log lines only.
+ * is given, a warning (or worse) goes where every warning goes: without debug it is a build-log line
+ * (`buildLog.warn`), so that stderr holds build-log lines only; with debug it stays a pino line. Either
+ * way it is kept for `envbox status`.
  */
 export function createLogger(options: {
   debug: boolean;
@@ -29,10 +29,9 @@ export function createLogger(options: {
   buildLog?: BuildLog;
 }): Logger {
   const pinoLines = options.destination ?? process.stderr;
-  const toBuildLog = options.buildLog ? warningsToBuildLog(options.buildLog) : undefined;
   let destination: pino.DestinationStream = pinoLines;
-  if (toBuildLog && !options.debug) destination = toBuildLog;
-  else if (toBuildLog) destination = pino.multistream([{ level: 'debug', stream: pinoLines }, { level: 'warn', stream: toBuildLog }]);
+  if (options.buildLog && !options.debug) destination = warningsToBuildLog(options.buildLog);
+  else if (options.buildLog) destination = pino.multistream([{ level: 'debug', stream: pinoLines }, { level: 'warn', stream: warningsToStatus(options.buildLog) }]);
   return pino(
     {
       level: options.debug ? 'debug' : 'warn',
