@@ -23,7 +23,7 @@ export interface LoadedConfig {
 
 /**
  * Every file name envbox looks for, in this order, from the working directory up to the project
- * root. The README lists exactly these, and a test loads each one. TypeScript configs are left
+ * root. docs/plugins.md lists exactly these, and a test loads each one. TypeScript configs are left
  * out of the search: only one named with --config/ENVBOX_CONFIG is loaded (node 24 strips its types).
  */
 export const CONFIG_FILE_NAMES = [
