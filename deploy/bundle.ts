@@ -94,6 +94,9 @@ const common = {
   format: 'cjs',
   platform: 'node',
   target: 'node20',
+  // Built-in plugins import 'envbox' as a site plugin does: resolved to the sources, so that the
+  // bundle holds one copy of the core, not a second one from dist/.
+  conditions: ['envbox-source'] as string[],
   logLevel: 'warning',
   metafile: true,
 } as const;

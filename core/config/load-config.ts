@@ -21,7 +21,7 @@ export interface LoadedConfig {
 
 /**
  * Every file name envbox looks for, in this order, from the working directory up to the project
- * root. The README lists exactly these, and a test loads each one. TypeScript configs are left
+ * root. docs/plugins.md lists exactly these, and a test loads each one. TypeScript configs are left
  * out of the search: only one named with --config/ENVBOX_CONFIG is loaded (node 24 strips its types).
  */
 export const CONFIG_FILE_NAMES = [
@@ -108,11 +108,19 @@ async function loadPluginModule(file: string, specifier: string, pluginOptions: 
   return plugin as EnvboxPlugin;
 }
 
+/** What a CommonJS config can do instead of require('envbox'): import() goes through the self-resolution hook. */
+const IMPORT_INSTEAD = "use envbox.config.mjs with `import { defineConfig } from 'envbox'`, or `module.exports = async () => { const { defineConfig } = await import('envbox'); ... }`";
+
 /** What to do about a config that failed to load; a missing package is not an ESM/CommonJS mix-up. */
 function loadHint(error: unknown): string {
   const { code, message } = error as { code?: string; message: string };
-  if (code === 'ERR_REQUIRE_ESM' || /require\(\) of ES Module|Cannot find module 'envbox(\/[^']*)?'/.test(message)) {
-    return "envbox is an ES module, so a CommonJS config cannot require() it: use envbox.config.mjs with `import { defineConfig } from 'envbox'`";
+  // node 20.19+ (and 22.12+) can require() an ES module; an older node, or --no-experimental-require-module, cannot.
+  if (code === 'ERR_REQUIRE_ESM' || /require\(\) of ES Module/.test(message)) {
+    return `this node (${process.version}) cannot require() an ES module such as envbox; node 20.19 and later can. Or ${IMPORT_INSTEAD}`;
+  }
+  // The hook that gives a config the running envbox sees import, not require: require finds only an installed envbox.
+  if (/Cannot find module 'envbox(\/[^']*)?'/.test(message)) {
+    return `require('envbox') finds only an envbox installed next to the config (npm install of its tarball), while import gets the running envbox with nothing installed: ${IMPORT_INSTEAD}`;
   }
   if (/['"]typescript['"]/.test(message) && /Cannot find (package|module)/.test(message)) {
     return 'A TypeScript config needs node 22.18 or later (the image ships node 24), or the typescript package: or use envbox.config.mjs with `// @ts-check`';

@@ -30,7 +30,7 @@ export interface InputDef<T = unknown> {
   /** A boolean flag may be given bare (`--add-fuse`). */
   boolean?: boolean;
   description: string;
-  /** A valid value, shown in errors and in the README. */
+  /** A valid value, shown in errors and in docs/inputs.md. */
   example: string;
   /** The plugin or core module that owns it; set when the core collects inputs. */
   owner?: string;

@@ -1,6 +1,4 @@
-import { agentToken } from '../../core/inputs/core-inputs.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
-import { withEnv, withEnvs } from '../../core/spec/edits.js';
+import { coreInputs, withEnv, withEnvs, type EnvboxPlugin } from 'envbox';
 import { innerEnvs } from './inputs.js';
 
 const SUBSYSTEM = 'CODER_AGENT_SUBSYSTEM';
@@ -29,7 +27,7 @@ export function envPlugin(): EnvboxPlugin {
     inputs: [innerEnvs],
     apply({ hooks }) {
       hooks.containerSpec.tap((body, ctx) => {
-        let next = withEnv(body, 'CODER_AGENT_TOKEN', ctx.options.get(agentToken) ?? '');
+        let next = withEnv(body, 'CODER_AGENT_TOKEN', ctx.options.get(coreInputs.agentToken) ?? '');
         next = withEnv(next, SUBSYSTEM, mergeSubsystems(ctx.host.env[SUBSYSTEM]));
         // The merged subsystem and the token are owned above; a filter must not undo them.
         const passed = filterEnv(ctx.host.env, ctx.options.get(innerEnvs), ctx.options.secretEnvNames()).filter(([name]) => name !== SUBSYSTEM && name !== 'CODER_AGENT_TOKEN');
