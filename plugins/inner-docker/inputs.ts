@@ -1,9 +1,9 @@
 import { defineInput } from '../../core/inputs/define.js';
 import { booleanInput, Problem, textInput } from '../../core/inputs/kinds.js';
 
-export type InnerMtu = 'auto' | 'off' | number;
+type InnerMtu = 'auto' | 'off' | number;
 
-export const innerMtuInput = textInput<InnerMtu>((text) => {
+const innerMtuInput = textInput<InnerMtu>((text) => {
   const t = text.trim().toLowerCase();
   if (t === 'auto' || t === 'off') return t;
   if (!/^\d+$/.test(t)) return new Problem(`${JSON.stringify(text)} is not auto, off or a number of bytes`);

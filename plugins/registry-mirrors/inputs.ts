@@ -3,7 +3,7 @@ import { Problem, textInput } from '../../core/inputs/kinds.js';
 import { schemeSlashesProblem, userinfoOf } from '../../core/inputs/url-userinfo.js';
 
 /** Mirror URLs as dockerd's --registry-mirror takes them: scheme and host[:port], nothing else. */
-export const mirrorListInput = textInput((text) => {
+const mirrorListInput = textInput((text) => {
   const mirrors: string[] = [];
   for (const [index, item] of text.split(',').entries()) {
     const entry = item.trim();

@@ -1,6 +1,6 @@
 import type { HostView, RootlessIdentity } from 'envbox';
 
-export type LimitSupport = { enforced: true } | { enforced: false; reason: string };
+type LimitSupport = { enforced: true } | { enforced: false; reason: string };
 
 /**
  * Whether a rootless dockerd can give the workspace its own CPU and memory limits. Only on cgroup v2,
