@@ -19,7 +19,7 @@ export interface RootlessIdentity {
 
 /**
  * Who the managed daemon runs as, and so where the workspace's ids land in the outer container:
- * `ctx.daemon` in the hooks from `preflight` on. The core starts from userns-remap (`rootless: null`);
+ * `ctx.daemon` in preflight, preDaemon, daemonLaunch, prePull and containerSpec. The core starts from userns-remap (`rootless: null`);
  * a plugin that runs the daemon as another user publishes it in the `daemonIdentity` hook.
  */
 export interface DaemonIdentity {

@@ -131,7 +131,8 @@ export function createHooks() {
     configure: new AsyncSeriesWaterfallHook<[OptionValues, ConfigureContext]>(['options', 'context']),
     /**
      * Waterfall over who the daemon runs as, from userns-remap at ENVBOX_ID_OFFSET (`rootless: null`). Called
-     * once, when a later hook first needs it; every later context carries the result as `ctx.daemon`.
+     * once, when a later hook first needs it; preflight, preDaemon, daemonLaunch, prePull and containerSpec see
+     * the result as `ctx.daemon`.
      */
     daemonIdentity: new AsyncSeriesWaterfallHook<[DaemonIdentity, BaseContext]>(['daemon', 'context']),
     /**
