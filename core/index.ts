@@ -27,3 +27,5 @@ export type { InputProblem } from './errors.js';
 export { resolveAsCreated } from './host/resolve-path.js';
 /** How many ids one workspace's user namespace spans (userns-remap maps 65536 from ENVBOX_ID_OFFSET). */
 export { ID_RANGE_SIZE } from './shift-owners.js';
+/** Paths and the outer container's system dirs: "at or below", and the dirs a mount must never hand over. */
+export { isAtOrBelow, isInSystemDir, isProtectedDir, normalizePath } from './host/system-dirs.js';

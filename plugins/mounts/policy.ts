@@ -1,5 +1,7 @@
-import { isAtOrBelow, isInSystemDir, isProtectedDir, normalizePath } from '../../core/host/system-dirs.js';
-import { mountTargetProblem, type MountSpec } from '../../core/inputs/kinds.js';
+import { inputKinds, isAtOrBelow, isInSystemDir, isProtectedDir, normalizePath } from 'envbox';
+
+type MountSpec = inputKinds.MountSpec;
+const { mountTargetProblem } = inputKinds;
 
 /** Always given to the workspace: its own docker and podman storage, kept outside the image layers. */
 const DEFAULT_MOUNTS: readonly MountSpec[] = Object.freeze([
