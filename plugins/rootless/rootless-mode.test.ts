@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeActions, actionsOf, rootlessHost, runConfigure, runContainerSpec, runPrePull, ubuntuFacts } from '../rootless/testing.js';
-import { InputError, PluginError } from '../../core/errors.js';
+import { describeActions, actionsOf, rootlessHost, runConfigure, runContainerSpec, runPrePull, ubuntuFacts } from './testing.js';
+import { InputError, PluginError } from 'envbox';
 import { certsPlugin } from '../certs/index.js';
 import { fusePlugin } from '../fuse/index.js';
 import { gpuPlugin } from '../gpu/index.js';
