@@ -29,3 +29,5 @@ export { resolveAsCreated } from './host/resolve-path.js';
 export { ID_RANGE_SIZE } from './shift-owners.js';
 /** Paths and the outer container's system dirs: "at or below", and the dirs a mount must never hand over. */
 export { isAtOrBelow, isInSystemDir, isProtectedDir, normalizePath } from './host/system-dirs.js';
+/** What the workspace printed, made safe to quote: control characters escaped, and bounded. */
+export { escapeControlCharacters, quoteBounded } from './log/control-chars.js';

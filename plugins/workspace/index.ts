@@ -1,14 +1,12 @@
 import { posix } from 'node:path';
-import { InputError, type InputProblem } from '../../core/errors.js';
-import { cgroupRoot, containerName, innerImage, rootless, runtime } from '../../core/inputs/core-inputs.js';
-import { HOST_NAME_MAX } from '../../core/inputs/kinds.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
-import { STAGE } from '../../core/hooks.js';
-import { withExtraHost } from '../../core/spec/edits.js';
-import { quoteBounded } from '../../core/log/control-chars.js';
-import type { ContainerCreateBody } from '../../core/spec/types.js';
+import {
+  InputError, STAGE, coreInputs, inputKinds, quoteBounded, withExtraHost, type ContainerCreateBody, type EnvboxPlugin, type InputProblem,
+} from 'envbox';
 import { copyCpuQuota, readOuterCpuQuota, selfCgroupPath } from './cpu-quota.js';
 import { innerHostname, innerWorkDir, skipInit } from './inputs.js';
+
+const { cgroupRoot, containerName, innerImage, rootless, runtime } = coreInputs;
+const { HOST_NAME_MAX } = inputKinds;
 
 /** How much of a failed exec's output an error quotes. */
 const QUOTED_OUTPUT_MAX_CHARS = 500;
