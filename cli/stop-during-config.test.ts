@@ -23,7 +23,7 @@ const STUCK_CONFIG = `export default { plugins: [{ name: 'stuck', apply({ hooks 
 describe('SIGTERM is handled even while a configure tap never settles', () => {
   it('exits 0 with a build-log line that says it stopped before anything started', { timeout: 60_000 }, async (t) => {
     const root = await projectDir({ 'envbox.config.mjs': STUCK_CONFIG });
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN, 'docker'], {
+    const child = spawn(process.execPath, ['--conditions=envbox-source', '--import', import.meta.resolve('tsx'), MAIN, 'docker'], {
       cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...planEnv(root) }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     // Without the fix the run never ends: it must not outlive the test.
@@ -46,7 +46,7 @@ describe('SIGTERM is handled even while a configure tap never settles', () => {
  * the exit code and stderr.
  */
 async function dockerUntilSigterm(t: TestContext, root: string, env: Record<string, string>, ready: string, fallbackMs = 10_000) {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN, 'docker'], {
+  const child = spawn(process.execPath, ['--conditions=envbox-source', '--import', import.meta.resolve('tsx'), MAIN, 'docker'], {
     cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
