@@ -4,9 +4,7 @@ import { access, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import '../../core/zod-config.js';
 import * as z from 'zod';
-import type { PullAuth } from '../../core/hooks.js';
-import { registryAuthKeys } from '../../core/image-ref.js';
-import { Problem, parseJson } from '../../core/inputs/kinds.js';
+import { inputKinds, type PullAuth, registryAuthKeys } from 'envbox';
 import { authKeyHost } from './docker-config.js';
 
 /**
@@ -30,8 +28,8 @@ const helperConfigSchema = z.looseObject({
 });
 
 /** The helper part of a docker config's text; what is wrong is said without quoting the file. */
-export function parseHelperConfig(text: string, what: string): HelperConfig | Problem {
-  return parseJson(text, helperConfigSchema, what, true);
+export function parseHelperConfig(text: string, what: string): HelperConfig | inputKinds.Problem {
+  return inputKinds.parseJson(text, helperConfigSchema, what, true);
 }
 
 export interface ChosenHelper {
@@ -152,8 +150,8 @@ export function runHelper(program: string, serverAddress: string, options: Helpe
         reject(new HelperError(`${program} get ${why}`, printed));
         return;
       }
-      const answer = parseJson(stdout, helperAnswerSchema, 'a credential helper answer ({"ServerURL","Username","Secret"})', true);
-      if (answer instanceof Problem) {
+      const answer = inputKinds.parseJson(stdout, helperAnswerSchema, 'a credential helper answer ({"ServerURL","Username","Secret"})', true);
+      if (answer instanceof inputKinds.Problem) {
         reject(new HelperError(`${program} get answered with something that ${answer.text}`, credentialsInHelperOutput(stdout)));
         return;
       }

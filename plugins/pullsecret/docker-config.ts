@@ -1,8 +1,6 @@
 import '../../core/zod-config.js';
 import * as z from 'zod';
-import type { PullAuth } from '../../core/hooks.js';
-import { registryAuthKeys } from '../../core/image-ref.js';
-import { secretLeaves } from '../../core/inputs/options.js';
+import { type PullAuth, registryAuthKeys, secretLeaves } from 'envbox';
 
 /**
  * The parts of a docker config (~/.docker/config.json, or a Kubernetes `.dockerconfigjson`

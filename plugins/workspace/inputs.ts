@@ -1,16 +1,15 @@
-import { defineInput } from '../../core/inputs/define.js';
-import { absolutePathInput, booleanInput, hostnameInput } from '../../core/inputs/kinds.js';
+import { defineInput, inputKinds } from 'envbox';
 
 export const innerWorkDir = defineInput({
-  key: 'innerWorkDir', env: 'CODER_INNER_WORK_DIR', flag: 'work-dir', schema: absolutePathInput,
+  key: 'innerWorkDir', env: 'CODER_INNER_WORK_DIR', flag: 'work-dir', schema: inputKinds.absolutePathInput,
   description: 'The working directory of the inner container.', example: '/home/coder',
 });
 export const innerHostname = defineInput({
-  key: 'innerHostname', env: 'CODER_INNER_HOSTNAME', flag: 'hostname', schema: hostnameInput,
+  key: 'innerHostname', env: 'CODER_INNER_HOSTNAME', flag: 'hostname', schema: inputKinds.hostnameInput,
   description: 'The hostname of the inner container (default: the container name, which must then be at most 64 characters). RFC 1123, at most 64 characters.', example: 'my-workspace',
 });
 export const skipInit = defineInput({
-  key: 'skipInit', env: 'ENVBOX_SKIP_INIT', flag: 'skip-init', schema: booleanInput, default: false, boolean: true,
+  key: 'skipInit', env: 'ENVBOX_SKIP_INIT', flag: 'skip-init', schema: inputKinds.booleanInput, default: false, boolean: true,
   description:
     "Run the workspace without the image's /sbin/init (a sleep under docker's init instead). With ENVBOX_ROOTLESS, where systemd cannot run, "
     + 'an image with /sbin/init is refused (exit 2) unless this is true.',
