@@ -1,11 +1,21 @@
 import { defineInput, inputKinds } from 'envbox';
 
+/** RFC 1123 host name that the kernel also takes: at most 64 characters in all. */
+const hostnameInput = inputKinds.textInput((text) => {
+  const label = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+  if (!text.split('.').every((l) => label.test(l))) {
+    return new inputKinds.Problem(`${inputKinds.quote(text)} is not a host name (RFC 1123: letters, digits and "-", dot-separated labels of at most 63 characters)`);
+  }
+  if (text.length > inputKinds.HOST_NAME_MAX) return new inputKinds.Problem(`${inputKinds.quote(text)} is ${text.length} characters long; Linux allows a host name of at most ${inputKinds.HOST_NAME_MAX}`);
+  return text;
+});
+
 export const innerWorkDir = defineInput({
   key: 'innerWorkDir', env: 'CODER_INNER_WORK_DIR', flag: 'work-dir', schema: inputKinds.absolutePathInput,
   description: 'The working directory of the inner container.', example: '/home/coder',
 });
 export const innerHostname = defineInput({
-  key: 'innerHostname', env: 'CODER_INNER_HOSTNAME', flag: 'hostname', schema: inputKinds.hostnameInput,
+  key: 'innerHostname', env: 'CODER_INNER_HOSTNAME', flag: 'hostname', schema: hostnameInput,
   description: 'The hostname of the inner container (default: the container name, which must then be at most 64 characters). RFC 1123, at most 64 characters.', example: 'my-workspace',
 });
 export const skipInit = defineInput({
