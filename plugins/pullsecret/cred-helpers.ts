@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import '../../core/zod-config.js';
 import * as z from 'zod';
 import { inputKinds, type PullAuth, registryAuthKeys } from 'envbox';
 import { authKeyHost } from './docker-config.js';

@@ -1,4 +1,3 @@
-import '../../core/zod-config.js';
 import * as z from 'zod';
 import { type PullAuth, registryAuthKeys, secretLeaves } from 'envbox';
 

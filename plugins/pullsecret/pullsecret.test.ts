@@ -315,7 +315,7 @@ describe('pullsecret plugin: the docker config is read once per hook, bounded, a
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const { NodeHost } = await import('../../core/host/node-host.js');
-    const { HOST_READ_LIMIT_BYTES } = await import('../../core/host/host.js');
+    const { HOST_READ_LIMIT_BYTES } = await import('envbox');
     const dir = mkdtempSync(join(tmpdir(), 'envbox-pullsecret-huge-'));
     try {
       // An admin's path that is a link (a Kubernetes secret's files are), to a file of 4 MiB + 1 of zeros.
