@@ -28,7 +28,9 @@ export interface DeviceNodePluginSpec {
 
 /**
  * A plugin that, when its input is on, makes a character node in the device dir, gives it to the
- * workspace's root, and passes it in the form the runtime honours. FUSE and TUN are two of these.
+ * workspace's root, and passes it in the form the runtime honours. FUSE and TUN are two of these; a
+ * site's own device is one more. It makes the node (mknod): a device that already exists on the host
+ * (/dev/kvm) is passed with `withDeviceNode` instead, without touching it.
  */
 export function deviceNodePlugin(spec: DeviceNodePluginSpec): EnvboxPlugin {
   return {

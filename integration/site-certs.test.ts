@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import ts from 'typescript';
-import { createWorld, destroyWorld, repoRoot, type World } from './harness/index.js';
+import { createWorld, destroyWorld, repoRoot, type Sandbox, type World } from './harness/index.js';
 import { assertFailsWith, assertNothingLeft, installCa, pullSecret, stopCleanly, withSandbox } from './harness/scenario.js';
 
 const exec = promisify(execFile);
@@ -60,6 +60,16 @@ describe('the built-in certs plugin, run as a site plugin', () => {
     if (world) await destroyWorld(world);
   });
 
+  /** envbox docker with the CA file, the pull secret and one of the site's configs. */
+  async function pullWith(sandbox: Sandbox, configName: string) {
+    return sandbox.startEnvbox(sandbox.envboxEnv({
+      CODER_INNER_IMAGE: world.images.noinit,
+      CODER_EXTRA_CERTS_PATH: await installCa(sandbox, 'file'),
+      CODER_IMAGE_PULL_SECRET: pullSecret(world),
+      ENVBOX_CONFIG: join(site, configName),
+    }));
+  }
+
   test('the copy is the built-in unchanged: it imports only envbox, node: builtins and its own files', async () => {
     assert.ok(copied.includes('index.ts'), copied.join(', '));
     for (const name of copied) {
@@ -76,12 +86,7 @@ describe('the built-in certs plugin, run as a site plugin', () => {
   });
 
   test('with the copy in place of the built-in, envbox trusts CODER_EXTRA_CERTS_PATH and the TLS pull succeeds', { timeout: 180_000 }, () => withSandbox(world, 'site-certs-copy', async (sandbox, track) => {
-    const run = track(await sandbox.startEnvbox(sandbox.envboxEnv({
-      CODER_INNER_IMAGE: world.images.noinit,
-      CODER_EXTRA_CERTS_PATH: await installCa(sandbox, 'file'),
-      CODER_IMAGE_PULL_SECRET: pullSecret(world),
-      ENVBOX_CONFIG: join(site, 'with-copy.config.mjs'),
-    })));
+    const run = track(await pullWith(sandbox, 'with-copy.config.mjs'));
     await run.waitForDone(120_000);
     assert.ok(run.buildLog().some((l) => /^Copying certificates from "\/var\/lib\/envbox-certs\/registry-ca\.crt"/.test(l.output)), run.tail());
     const state = (await sandbox.dockerOk(['inspect', '-f', '{{.State.Running}} {{.Config.Image}}', 'workspace_cvm'])).trim();
@@ -90,12 +95,7 @@ describe('the built-in certs plugin, run as a site plugin', () => {
   }));
 
   test('with no certs plugin at all, the same pull fails on the unknown CA', { timeout: 180_000 }, () => withSandbox(world, 'site-certs-none', async (sandbox, track) => {
-    const run = track(await sandbox.startEnvbox(sandbox.envboxEnv({
-      CODER_INNER_IMAGE: world.images.noinit,
-      CODER_EXTRA_CERTS_PATH: await installCa(sandbox, 'file'),
-      CODER_IMAGE_PULL_SECRET: pullSecret(world),
-      ENVBOX_CONFIG: join(site, 'without-certs.config.mjs'),
-    })));
+    const run = track(await pullWith(sandbox, 'without-certs.config.mjs'));
     await assertFailsWith(run, /x509: certificate signed by unknown authority/, 60_000);
     assert.ok(!run.buildLog().some((l) => /Copying certificates/.test(l.output)), 'nothing copied the CA');
     await assertNothingLeft(sandbox);
