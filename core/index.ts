@@ -46,7 +46,7 @@ export { extraCertsPath, certsDir, trustExtraCerts } from './registry-certs.js';
  * a link, blocking on a FIFO or device, or reading past a bound; judge where a path leads before it
  * exists; and keep what the workspace printed from driving a terminal or filling an error.
  */
-export { readBounded, readRegularFile, isNotReadable, openRegularNoFollow, UnsafeFileError, type NotReadable } from './host/safe-files.js';
+export { readBounded, readRegularFile, isNotReadable, openRegularNoFollow, UnsafeFileError } from './host/safe-files.js';
 export { resolveAsCreated } from './host/resolve-path.js';
 export { isAtOrBelow, isInSystemDir, isProtectedDir, normalizePath } from './host/system-dirs.js';
 export { escapeControlCharacters, quoteBounded } from './log/control-chars.js';
