@@ -6,7 +6,7 @@ import { envboxVersion } from '../core/version.js';
  * the version (node builtins only): `--version` costs a bare node start, and `envbox status` (a human's
  * command now; probes read the ready marker) never pays for dockerode, undici and the plugins.
  */
-export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === 'version') {
     process.stdout.write(`envbox ${envboxVersion()}\n`);

@@ -13,7 +13,7 @@ const deviceNumber = z.number().int().min(0).max(2 ** 20 - 1);
 const bestEffort = { bestEffort: z.boolean().optional() };
 
 /** What a plugin may pass to `act`: checked when it is declared, so a wrong shape never reaches plan or docker. */
-export const actionSchema = z.discriminatedUnion('kind', [
+const actionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('mknod'), path, major: deviceNumber, minor: deviceNumber, mode, ...bestEffort }),
   z.strictObject({ kind: z.literal('chown'), path, uid: id, gid: id, ...bestEffort }),
   z.strictObject({ kind: z.literal('chmod'), path, mode, ...bestEffort }),
@@ -22,20 +22,14 @@ export const actionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('unmount'), path, ...bestEffort }),
   z.strictObject({ kind: z.literal('copyFile'), from: path, to: path, mode, ...bestEffort }),
   z.strictObject({ kind: z.literal('writeFile'), path, content: z.string(), ...bestEffort }),
+  /** Recursively: ids below `below` move up by `offset` (see core/shift-owners.ts); skipped when a marker proves it done. */
   z.strictObject({ kind: z.literal('shiftOwners'), path, offset: id.min(1), below: id.min(1), ...bestEffort }),
 ]);
 
-export type ActionBody =
-  | { kind: 'mknod'; path: string; major: number; minor: number; mode: string }
-  | { kind: 'chown'; path: string; uid: number; gid: number }
-  | { kind: 'chmod'; path: string; mode: string }
-  | { kind: 'mkdir'; path: string; mode: string }
-  | { kind: 'remount'; path: string; options: string }
-  | { kind: 'unmount'; path: string }
-  | { kind: 'copyFile'; from: string; to: string; mode: string }
-  | { kind: 'writeFile'; path: string; content: string }
-  /** Recursively: ids below `below` move up by `offset` (see core/shift-owners.ts); skipped when a marker proves it done. */
-  | { kind: 'shiftOwners'; path: string; offset: number; below: number };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** One side effect, as `actionSchema` checks it. */
+export type ActionBody = DistributiveOmit<z.infer<typeof actionSchema>, 'bestEffort'>;
 
 export type Action = ActionBody & {
   /** The plugin that declared it. */
@@ -47,7 +41,7 @@ export type Action = ActionBody & {
 };
 
 export interface ActionSink {
-  act(action: ActionBody & { bestEffort?: boolean }): void;
+  act(action: z.input<typeof actionSchema>): void;
 }
 
 /** "kind: expected one of ...; path: must be an absolute path", without quoting the values. */

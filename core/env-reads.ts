@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** The plugin and hook whose tap is running, across its awaits. */
-export interface TapScope {
+interface TapScope {
   plugin: string;
   hook: string;
 }
@@ -12,7 +12,7 @@ export function inTap<T>(scope: TapScope, work: () => T): T {
   return runningTap.run(scope, work);
 }
 
-export interface EnvRead extends TapScope {
+interface EnvRead extends TapScope {
   name: string;
 }
 

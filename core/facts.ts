@@ -13,7 +13,7 @@ export const imageFactsSchema = z.object({
 export type ImageFacts = z.infer<typeof imageFactsSchema>;
 
 /** The largest id Linux gives a user or group: 2^32 - 1 is (uid_t)-1, which means "no id". */
-export const MAX_HOST_ID = 2 ** 32 - 2;
+const MAX_HOST_ID = 2 ** 32 - 2;
 
 /**
  * Under userns-remap the image's uid and gid become `offset + id` on the host (the owner of a

@@ -154,7 +154,7 @@ export interface TapOptions {
 }
 
 /** tapable's own forms: `tap(fn)`, `tap('Name', fn)`, `tap({ name, stage }, fn)`. */
-export interface HookTap<K extends HookName> {
+interface HookTap<K extends HookName> {
   tap(fn: TapFn<K>): void;
   tap(nameOrOptions: string | TapOptions, fn: TapFn<K>): void;
   /** Only on the async hooks, as in tapable (a sync hook's `tapPromise` is refused, naming `tap`). */
@@ -178,7 +178,7 @@ export function collectingErrors<C extends object>(context: C): { context: C; er
   return { context: { ...context, [ERRORS]: errors }, errors };
 }
 
-export interface CollectedProblems {
+interface CollectedProblems {
   problems: InputProblem[];
   /** Errors that were not bad input, kept in case no problem explains them. */
   crashes: Error[];

@@ -4,7 +4,7 @@ import { EnvboxError } from './errors.js';
 import { hostIdProblem, type ImageFacts } from './facts.js';
 import { scanLines, type LineLimits } from './read-lines.js';
 
-export interface PasswdEntry {
+interface PasswdEntry {
   uid: number;
   gid: number;
   home: string;

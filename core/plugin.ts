@@ -1,3 +1,5 @@
+import './zod-config.js';
+import * as z from 'zod';
 import type { InputDef } from './inputs/define.js';
 import { STAGE, type PluginHooks } from './hooks.js';
 
@@ -29,14 +31,17 @@ export function definePlugin(plugin: EnvboxPlugin): EnvboxPlugin {
 /** A plugin object, a module path (resolved from the config file's folder), or [path, options]. */
 export type PluginEntry = EnvboxPlugin | string | readonly [string, unknown];
 
-export interface EnvboxConfig {
+/** What a config file exports, as loading it checks it; each plugin entry is checked on its own, with its index. */
+export const envboxConfigSchema = z.strictObject({
   /** Site plugins, applied after the built-ins in this order. */
-  plugins?: PluginEntry[];
+  plugins: z.array(z.custom<PluginEntry>()).optional(),
   /** Option defaults by config key (`cpus`, `addFuse`, ...); env vars and flags override them. */
-  options?: Record<string, unknown>;
+  options: z.record(z.string(), z.unknown()).optional(),
   /** Names of built-in plugins to leave out, e.g. `['gpu']`. */
-  disable?: string[];
-}
+  disable: z.array(z.string()).optional(),
+});
+
+export type EnvboxConfig = z.infer<typeof envboxConfigSchema>;
 
 /** Identity with types, so that `// @ts-check` gives a plain envbox.config.js completion. */
 export function defineConfig(config: EnvboxConfig): EnvboxConfig {

@@ -5,7 +5,7 @@ export interface LineLimits {
   maxLineBytes: number;
 }
 
-export type ScanEnd = 'stopped' | 'ended' | 'capped';
+type ScanEnd = 'stopped' | 'ended' | 'capped';
 
 const NEWLINE = 0x0a;
 

@@ -3,7 +3,7 @@
 // tsc output) and with the image's bundle (built here into a folder outside the repository, as
 // /opt/envbox is). The image itself is checked the same way in one-liner.test.ts.
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
@@ -16,13 +16,31 @@ const run = promisify(execFile);
 
 interface Outcome { code: number; stdout: string; stderr: string }
 
-async function plan(cli: string, configFile: string, cwd: string): Promise<Outcome> {
+/** A CommonJS config as a site writes one, with envbox's API from require(). */
+const CJS_REQUIRING_ENVBOX = [
+  "const { defineConfig, definePlugin, withEnv } = require('envbox');",
+  "const stamp = definePlugin({ name: 'cjs-stamp', apply({ hooks }) { hooks.containerSpec.tap((body) => withEnv(body, 'SITE_STAMP', 'from-cjs-require')); } });",
+  'module.exports = defineConfig({ plugins: [stamp] });',
+  '',
+].join('\n');
+
+/** The same with import(), which the self-resolution hook serves with nothing installed. */
+const CJS_IMPORTING_ENVBOX = [
+  'module.exports = async () => {',
+  "  const { defineConfig, definePlugin, withEnv } = await import('envbox');",
+  "  const stamp = definePlugin({ name: 'cjs-stamp', apply({ hooks }) { hooks.containerSpec.tap((body) => withEnv(body, 'SITE_STAMP', 'from-cjs-import')); } });",
+  '  return defineConfig({ plugins: [stamp] });',
+  '};',
+  '',
+].join('\n');
+
+async function plan(cli: string, configFile: string, cwd: string, nodeFlags: string[] = []): Promise<Outcome> {
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin', CODER_INNER_IMAGE: 'registry.example.com/ws:1', CODER_INNER_USERNAME: 'coder',
     ENVBOX_IMAGE_FACTS: IMAGE_FACTS, ENVBOX_RUNTIME: 'runc', ENVBOX_CONFIG: configFile,
   };
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, 'plan'], { env, cwd });
+    const { stdout, stderr } = await run(process.execPath, [...nodeFlags, cli, 'plan'], { env, cwd });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -38,6 +56,7 @@ function containerEnv(outcome: Outcome): string[] {
 describe('configs import envbox from anywhere', () => {
   let site: string;
   let bundle: string;
+  let project: string;
   const installed = join(repoRoot, 'dist', 'cli', 'main.js');
 
   before(async () => {
@@ -50,12 +69,21 @@ describe('configs import envbox from anywhere', () => {
     // A type annotation, so that only a TypeScript loader reads it.
     await writeFile(join(site, 'envbox.config.ts'), "import { defineConfig } from 'envbox';\nconst cpus: number = 3;\nexport default defineConfig({ options: { cpus } });\n");
     await writeFile(join(site, 'other.mjs'), "import leftPad from 'left-pad-is-not-installed';\nexport default {};\n");
+    // CommonJS configs: one that requires envbox, here with nothing installed; and the same in a project
+    // that has envbox installed (node_modules/envbox: this checkout's package, as npm installs its tarball).
+    await writeFile(join(site, 'required.cjs'), CJS_REQUIRING_ENVBOX);
+    await writeFile(join(site, 'imported.cjs'), CJS_IMPORTING_ENVBOX);
+    project = await mkdtemp('/var/tmp/envbox-site-project-');
+    await writeFile(join(project, 'package.json'), '{ "name": "site", "private": true }\n');
+    await mkdir(join(project, 'node_modules'));
+    await symlink(repoRoot, join(project, 'node_modules', 'envbox'));
+    await writeFile(join(project, 'envbox.config.cjs'), CJS_REQUIRING_ENVBOX);
     bundle = await mkdtemp('/var/tmp/envbox-bundle-');
     await buildBundle(bundle);
   });
 
   after(async () => {
-    await Promise.all([site, bundle].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })));
+    await Promise.all([site, bundle, project].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
   for (const [layout, cli] of [['the npm package (dist/)', () => installed], ['the image\'s bundle', () => join(bundle, 'main.js')]] as const) {
@@ -72,7 +100,26 @@ describe('configs import envbox from anywhere', () => {
       assert.match(outcome.stderr, /not installed: install it next to the config/);
       assert.doesNotMatch(outcome.stderr, /CommonJS/);
     });
+
+    test(`${layout}: a CommonJS config requires envbox installed next to it (node 20.19+ requires an ES module)`, async () => {
+      assert.ok(containerEnv(await plan(cli(), join(project, 'envbox.config.cjs'), '/')).includes('SITE_STAMP=from-cjs-require'));
+    });
+
+    test(`${layout}: a CommonJS config that requires envbox with nothing installed is told to import it, and import() works there`, async () => {
+      const outcome = await plan(cli(), join(site, 'required.cjs'), '/');
+      assert.equal(outcome.code, 2, outcome.stderr);
+      assert.match(outcome.stderr, /Cannot find module 'envbox'/);
+      assert.match(outcome.stderr, /require\('envbox'\) finds only an envbox installed next to the config/);
+      assert.ok(containerEnv(await plan(cli(), join(site, 'imported.cjs'), '/')).includes('SITE_STAMP=from-cjs-import'));
+    });
   }
+
+  test('the npm package on a node that cannot require() an ES module (as before 20.19): the error says so', async () => {
+    const outcome = await plan(installed, join(project, 'envbox.config.cjs'), '/', ['--no-experimental-require-module']);
+    assert.equal(outcome.code, 2, outcome.stderr);
+    assert.match(outcome.stderr, /require\(\) of ES Module/);
+    assert.match(outcome.stderr, /cannot require\(\) an ES module such as envbox; node 20\.19 and later can/);
+  });
 
   test('the npm package (with typescript installed, as in a project): a .ts config loads', async () => {
     const outcome = await plan(installed, join(site, 'envbox.config.ts'), '/');

@@ -34,7 +34,7 @@ describe('the seed one-liner against the envbox image', () => {
   const token = fakeAgentToken();
   const runs: EnvboxRun[] = [];
 
-  /** The one-liner as the README writes it, on its /tmp/envbox volumes (see `oneLinerFlags`), plus `flags`. */
+  /** The one-liner as docs/deploy.md writes it, on its /tmp/envbox volumes (see `oneLinerFlags`), plus `flags`. */
   async function oneLiner(volumes = '/tmp/envbox', flags: string[] = []): Promise<string[]> {
     return ['run', '--rm', '--name', OUTER, ...await oneLinerFlags(world, sandbox, outer, volumes), ...flags, IMAGE_TAG, '/envbox', 'docker'];
   }

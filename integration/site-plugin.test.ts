@@ -1,6 +1,6 @@
 // A site engineer's project OUTSIDE this repository, with envbox installed (node_modules/envbox, here
 // a link to this checkout's built package, as `npm install` of it would give): a plugin written from
-// the README alone, in plain JS with // @ts-check and in TypeScript, each typechecked with tsc and
+// docs/plugins.md alone, in plain JS with // @ts-check and in TypeScript, each typechecked with tsc and
 // tested on `envbox/testing`, then used through `[path, options]` by the real CLI (dist/cli/main.js).
 // It needs `npm run build` first, which `npm run test:integration` does. No daemon is involved.
 import assert from 'node:assert/strict';

@@ -170,7 +170,7 @@ export async function runFailed(plugins: readonly EnvboxPlugin[], run: TestRun &
     // As in envbox docker: the failure is in the build log before any `failed` tap runs, and a tap's own failure is a warning.
     tested.app.buildLog.error(message);
     await tested.app.hooks.failed.promise(failedContext(tested.app, error, message, run.containerId ?? null))
-      .catch((hookError: unknown) => tested.app.buildLog.info(`Warning: ${messageOf(hookError)}`));
+      .catch((hookError: unknown) => tested.app.buildLog.warn(messageOf(hookError)));
     return tested;
   });
 }

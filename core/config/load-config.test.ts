@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { InputError } from '../errors.js';
 import { loadConfig } from './load-config.js';
@@ -22,6 +23,16 @@ async function project(files: Record<string, string>): Promise<string> {
   }
   return root;
 }
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A CommonJS config as a site writes one, with envbox's API from require(). */
+const CJS_REQUIRING_ENVBOX = [
+  "const { defineConfig, definePlugin, withEnv } = require('envbox');",
+  "const stamp = definePlugin({ name: 'cjs-stamp', apply({ hooks }) { hooks.containerSpec.tap((body) => withEnv(body, 'SITE_STAMP', 'from-cjs')); } });",
+  'module.exports = defineConfig({ plugins: [stamp], options: { cpus: 2 } });',
+  '',
+].join('\n');
 
 const PLUGIN_MODULE = "export default { name: 'from-module', apply() {} };\n";
 const FACTORY_MODULE = "export default function factory(options) { return { name: `factory-${options.suffix}`, apply() {} }; }\n";
@@ -169,10 +180,40 @@ describe('loadConfig: errors name the file', () => {
     assert.doesNotMatch(error.message, /CommonJS/);
   });
 
-  it('a CommonJS config that requires envbox: use an .mjs config, because envbox is an ES module', async () => {
+  it('a CommonJS config that requires envbox with nothing installed: require finds only an installed envbox; import it instead', async () => {
     const root = await project({ 'envbox.config.cjs': "const { defineConfig } = require('envbox');\nmodule.exports = defineConfig({});\n" });
     const error = await inputErrorOf(loadConfig(root));
-    assert.match(error.message, /envbox is an ES module, so a CommonJS config cannot require\(\) it: use envbox\.config\.mjs/);
+    assert.match(error.message, /Cannot find module 'envbox'/);
+    assert.match(error.message, /require\('envbox'\) finds only an envbox installed next to the config .*use envbox\.config\.mjs .*await import\('envbox'\)/);
+    assert.doesNotMatch(error.message, /cannot require\(\) an ES module/);
+  });
+
+  it("a CommonJS config requires envbox installed next to it (node_modules/envbox), as node 20.19+ requires an ES module", async () => {
+    const root = await project({ 'envbox.config.cjs': CJS_REQUIRING_ENVBOX });
+    await mkdir(join(root, 'node_modules'));
+    await symlink(REPO_ROOT, join(root, 'node_modules', 'envbox'));
+    const config = await loadConfig(root);
+    assert.deepEqual(config.plugins.map((plugin) => plugin.name), ['cjs-stamp']);
+    assert.deepEqual(config.options, { cpus: 2 });
+    type Body = { Image: string; Env: string[]; HostConfig: object };
+    const tapped: Array<(body: Body) => Body> = [];
+    config.plugins[0]!.apply({ hooks: { containerSpec: { tap: (fn: (body: Body) => Body) => tapped.push(fn) } }, stages: {} } as never);
+    assert.deepEqual(tapped[0]!({ Image: 'ubuntu', Env: [], HostConfig: {} }).Env, ['SITE_STAMP=from-cjs'], 'withEnv from the required envbox works');
+  });
+
+  it('a CommonJS config with nothing installed imports envbox in an exported async function: it gets the running envbox', async () => {
+    const root = await project({
+      'envbox.config.cjs': "module.exports = async () => {\n  const { defineConfig, definePlugin, InputError } = await import('envbox');\n"
+        + "  return defineConfig({ plugins: [definePlugin({ name: 'cjs-import', apply() {} })], options: { addFuse: InputError === globalThis.ENVBOX_TEST_INPUT_ERROR } });\n};\n",
+    });
+    (globalThis as { ENVBOX_TEST_INPUT_ERROR?: unknown }).ENVBOX_TEST_INPUT_ERROR = InputError;
+    try {
+      const config = await loadConfig(root);
+      assert.deepEqual(config.plugins.map((plugin) => plugin.name), ['cjs-import']);
+      assert.deepEqual(config.options, { addFuse: true }, "the config's InputError is the running envbox's own class");
+    } finally {
+      delete (globalThis as { ENVBOX_TEST_INPUT_ERROR?: unknown }).ENVBOX_TEST_INPUT_ERROR;
+    }
   });
 
   it('an explicit path that does not exist', async () => {

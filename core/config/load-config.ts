@@ -2,11 +2,9 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Loader } from 'cosmiconfig';
-import '../zod-config.js';
-import * as z from 'zod';
 import { InputError, messageOf } from '../errors.js';
 import { didYouMean } from '../suggest.js';
-import type { EnvboxConfig, EnvboxPlugin } from '../plugin.js';
+import { envboxConfigSchema, type EnvboxPlugin } from '../plugin.js';
 import { mayHaveConfig } from './config-candidates.js';
 import { importConfigFile, importModule } from './import-module.js';
 import { resolveEnvboxToItself } from './self-resolve.js';
@@ -23,7 +21,7 @@ export interface LoadedConfig {
 
 /**
  * Every file name envbox looks for, in this order, from the working directory up to the project
- * root. The README lists exactly these, and a test loads each one. TypeScript configs are left
+ * root. docs/plugins.md lists exactly these, and a test loads each one. TypeScript configs are left
  * out of the search: only one named with --config/ENVBOX_CONFIG is loaded (node 24 strips its types).
  */
 export const CONFIG_FILE_NAMES = [
@@ -32,12 +30,6 @@ export const CONFIG_FILE_NAMES = [
 ] as const;
 
 const EXAMPLE = "export default defineConfig({ plugins: [myPlugin()], options: { cpus: 2 }, disable: ['gpu'] })";
-
-const configShape = z.object({
-  plugins: z.array(z.unknown()).optional(),
-  options: z.record(z.string(), z.unknown()).optional(),
-  disable: z.array(z.string()).optional(),
-}).strict();
 
 function configError(file: string, problem: string, example = EXAMPLE): InputError {
   return new InputError([{ variable: file, problem, example }]);
@@ -66,7 +58,7 @@ function withSelfResolve(loader: Loader): Loader {
 }
 
 /** Whether this node runs a .ts file itself (type stripping on; `process.features.typescript`, node 22.10+). */
-export function nodeStripsTypes(): boolean {
+function nodeStripsTypes(): boolean {
   const { typescript } = process.features as { typescript?: string | false };
   return typeof typescript === 'string' && typescript !== '';
 }
@@ -116,11 +108,19 @@ async function loadPluginModule(file: string, specifier: string, pluginOptions: 
   return plugin as EnvboxPlugin;
 }
 
+/** What a CommonJS config can do instead of require('envbox'): import() goes through the self-resolution hook. */
+const IMPORT_INSTEAD = "use envbox.config.mjs with `import { defineConfig } from 'envbox'`, or `module.exports = async () => { const { defineConfig } = await import('envbox'); ... }`";
+
 /** What to do about a config that failed to load; a missing package is not an ESM/CommonJS mix-up. */
 function loadHint(error: unknown): string {
   const { code, message } = error as { code?: string; message: string };
-  if (code === 'ERR_REQUIRE_ESM' || /require\(\) of ES Module|Cannot find module 'envbox(\/[^']*)?'/.test(message)) {
-    return "envbox is an ES module, so a CommonJS config cannot require() it: use envbox.config.mjs with `import { defineConfig } from 'envbox'`";
+  // node 20.19+ (and 22.12+) can require() an ES module; an older node, or --no-experimental-require-module, cannot.
+  if (code === 'ERR_REQUIRE_ESM' || /require\(\) of ES Module/.test(message)) {
+    return `this node (${process.version}) cannot require() an ES module such as envbox; node 20.19 and later can. Or ${IMPORT_INSTEAD}`;
+  }
+  // The hook that gives a config the running envbox sees import, not require: require finds only an installed envbox.
+  if (/Cannot find module 'envbox(\/[^']*)?'/.test(message)) {
+    return `require('envbox') finds only an envbox installed next to the config (npm install of its tarball), while import gets the running envbox with nothing installed: ${IMPORT_INSTEAD}`;
   }
   if (/['"]typescript['"]/.test(message) && /Cannot find (package|module)/.test(message)) {
     return 'A TypeScript config needs node 22.18 or later (the image ships node 24), or the typescript package: or use envbox.config.mjs with `// @ts-check`';
@@ -169,16 +169,16 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Lo
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw configError(file, 'the config must export an object (did you forget `export default`?)');
   }
-  const parsed = configShape.safeParse(raw);
+  const parsed = envboxConfigSchema.safeParse(raw);
   if (!parsed.success) {
     throw configError(file, parsed.error.issues.map((issue) => {
       if (issue.code === 'unrecognized_keys') {
-        return issue.keys.map((key) => `"${key}" is not a config key${didYouMean(key, Object.keys(configShape.shape))}; the keys are plugins, options, disable`).join('; ');
+        return issue.keys.map((key) => `"${key}" is not a config key${didYouMean(key, Object.keys(envboxConfigSchema.shape))}; the keys are plugins, options, disable`).join('; ');
       }
       return `${issue.path.join('.') || 'the config'}: ${issue.message}`;
     }).join('; '));
   }
-  const config = parsed.data as EnvboxConfig;
+  const config = parsed.data;
   const plugins: EnvboxPlugin[] = [];
   const sources: string[] = [];
   for (const [index, entry] of (config.plugins ?? []).entries()) {

@@ -23,7 +23,8 @@ let registered = false;
  * Site configs and plugin modules may `import { defineConfig } from 'envbox'` wherever they live (a
  * ConfigMap in /etc/envbox, a folder with no node_modules): the import always gets the envbox that
  * is running, so configs need nothing installed and share its classes (`instanceof InputError`).
- * Only ES modules go through the hook; envbox is ESM-only, so `require('envbox')` cannot work anyway.
+ * Only import (static or import()) goes through the hook, never require(): a CommonJS config's `require('envbox')`
+ * finds an envbox installed next to it (node 20.19+ can require() an ES module), or nothing.
  */
 export function resolveEnvboxToItself(): void {
   if (registered) return;

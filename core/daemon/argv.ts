@@ -1,7 +1,7 @@
 import type { HostView } from '../host/host.js';
 import type { Cidr } from '../inputs/kinds.js';
 
-export interface DaemonPaths {
+interface DaemonPaths {
   socket: string;
   dataRoot: string;
   execRoot: string;

@@ -5,7 +5,7 @@ export interface DaemonFailure {
   fix: string;
 }
 
-export interface FailureContext {
+interface FailureContext {
   /** dockerd's --data-root, which the fixes name. */
   dataRoot: string;
 }

@@ -8,11 +8,11 @@ import { sysboxArgv } from './sysbox-argv.js';
 /** dockerd's last line of a clean shutdown (containers stopped, containerd stopped, pidfile removed). */
 const DOCKERD_FINISHED = /msg="Daemon shutdown complete"/;
 
-export const SYSBOX_MANAGER_SOCKET = '/run/sysbox/sysmgr.sock';
-export const SYSBOX_EXIT_MESSAGE = 'Sysbox exited, possibly because of an unsupported kernel version. Please contact an infrastructure administrator and request a node kernel with seccomp API level >= 5.';
+const SYSBOX_MANAGER_SOCKET = '/run/sysbox/sysmgr.sock';
+const SYSBOX_EXIT_MESSAGE = 'Sysbox exited, possibly because of an unsupported kernel version. Please contact an infrastructure administrator and request a node kernel with seccomp API level >= 5.';
 
 /** A real build of the image installs sysbox-ce; the offline one (`npm run image`) cannot download it. This says what else works. */
-export const SYSBOX_MISSING_HINT = 'Set ENVBOX_RUNTIME=runc (the workspace then runs without a nested dockerd or systemd), '
+const SYSBOX_MISSING_HINT = 'Set ENVBOX_RUNTIME=runc (the workspace then runs without a nested dockerd or systemd), '
   + 'or mount sysbox in (sysbox-mgr, sysbox-fs and sysbox-runc in /usr/bin), or use an envbox image from a real build '
   + '(docker build -f deploy/Dockerfile installs sysbox-ce; this image may be the offline build, which has none).';
 

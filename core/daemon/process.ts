@@ -8,7 +8,7 @@ import { isWrapperLine } from './failure-reasons.js';
 import { DAEMON_STOP_GRACE_MS } from '../lifecycle/shutdown-budget.js';
 
 /** How long a daemon that said its shutdown is complete may take to exit by itself. */
-export const FINISHED_EXIT_GRACE_MS = 100;
+const FINISHED_EXIT_GRACE_MS = 100;
 
 /** Keeps the last lines of a daemon's output, so failures can quote it. */
 class RecentLines {

@@ -1,6 +1,6 @@
 import { EnvboxError, messageOf } from '../errors.js';
 
-export interface WaitOptions {
+interface WaitOptions {
   timeoutMs: number;
   /** Rejects when the daemon exits before it answers. */
   exited?: Promise<string>;

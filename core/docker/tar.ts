@@ -27,7 +27,7 @@ const blocks = (size: number) => Math.ceil(size / 512) * 512;
 const MAX_PAX_BYTES = 1 << 20;
 
 /** The first entry of a tar stream, with its data still to be read. */
-export interface StreamedTarEntry {
+interface StreamedTarEntry {
   name: string;
   type: 'file' | 'symlink' | 'other';
   linkTarget: string;

@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path';
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY, O_NOCTTY } = constants;
 
 /** Linux's O_PATH (the same value on x86-64 and arm64); node does not export it. Opens no device and blocks on no FIFO. */
-export const O_PATH = 0o10000000;
+const O_PATH = 0o10000000;
 
 /** A file that is not what envbox may touch there: a link, a FIFO, a device, too big, or changed under it. */
 export class UnsafeFileError extends Error {
@@ -86,7 +86,7 @@ export async function readBounded(path: string, maxBytes: number, options: { fol
 }
 
 /** Why a path an admin or a user named was not read, for a warning. */
-export type NotReadable = { problem: string };
+type NotReadable = { problem: string };
 
 export function isNotReadable(result: string | NotReadable | null): result is NotReadable {
   return typeof result === 'object' && result !== null;

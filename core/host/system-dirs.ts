@@ -41,7 +41,7 @@ const running = installDirOf(import.meta.url as string | undefined);
  * or mode: handing one to the workspace's root (host id 100000) would let the workspace rewrite the
  * outer container, or the program that runs as root in it.
  */
-export const SYSTEM_DIRS: readonly string[] = Object.freeze([...new Set([
+const SYSTEM_DIRS: readonly string[] = Object.freeze([...new Set([
   '/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/usr',
   '/var/lib/containerd', '/var/lib/docker', '/var/lib/sysbox', '/var/log', '/var/run',
   ...IMAGE_INSTALL, ...(running === null ? [] : [running]),

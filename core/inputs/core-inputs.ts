@@ -141,7 +141,7 @@ export const rootless = defineInput({
   key: 'rootless', env: 'ENVBOX_ROOTLESS', flag: 'rootless', schema: booleanInput, default: false, boolean: true,
   description:
     'Run the managed dockerd rootless (rootlesskit + slirp4netns) as ENVBOX_ROOTLESS_USER, so the pod needs no privileged flag and no added '
-    + 'capability (see "Unprivileged mode" in the README for what it needs and cannot do). Implies ENVBOX_RUNTIME=runc.',
+    + 'capability (see docs/rootless.md for what it needs and cannot do). Implies ENVBOX_RUNTIME=runc.',
   example: 'true',
 });
 export const rootlessUser = defineInput({

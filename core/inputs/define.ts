@@ -30,7 +30,7 @@ export interface InputDef<T = unknown> {
   /** A boolean flag may be given bare (`--add-fuse`). */
   boolean?: boolean;
   description: string;
-  /** A valid value, shown in errors and in the README. */
+  /** A valid value, shown in errors and in docs/inputs.md. */
   example: string;
   /** The plugin or core module that owns it; set when the core collects inputs. */
   owner?: string;
@@ -52,9 +52,4 @@ export function defaultAsText(def: InputDef): string {
   if (Array.isArray(value)) return value.join(',');
   if (typeof value === 'object' && 'cidr' in value) return String((value as { cidr: string }).cidr);
   return String(value);
-}
-
-/** The env var's name turned into a flag: CODER_ADD_FUSE -> add-fuse, ENVBOX_DOCKER_HOST -> docker-host. */
-export function flagFromEnv(env: string): string {
-  return env.replace(/^(CODER_|ENVBOX_)/, '').toLowerCase().replace(/_/g, '-');
 }

@@ -95,7 +95,7 @@ export function resolveInputsCollecting(defs: InputDef[], sources: InputSources)
     problems.push({
       variable: `${key} (in ${sources.configFile ?? 'the config file'})`,
       problem: `is not a known option${match ? ` (did you mean "${match}"?)` : ''}`,
-      example: def ? `options: { ${def.key}: ${JSON.stringify(def.example)} }` : `options: { cpus: 2 } (see the README for every option)`,
+      example: def ? `options: { ${def.key}: ${JSON.stringify(def.example)} }` : `options: { cpus: 2 } (see docs/inputs.md for every option)`,
     });
   }
   for (const def of defs) {

@@ -5,7 +5,7 @@
  * `:`. WHATWG's URL agrees on the last `@`, but percent-encodes what it returns, so the password as
  * written is taken from the text itself.
  */
-export interface UrlPassword {
+interface UrlPassword {
   /** As written in the URL: percent-escapes not decoded. */
   raw: string;
   /** With its percent-escapes decoded, as the proxy or registry receives it. */

@@ -4,7 +4,7 @@ import type { BuildLog } from '../log/buildlog.js';
 import type { Logger } from '../log/logger.js';
 
 /** Said once per start, however many lines were cut. */
-export function longLineWarning(limitBytes: number): string {
+function longLineWarning(limitBytes: number): string {
   return `a line of the bootstrap's output was longer than ${limitBytes} bytes; it was cut there (said once, however many lines are cut).`;
 }
 

@@ -34,7 +34,7 @@ function schemeStart(value: string, colon: number, floor: number): number {
  * each "://" is found once and each URL's authority is read by the anchored `userinfoOf`, so the
  * work grows with the value's length (an unanchored pattern backtracked quadratically on long values).
  */
-export function redactUrlPasswords(value: string): string {
+function redactUrlPasswords(value: string): string {
   let out = '';
   let copied = 0;
   for (let colon = value.indexOf('://'); colon >= 0;) {

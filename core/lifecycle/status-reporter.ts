@@ -1,4 +1,6 @@
-export type Phase = 'starting-daemon' | 'pulling' | 'creating' | 'bootstrapping' | 'ready' | 'stopping' | 'failed';
+import type { Phase } from '../status/tracker.js';
+
+export type { Phase };
 
 /** What the lifecycle tells the status file (the readiness probe reads it). */
 export interface StatusReporter {

@@ -15,12 +15,18 @@ export interface BuildLogEntry {
 }
 
 /** The `buildLog` hook as the build log calls it. */
-export interface BuildLogListener {
+interface BuildLogListener {
   call(entry: BuildLogEntry): void;
 }
 
 /** Lines kept for a listener that is not attached yet; a build log that never gets one must not grow without end. */
 const MAX_PENDING = 1000;
+
+/**
+ * Distinct warnings kept for a warning listener that comes later (the status file exists only once the
+ * inputs are read); a plugin that warns once per line must not grow them, or the status file, without end.
+ */
+export const MAX_KEPT_WARNINGS = 50;
 
 export class BuildLog {
   private listener: BuildLogListener | undefined;
@@ -29,6 +35,8 @@ export class BuildLog {
   private delivering = false;
   private readonly failedListeners = new Set<string>();
   private readonly warningListeners: Array<(text: string) => void> = [];
+  /** Each distinct warning so far, for listeners that subscribe after it (see MAX_KEPT_WARNINGS). */
+  private readonly warnings: string[] = [];
 
   constructor(
     private readonly stream: { write(text: string): unknown } = process.stderr,
@@ -54,18 +62,26 @@ export class BuildLog {
   }
 
   /**
-   * A line starting "Warning: " that does not stop the start, and is also kept for `envbox status`
-   * (something the user asked for that envbox could not do, say). The text is scrubbed first.
+   * The one way envbox warns, whoever warns (the core, a plugin's `buildLog.warn`, or `log.warn`, which
+   * the logger turns into a call of this, or of `keepWarning` under CODER_DEBUG): a line starting
+   * "Warning: " that does not stop the start, also kept for `envbox status` (something the user asked for
+   * that envbox could not do, say). The text is scrubbed first.
    */
   warn(output: string): void {
     const text = this.scrub(output);
     this.emit('info', `Warning: ${text}`);
-    for (const listener of this.warningListeners) listener(text);
+    this.record(text);
   }
 
-  /** Called with the text of every later `warn`. */
+  /** A warning the debug log has already written (as a pino line): kept for `envbox status` like any other, not written twice. */
+  keepWarning(output: string): void {
+    this.record(this.scrub(output));
+  }
+
+  /** Called with the text of every distinct warning: those before this call (up to MAX_KEPT_WARNINGS) at once, then each later one. */
   onWarning(listener: (text: string) => void): void {
     this.warningListeners.push(listener);
+    for (const text of this.warnings) listener(text);
   }
 
   error(output: string): void {
@@ -78,6 +94,12 @@ export class BuildLog {
 
   scrub(text: string): string {
     return this.secrets.scrub(text);
+  }
+
+  private record(text: string): void {
+    if (this.warnings.includes(text) || this.warnings.length >= MAX_KEPT_WARNINGS) return;
+    this.warnings.push(text);
+    for (const listener of this.warningListeners) listener(text);
   }
 
   private emit(type: BuildLogType, output: string): void {
@@ -97,7 +119,9 @@ export class BuildLog {
       const message = this.scrub(messageOf(error));
       if (!this.failedListeners.has(message)) {
         this.failedListeners.add(message);
+        // Straight to the stream: the listener that failed is the one `warn` would hand the line to.
         this.stream.write(`${JSON.stringify({ output: `Warning: ${message}`, time: this.now().toISOString(), type: 'info' })}\n`);
+        this.record(message);
       }
     } finally {
       this.delivering = false;

@@ -6,7 +6,7 @@
  */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
-export interface EscapeOptions {
+interface EscapeOptions {
   /** Keep newlines and tabs: for multi-line text meant for humans. Single-line fields keep neither. */
   keepLayout?: boolean;
 }

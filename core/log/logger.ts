@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { BuildLog } from './buildlog.js';
-import { warningsToBuildLog } from './warnings.js';
+import { warningsToBuildLog, warningsToStatus } from './warnings.js';
 
 export type { Logger };
 
@@ -15,12 +15,23 @@ function redactPaths(keys: readonly string[]): string[] {
 
 /**
  * Debug logs go through pino on stderr. Besides key-based redaction, every line is scrubbed of
- * the secret values themselves, so a token inside an error message is caught too. Without debug,
- * warnings go to `buildLog` when one is given, so that stderr holds build-log lines only.
+ * the secret values themselves, so a token inside an error message is caught too. When a `buildLog`
+ * is given, a warning (or worse) goes where every warning goes: without debug it is a build-log line
+ * (`buildLog.warn`), so that stderr holds build-log lines only; with debug it stays a pino line. Either
+ * way it is kept for `envbox status`.
  */
-export function createLogger(options: { debug: boolean; scrub: (line: string) => string; redactKeys?: readonly string[]; destination?: NodeJS.WritableStream; buildLog?: BuildLog }): Logger {
-  const destination = options.destination
-    ?? (!options.debug && options.buildLog ? warningsToBuildLog(options.buildLog) : process.stderr);
+export function createLogger(options: {
+  debug: boolean;
+  scrub: (line: string) => string;
+  redactKeys?: readonly string[];
+  /** Where pino's own JSON lines go; default stderr. */
+  destination?: NodeJS.WritableStream;
+  buildLog?: BuildLog;
+}): Logger {
+  const pinoLines = options.destination ?? process.stderr;
+  let destination: pino.DestinationStream = pinoLines;
+  if (options.buildLog && !options.debug) destination = warningsToBuildLog(options.buildLog);
+  else if (options.buildLog) destination = pino.multistream([{ level: 'debug', stream: pinoLines }, { level: 'warn', stream: warningsToStatus(options.buildLog) }]);
   return pino(
     {
       level: options.debug ? 'debug' : 'warn',

@@ -35,4 +35,18 @@ describe('warnings without CODER_DEBUG', () => {
     assert.equal(line.level, 40);
     assert.equal(line.msg, 'careful');
   });
+
+  it('with CODER_DEBUG a warning stays a pino line only, and is kept for envbox status', () => {
+    const pinoOut = capture();
+    const buildOut = capture();
+    const buildLog = new BuildLog(buildOut.stream, () => new Date(0));
+    const heard: string[] = [];
+    buildLog.onWarning((text) => heard.push(text));
+    const log = createLogger({ debug: true, scrub: (l) => l, buildLog, destination: pinoOut.stream as unknown as NodeJS.WritableStream });
+    log.debug('only in the debug log');
+    log.warn({ path: '/x' }, 'careful');
+    assert.deepEqual(pinoOut.lines.map((l) => (JSON.parse(l) as { msg: string }).msg), ['only in the debug log', 'careful']);
+    assert.deepEqual(buildOut.lines, []);
+    assert.deepEqual(heard, ['careful (path: /x)']);
+  });
 });

@@ -11,24 +11,29 @@ function describeValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** `Warning: <msg> (<field>: <value>, ...)` without the prefix: the text of a pino warning line. */
+function warningText(line: string): string {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line.trim();
+  }
+  const fields = Object.entries(record).filter(([key]) => !PINO_FIELDS.has(key)).map(([key, value]) => `${key}: ${describeValue(value)}`);
+  const message = typeof record.msg === 'string' ? record.msg : 'warning';
+  return `${message}${fields.length > 0 ? ` (${fields.join(', ')})` : ''}`;
+}
+
 /**
- * Without CODER_DEBUG, stderr carries only the build log, which tools parse line by line. So a
- * warning logged through pino becomes a build-log line (`Warning: <msg> (<field>: <value>, ...)`)
- * instead of a pino JSON line of another shape.
+ * A warning logged through pino (`log.warn(fields, msg)`) is a warning like any other: it goes through
+ * `buildLog.warn`, as a build-log line that is also kept for `envbox status`. Without CODER_DEBUG
+ * stderr carries only the build log, which tools parse line by line, so this is all pino writes.
  */
 export function warningsToBuildLog(buildLog: BuildLog): { write(line: string): void } {
-  return {
-    write(line: string) {
-      let record: Record<string, unknown>;
-      try {
-        record = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        buildLog.info(`Warning: ${line.trim()}`);
-        return;
-      }
-      const fields = Object.entries(record).filter(([key]) => !PINO_FIELDS.has(key)).map(([key, value]) => `${key}: ${describeValue(value)}`);
-      const message = typeof record.msg === 'string' ? record.msg : 'warning';
-      buildLog.info(`Warning: ${message}${fields.length > 0 ? ` (${fields.join(', ')})` : ''}`);
-    },
-  };
+  return { write: (line: string) => buildLog.warn(warningText(line)) };
+}
+
+/** With CODER_DEBUG a warning stays the pino line it is, and is kept for `envbox status` as well. */
+export function warningsToStatus(buildLog: BuildLog): { write(line: string): void } {
+  return { write: (line: string) => buildLog.keepWarning(warningText(line)) };
 }

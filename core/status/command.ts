@@ -10,7 +10,7 @@ Prints where the workspace start stands. Exits 0 only when the workspace is read
 the envbox that wrote the status file is still running.
 
 For a readiness probe, prefer the ready marker next to the status file: a shell
-one-liner answers it without starting node (see the README, "Probes").
+one-liner answers it without starting node (see docs/probes.md).
 
   --json        print the status file as JSON
   --file PATH   the status file (default: $ENVBOX_STATUS_FILE, else ${DEFAULT_STATUS_FILE})

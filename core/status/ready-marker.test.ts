@@ -11,7 +11,7 @@ import { StatusTracker } from './tracker.js';
 const root = mkdtempSync(join(tmpdir(), 'envbox-ready-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-/** The probe exactly as the README and the examples run it (/bin/sh -c, builtins only): 0 is ready. */
+/** The probe exactly as docs/probes.md and the examples run it (/bin/sh -c, builtins only): 0 is ready. */
 function probe(marker: string): 0 | 'not ready' {
   return spawnSync('/bin/sh', ['-c', readyProbeScript(marker)], { stdio: 'ignore' }).status === 0 ? 0 : 'not ready';
 }

@@ -8,7 +8,7 @@ import { writeReplacingSync } from '../host/safe-files.js';
  * checks both with shell builtins, so a marker left by a crashed envbox (dead pid) or by an earlier
  * run in a restarted container (the same pid, another start time) never says ready.
  */
-export const READY_MARKER_NAME = 'ready';
+const READY_MARKER_NAME = 'ready';
 
 export function readyMarkerPath(statusFile: string): string {
   return join(dirname(statusFile), READY_MARKER_NAME);

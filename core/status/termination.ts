@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 
-export const DEFAULT_TERMINATION_LOG = '/dev/termination-log';
 /** Kubernetes keeps at most 4096 bytes of a termination message. */
 export const TERMINATION_MESSAGE_LIMIT = 4096;
 

@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { STARTUP_MARKS, startupTimes, type StartupTimes } from './startup-marks.js';
 import { processStartTime, readyMarkerPath, removeReadyMarker, writeReadyMarker } from './ready-marker.js';
 
-export const PHASES = ['starting-daemon', 'pulling', 'creating', 'bootstrapping', 'ready', 'stopping', 'failed'] as const;
+const PHASES = ['starting-daemon', 'pulling', 'creating', 'bootstrapping', 'ready', 'stopping', 'failed'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export const DEFAULT_STATUS_FILE = '/run/envbox/status.json';
@@ -23,7 +23,7 @@ const START_PHASES: ReadonlyArray<[Phase, string]> = [
 
 const phaseSchema = z.enum(PHASES);
 
-export const statusFileSchema = z.object({
+const statusFileSchema = z.object({
   phase: phaseSchema,
   containerId: z.string().nullable(),
   /** Time spent in each phase that has been left, in ms; a phase entered twice adds up. */
@@ -165,7 +165,7 @@ export class StatusTracker {
  * one the workspace can write (an admin who wants `envbox status` inside it): the temp file is one
  * envbox creates itself, so a link or FIFO planted there is never written through or waited on.
  */
-export function writeStatusFile(path: string, status: StatusFile): void {
+function writeStatusFile(path: string, status: StatusFile): void {
   mkdirSync(dirname(path), { recursive: true });
   writeReplacingSync(path, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644 });
 }

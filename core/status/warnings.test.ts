@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BuildLog } from '../log/buildlog.js';
+import { BuildLog, MAX_KEPT_WARNINGS } from '../log/buildlog.js';
 import { SecretScrubber } from '../log/scrub.js';
 import { describeStatus } from './command.js';
 import { readStatus, StatusTracker } from './tracker.js';
@@ -23,6 +23,17 @@ describe('warnings in the build log and in envbox status', () => {
     assert.equal(lines.length, 1);
     assert.deepEqual(JSON.parse(lines[0]!), { output: 'Warning: limits not enforced (token [redacted])', time: '1970-01-01T00:00:00.000Z', type: 'info' });
     assert.deepEqual(heard, ['limits not enforced (token [redacted])']);
+  });
+
+  it('a listener that comes later (the status file) hears the warnings given before it, each once, and at most MAX_KEPT_WARNINGS', () => {
+    const log = new BuildLog({ write: () => true }, () => new Date(0));
+    log.warn('early');
+    log.warn('early');
+    const heard: string[] = [];
+    log.onWarning((text) => heard.push(text));
+    for (let i = 0; i < MAX_KEPT_WARNINGS + 5; i++) log.warn(`late ${i}`);
+    assert.deepEqual(heard.slice(0, 2), ['early', 'late 0']);
+    assert.equal(heard.length, MAX_KEPT_WARNINGS);
   });
 
   it('the status file keeps each warning once, and envbox status shows them', async () => {

@@ -27,7 +27,7 @@ export function definedInputs() {
   return new Map(collectInputs(builtinPlugins()).map((def) => [def.env, def]));
 }
 
-/** The paths a workspace keeps across restarts, each on its own subPath of one volume (README, Volume layout). */
+/** The paths a workspace keeps across restarts, each on its own subPath of one volume (docs/deploy.md, "Volume layout"). */
 export const PERSISTENT_PATHS = ['/home/coder', '/var/lib/coder/docker', '/var/lib/coder/containers', '/var/lib/docker', '/var/lib/containers'];
 
 /**

@@ -6,6 +6,7 @@ import { CONFIG_ENV, definedInputs } from './envbox-pod.js';
 import { EXAMPLES_DIR } from './manifests.js';
 
 const README = join(EXAMPLES_DIR, '..', 'README.md');
+const DEPLOY_PAGE = join(EXAMPLES_DIR, '..', 'docs', 'deploy.md');
 
 function exampleFiles(dir = EXAMPLES_DIR): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -15,12 +16,13 @@ function exampleFiles(dir = EXAMPLES_DIR): string[] {
   });
 }
 
-/** The README's Deploy section, up to the next second-level heading. */
-export function deploySection(readme: string): string {
-  const start = readme.indexOf('\n## Deploy\n');
-  assert.ok(start >= 0, 'README has a "## Deploy" section');
-  const end = readme.indexOf('\n## ', start + 1);
-  return readme.slice(start, end < 0 ? undefined : end);
+/** A page's section under `heading`, up to the next heading of the same level. */
+function sectionOf(page: string, heading: string): string {
+  const level = /^#+ /.exec(heading)?.[0] ?? '## ';
+  const start = page.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `the page has a "${heading}" section`);
+  const end = page.indexOf(`\n${level}`, start + 1);
+  return page.slice(start, end < 0 ? undefined : end);
 }
 
 /** Settings of `npm run image` (deploy/build-image.sh), which the Deploy section documents beside the inputs. */
@@ -38,13 +40,23 @@ describe('the examples cannot drift from the code', () => {
     });
   }
 
-  it('the README Deploy section names only defined variables and existing example files', () => {
-    const section = deploySection(readFileSync(README, 'utf8'));
+  it('the Deploy page (docs/deploy.md) names only defined variables and existing example files', () => {
+    const section = readFileSync(DEPLOY_PAGE, 'utf8');
     assert.deepEqual(unknownNames(section, inputs, IMAGE_BUILD_SETTINGS), []);
     const paths = [...new Set(section.match(/examples\/[\w./-]+[\w]/g))];
     assert.ok(paths.length >= 4, 'it points at the examples');
     const missing = paths.filter((path) => !existsSync(join(EXAMPLES_DIR, '..', path)));
     assert.deepEqual(missing, []);
+  });
+
+  it("the README's deploy in five lines names only defined variables and existing example files, in five lines", () => {
+    const section = sectionOf(readFileSync(README, 'utf8'), '## Deploy in five lines');
+    assert.deepEqual(unknownNames(section, inputs, IMAGE_BUILD_SETTINGS), []);
+    const paths = [...new Set(section.match(/examples\/[\w./-]+[\w]/g))];
+    assert.ok(paths.length >= 3, 'it points at the examples');
+    assert.deepEqual(paths.filter((path) => !existsSync(join(EXAMPLES_DIR, '..', path))), []);
+    const commands = /```sh\n([\s\S]*?)```/.exec(section)?.[1]?.trim().split('\n') ?? [];
+    assert.equal(commands.length, 5, commands.join('\n'));
   });
 
   it('the name check finds a name that is not an input', () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A coderd stand-in for the agent log API, on 127.0.0.1 over TLS. It enforces the rules that
- * current coderd enforces (the facts are in the README's "Logs in Coder"), so a sink that passes here should pass there:
+ * current coderd enforces (the facts are in docs/coder-logs.md), so a sink that passes here should pass there:
  * - the `Coder-Session-Token` header, and a 401 for the first `unauthorizedFirst` requests
  *   (an agent token is not valid until the workspace build completes);
  * - PATCH bodies: 400 when not JSON or not the shape, or when `logs` is empty;

@@ -11,13 +11,13 @@ export type CoderFetch = (
   init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal },
 ) => Promise<{ status: number; text(): Promise<string> }>;
 
-export interface CoderHttp {
+interface CoderHttp {
   fetch: CoderFetch;
   close(): Promise<void>;
 }
 
 /** What the sink reads of a reply: enough for a status and the start of a reason, never a whole endless body. */
-export const REPLY_LIMIT_BYTES = 64 * 1024;
+const REPLY_LIMIT_BYTES = 64 * 1024;
 const MAX_REDIRECTS = 5;
 
 interface RawReply {
@@ -33,7 +33,7 @@ interface RawReply {
  * redirect is answered as the redirect itself, with a reason that names where it pointed, and the
  * sink stops there. Every reply body is read up to REPLY_LIMIT_BYTES, the rest dropped unread.
  */
-export async function fetchSameOrigin(send: (url: string) => Promise<RawReply>, url: string): Promise<{ status: number; text(): Promise<string> }> {
+async function fetchSameOrigin(send: (url: string) => Promise<RawReply>, url: string): Promise<{ status: number; text(): Promise<string> }> {
   const origin = new URL(url).origin;
   let target = url;
   for (let hop = 0; ; hop += 1) {
@@ -80,7 +80,7 @@ function cappedReply(reply: RawReply) {
   };
 }
 
-export interface ExtraCertificates {
+interface ExtraCertificates {
   certificates: string[];
   problems: string[];
 }

@@ -3,7 +3,7 @@ import type { BuildLogEntry } from 'envbox';
 /** coderd stores `output` as varchar(1024); a longer line fails the whole batch with a 500. */
 export const MAX_LINE_CHARS = 1024;
 
-export type CoderLogLevel = 'info' | 'error';
+type CoderLogLevel = 'info' | 'error';
 
 export interface CoderLog {
   created_at: string;

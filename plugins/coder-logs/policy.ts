@@ -24,7 +24,7 @@ export function backoffDelay(attempt: number, retry: { initialMs: number; maxMs:
   return Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt, 30));
 }
 
-export type Outcome = 'ok' | 'retry' | 'bad-request' | 'overflow' | 'refused';
+type Outcome = 'ok' | 'retry' | 'bad-request' | 'overflow' | 'refused';
 
 /** 401 is normal until the workspace build completes; 5xx and timeouts while coderd restarts. */
 export function classifyStatus(status: number): Outcome {

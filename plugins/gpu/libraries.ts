@@ -3,12 +3,12 @@ import { EnvboxError, type HostView } from 'envbox';
 import { GPU_LIBRARY, SHARED_OBJECT, isInside } from './patterns.js';
 
 /** Where a library could not be followed; the caller logs it and goes on. */
-export interface SkippedLibrary {
+interface SkippedLibrary {
   path: string;
   reason: string;
 }
 
-export interface GpuLibraries {
+interface GpuLibraries {
   /** Host paths to bind read-only, in walk order, without duplicates. */
   paths: string[];
   skipped: SkippedLibrary[];
@@ -75,7 +75,7 @@ function bySegments(a: string[], b: string[]): number {
  * `path` and each link it leads through, ending at the first non-link. Targets may be relative or
  * absolute; a chain that leaves `dir`, loops or breaks gives a reason instead.
  */
-export async function symlinkChain(host: HostView, dir: string, path: string): Promise<{ paths: string[] } | { reason: string }> {
+async function symlinkChain(host: HostView, dir: string, path: string): Promise<{ paths: string[] } | { reason: string }> {
   const paths: string[] = [];
   let current = posix.normalize(path);
   for (;;) {

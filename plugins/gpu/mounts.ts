@@ -15,7 +15,7 @@ export function procGpuMounts(mounts: readonly MountEntry[]): string[] {
     .map(({ target }) => target);
 }
 
-export interface GpuMounts {
+interface GpuMounts {
   /** /dev mounts: device paths the NVIDIA runtime or device plugin gave the outer container. */
   devicePaths: string[];
   /** Everything else: driver dirs and files at the same path, plus the links next to them. */

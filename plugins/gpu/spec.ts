@@ -5,7 +5,7 @@ import { findGpuLibraries } from './libraries.js';
 import { deviceNodesAt, findGpuMounts } from './mounts.js';
 import { GPU_ENV, isInside } from './patterns.js';
 
-export interface GpuDirs {
+interface GpuDirs {
   /** The host's /usr/lib as mounted into the outer container. */
   hostLibDir: string;
   /** Where its libraries go in the workspace. */
@@ -18,7 +18,7 @@ export function resolveInnerLibDir(osReleaseId: string, override: string | undef
 }
 
 /** A bind from the host lib dir lands at the same relative path under the inner lib dir. */
-export function remapToInnerLibDir(bind: Bind, dirs: GpuDirs): Bind {
+function remapToInnerLibDir(bind: Bind, dirs: GpuDirs): Bind {
   if (!isInside(dirs.hostLibDir, bind.source)) return bind;
   return { ...bind, target: posix.join(dirs.innerLibDir, bind.source.slice(dirs.hostLibDir.length)) };
 }

@@ -29,7 +29,7 @@ export function innerDockerPlugin(): EnvboxPlugin {
           await writeDaemonJson(ctx, wanted);
         } catch (error) {
           // The workspace works without it; only a dockerd inside it would miss the setting.
-          ctx.buildLog.info(`Warning: could not write the workspace's ${DAEMON_JSON}: ${messageOf(error)}`);
+          ctx.buildLog.warn(`could not write the workspace's ${DAEMON_JSON}: ${messageOf(error)}`);
         }
       });
     },
@@ -73,7 +73,7 @@ async function writeDaemonJson(ctx: StartedContext, wanted: DaemonSettings): Pro
   const merged = mergeDaemonJson(existing?.toString('utf8') ?? null, wanted);
   const describe = (keys: string[]) => keys.map((k) => (k === 'mtu' ? `mtu ${JSON.stringify(wanted.mtu)}` : k)).join(', ');
   if (merged.kind === 'invalid') {
-    buildLog.info(`Warning: leaving the image's ${DAEMON_JSON} alone: ${merged.reason}. The workspace's dockerd will not start with it either.`);
+    buildLog.warn(`leaving the image's ${DAEMON_JSON} alone: ${merged.reason}. The workspace's dockerd will not start with it either.`);
     return;
   }
   const keptNote = merged.kept.length > 0

@@ -1,8 +1,8 @@
 import { defineInput, inputKinds } from 'envbox';
 
-export type InnerMtu = 'auto' | 'off' | number;
+type InnerMtu = 'auto' | 'off' | number;
 
-export const innerMtuInput = inputKinds.textInput<InnerMtu>((text) => {
+const innerMtuInput = inputKinds.textInput<InnerMtu>((text) => {
   const t = text.trim().toLowerCase();
   if (t === 'auto' || t === 'off') return t;
   if (!/^\d+$/.test(t)) return new inputKinds.Problem(`${JSON.stringify(text)} is not auto, off or a number of bytes`);

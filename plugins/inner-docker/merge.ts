@@ -5,7 +5,7 @@ export type DaemonSettings = Partial<{
   proxies: Partial<Record<'http-proxy' | 'https-proxy' | 'no-proxy', string>>;
 }>;
 
-export type MergeResult =
+type MergeResult =
   | { kind: 'write'; text: string; added: string[]; kept: string[]; others: string[] }
   | { kind: 'unchanged'; kept: string[] }
   | { kind: 'invalid'; reason: string };

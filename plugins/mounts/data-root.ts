@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { coreInputs, type FileStat, type inputKinds, type SpecContext } from 'envbox';
 
 /** What the workspace gets as its /var/lib/docker instead of a mount source that is the outer daemon's data root. */
-export const WORKSPACE_DOCKER_SUBDIR = 'workspace-docker';
+const WORKSPACE_DOCKER_SUBDIR = 'workspace-docker';
 
 /** A mount to bind, and the source the user named: the owner a source gets is decided by that one. */
 export interface WorkspaceMount extends inputKinds.MountSpec {
@@ -10,7 +10,7 @@ export interface WorkspaceMount extends inputKinds.MountSpec {
 }
 
 /** One subdirectory per target, so that two targets redirected from one directory never share one. */
-export function redirectSubdir(target: string): string {
+function redirectSubdir(target: string): string {
   const normal = posix.normalize(target).replace(/\/+$/, '');
   return normal === '/var/lib/docker' ? WORKSPACE_DOCKER_SUBDIR : `workspace${normal.replace(/[^A-Za-z0-9._]+/g, '-')}`;
 }

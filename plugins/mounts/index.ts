@@ -29,7 +29,7 @@ export function mountsPlugin(): EnvboxPlugin {
         const problems = mountListProblems(options.get(mounts), [options.get(dockerDataRoot), options.get(dockerFallbackDataRoot)], (source) => real.get(source) ?? null);
         // The recursive shift adds one offset; rootless ids map in two pieces (root, then the subordinate range).
         const chowned = (options.get(mounts) ?? []).filter((m) => m.chown);
-        if (options.get(rootless) && chowned.length > 0) problems.push(`${chowned[0]!.source}:...:chown is not supported with ${rootless.env}=true (the owners would not map); leave :chown off and chown the volume to the workspace's ids (see "Unprivileged mode" in the README)`);
+        if (options.get(rootless) && chowned.length > 0) problems.push(`${chowned[0]!.source}:...:chown is not supported with ${rootless.env}=true (the owners would not map); leave :chown off and chown the volume to the workspace's ids (see docs/rootless.md)`);
         if (problems.length > 0) throw new InputError(problems.map((problem) => ({ variable: mounts.env, problem, example: `${mounts.env}=${mounts.example}` })));
         return options;
       });

@@ -2,7 +2,7 @@ import { isAtOrBelow, isInSystemDir, isProtectedDir, normalizePath } from '../..
 import { mountTargetProblem, type MountSpec } from '../../core/inputs/kinds.js';
 
 /** Always given to the workspace: its own docker and podman storage, kept outside the image layers. */
-export const DEFAULT_MOUNTS: readonly MountSpec[] = Object.freeze([
+const DEFAULT_MOUNTS: readonly MountSpec[] = Object.freeze([
   { source: '/var/lib/coder/docker', target: '/var/lib/docker', readOnly: false },
   { source: '/var/lib/coder/containers', target: '/var/lib/containers', readOnly: false },
 ]);
@@ -51,7 +51,7 @@ function sourceProblem(source: string, real: string): string | null {
  * Why `:chown` must not touch this source, or null: a system dir or one below it (envbox binds those
  * untouched), or a directory that holds envbox's own (dockerd's data roots), or one inside them.
  */
-export function chownSourceProblem(source: string, envboxDirs: readonly string[]): string | null {
+function chownSourceProblem(source: string, envboxDirs: readonly string[]): string | null {
   const path = normalizePath(source);
   if (isInSystemDir(path)) return "would shift owners inside a system directory of the outer container";
   const own = envboxDirs.map(normalizePath).find((dir) => isAtOrBelow(dir, path) || isAtOrBelow(path, dir));
@@ -63,7 +63,7 @@ export function chownSourceProblem(source: string, envboxDirs: readonly string[]
  * Where a source leads: its links resolved, a missing source's through its deepest existing ancestor
  * (resolveAsCreated); null when unknown, and the source is judged by its name.
  */
-export type ResolveSource = (source: string) => string | null;
+type ResolveSource = (source: string) => string | null;
 
 /**
  * Everything wrong with the user's mount list (a target or source that can never work or is unsafe,

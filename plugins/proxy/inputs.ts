@@ -1,7 +1,7 @@
 import { defineInput, inputKinds, schemeSlashesProblem, urlPassword, urlSecretForms, UserinfoError, userinfoReadingsDiffer } from 'envbox';
 
 /** The password of a proxy URL, as written and decoded, as Go and WHATWG read it: all must be scrubbed from every output. */
-export function proxyCredentials(text: string): string[] {
+function proxyCredentials(text: string): string[] {
   return urlSecretForms(text);
 }
 
@@ -19,14 +19,14 @@ function shown(text: string): string {
 }
 
 /** Text the parsers disagree on is never masked and shown: the value is hidden whenever it has an '@'. */
-export function hiddenIfAt(text: string): string {
+function hiddenIfAt(text: string): string {
   return text.includes('@') ? 'the value (hidden: it may hold a password)' : JSON.stringify(text);
 }
 
 const PROXY_SCHEMES = new Set(['http:', 'https:', 'socks5:']);
 
 /** `http://[user:pass@]host:port`, as dockerd (Go's net/http) reads HTTP_PROXY; problems never quote a password. */
-export const proxyUrlInput = inputKinds.textInput((text) => {
+const proxyUrlInput = inputKinds.textInput((text) => {
   const slashes = schemeSlashesProblem(text);
   if (slashes !== null) return new inputKinds.Problem(`${hiddenIfAt(text)} is not a proxy URL written scheme://[user:password@]host:port: it ${slashes}`);
   let url: URL | undefined;
@@ -46,17 +46,17 @@ const proxyDescription = (scheme: string) =>
   `The proxy dockerd uses for ${scheme} requests (pulls). envbox also reads the lowercase name. A password in it is a secret: never logged. `
   + 'It reaches the workspace only through CODER_INNER_ENVS.';
 
-export const httpProxy = defineInput({
+const httpProxy = defineInput({
   key: 'httpProxy', env: 'HTTP_PROXY', flag: 'http-proxy', schema: proxyUrlInput, secretParts: proxyCredentials,
   description: proxyDescription('http://'), example: 'http://proxy.corp:3128',
 });
 
-export const httpsProxy = defineInput({
+const httpsProxy = defineInput({
   key: 'httpsProxy', env: 'HTTPS_PROXY', flag: 'https-proxy', schema: proxyUrlInput, secretParts: proxyCredentials,
   description: proxyDescription('https://'), example: 'http://user:password@proxy.corp:3128',
 });
 
-export const noProxy = defineInput({
+const noProxy = defineInput({
   key: 'noProxy', env: 'NO_PROXY', flag: 'no-proxy',
   schema: inputKinds.textInput((text) => (text.trim() === '' ? new inputKinds.Problem('must not be empty') : text.trim())),
   description: 'Hosts dockerd reaches without the proxy: names, .domain suffixes, IPs and CIDRs, comma-separated. envbox also reads no_proxy.',

@@ -6,32 +6,29 @@ import * as z from 'zod';
 import { inputKinds, type PullAuth, registryAuthKeys } from 'envbox';
 import { authKeyHost } from './docker-config.js';
 
+/** A name that can only ever resolve to docker-credential-<name> in a PATH directory: no path, no option. */
+const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
+const helperName = z.string().regex(HELPER_NAME, 'is not a credential helper name (letters, digits, "_", ".", "+", "-"; the program is docker-credential-<name> on PATH)');
+
 /**
  * Docker credential helpers, as the docker CLI runs them: `credHelpers` (per registry) or
  * `credsStore` (for all) in the docker config name a program `docker-credential-<name>`, asked with
  * `get` and the registry on stdin, answering {"ServerURL","Username","Secret"} on stdout.
  */
-export interface HelperConfig {
-  credHelpers?: Record<string, string>;
-  credsStore?: string;
-}
-
-/** A name that can only ever resolve to docker-credential-<name> in a PATH directory: no path, no option. */
-const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
-const helperName = z.string().regex(HELPER_NAME, 'is not a credential helper name (letters, digits, "_", ".", "+", "-"; the program is docker-credential-<name> on PATH)');
-
 const helperConfigSchema = z.looseObject({
   credHelpers: z.record(z.string(), helperName).optional(),
   // The docker CLI writes "credsStore": "" for none.
   credsStore: z.union([z.literal(''), helperName]).optional(),
 });
 
+export type HelperConfig = z.infer<typeof helperConfigSchema>;
+
 /** The helper part of a docker config's text; what is wrong is said without quoting the file. */
 export function parseHelperConfig(text: string, what: string): HelperConfig | inputKinds.Problem {
   return inputKinds.parseJson(text, helperConfigSchema, what, true);
 }
 
-export interface ChosenHelper {
+interface ChosenHelper {
   /** What follows `docker-credential-`. */
   name: string;
   /** What the helper is asked for on stdin: the registry as the docker CLI names it. */
@@ -68,7 +65,7 @@ export async function findHelper(name: string, pathEnv: string | undefined): Pro
   return null;
 }
 
-export interface HelperRunOptions {
+interface HelperRunOptions {
   timeoutMs?: number;
   /** stdout and stderr together are cut off past this many bytes. */
   maxBytes?: number;
@@ -163,7 +160,7 @@ export function runHelper(program: string, serverAddress: string, options: Helpe
   });
 }
 
-export interface HelperContext {
+interface HelperContext {
   /** The env the helper runs with (envbox's, less its secret inputs); its PATH is searched. */
   env: NodeJS.ProcessEnv;
   /** Tells the scrubber a value is secret before anything can print it. */

@@ -1,24 +1,6 @@
 import * as z from 'zod';
 import { type PullAuth, registryAuthKeys, secretLeaves } from 'envbox';
 
-/**
- * The parts of a docker config (~/.docker/config.json, or a Kubernetes `.dockerconfigjson`
- * secret) that envbox reads: `auths`, keyed by registry. Other keys (credHelpers, credsStore,
- * HttpHeaders) are allowed and ignored here: credential helpers (credHelpers, credsStore) are read by cred-helpers.ts.
- */
-export interface AuthEntry {
-  auth?: string;
-  username?: string;
-  password?: string;
-  identitytoken?: string;
-  [field: string]: unknown;
-}
-
-export interface DockerConfig {
-  auths: Record<string, AuthEntry>;
-  [field: string]: unknown;
-}
-
 const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 
 /** `auth` is base64 of `user:password`; the user is whatever precedes the first colon. */
@@ -31,6 +13,11 @@ export function decodeBasicAuth(auth: string): { username: string; password: str
   return { username: text.slice(0, colon), password: text.slice(colon + 1).replace(/\0+$/, '') };
 }
 
+/**
+ * The parts of a docker config (~/.docker/config.json, or a Kubernetes `.dockerconfigjson`
+ * secret) that envbox reads: `auths`, keyed by registry. Other keys (credHelpers, credsStore,
+ * HttpHeaders) are allowed and ignored here: credential helpers (credHelpers, credsStore) are read by cred-helpers.ts.
+ */
 const authEntrySchema = z.looseObject({
   auth: z.string().optional(),
   username: z.string().optional(),
@@ -46,13 +33,13 @@ const authEntrySchema = z.looseObject({
 const authsSchema = z.record(z.string(), authEntrySchema);
 
 /** CODER_IMAGE_PULL_SECRET: a Kubernetes dockerconfigjson always has `auths`. */
-export const dockerConfigSchema: z.ZodType<DockerConfig> = z.looseObject({ auths: authsSchema }) as unknown as z.ZodType<DockerConfig>;
+export const dockerConfigSchema = z.looseObject({ auths: authsSchema });
 
 /**
  * CODER_DOCKER_CONFIG: the same entries, checked the same way; a file without `auths` (only a
  * credsStore, say) holds no credentials, as in the original.
  */
-export const dockerConfigFileSchema: z.ZodType<Partial<DockerConfig>> = z.looseObject({ auths: authsSchema.optional() }) as unknown as z.ZodType<Partial<DockerConfig>>;
+export const dockerConfigFileSchema = z.looseObject({ auths: authsSchema.optional() });
 
 /** The registry's host[:port] in an `auths` key, which may be a URL such as https://registry.test:5000/v1/. */
 export function authKeyHost(key: string): string {
@@ -74,7 +61,7 @@ function credentialsOf(entry: unknown): Credentials | null {
   return null;
 }
 
-export interface ChosenAuth {
+interface ChosenAuth {
   auth: PullAuth;
   /** The `auths` key the credentials came from. */
   key: string;
@@ -86,7 +73,7 @@ export interface ChosenAuth {
 const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 
 /** A registry's host[:port] as one name per registry: Docker Hub's aliases become docker.io. */
-export function canonicalRegistry(host: string): string {
+function canonicalRegistry(host: string): string {
   const lower = host.toLowerCase();
   return DOCKER_HUB_HOSTS.has(lower) ? 'docker.io' : lower;
 }

@@ -45,7 +45,7 @@ export function registryMirrorsPlugin(probe = probeMirror): EnvboxPlugin {
         mirrors.forEach((mirror, i) => {
           const reason = reasons[i];
           if (reason === null || reason === undefined) return;
-          ctx.buildLog.info(`Warning: the registry mirror ${mirror} (${registryMirrors.env}) does not answer: ${reason}. dockerd tries the next mirror, then Docker Hub itself.`);
+          ctx.buildLog.warn(`the registry mirror ${mirror} (${registryMirrors.env}) does not answer: ${reason}. dockerd tries the next mirror, then Docker Hub itself.`);
           down.push(`${mirror} (${reason})`);
         });
         if (down.length === 0) return pull;

@@ -1,7 +1,7 @@
 import { defineInput, inputKinds, schemeSlashesProblem, userinfoOf } from 'envbox';
 
 /** Mirror URLs as dockerd's --registry-mirror takes them: scheme and host[:port], nothing else. */
-export const mirrorListInput = inputKinds.textInput((text) => {
+const mirrorListInput = inputKinds.textInput((text) => {
   const mirrors: string[] = [];
   for (const [index, item] of text.split(',').entries()) {
     const entry = item.trim();

@@ -1,7 +1,7 @@
 import type { HostView } from '../../core/host/host.js';
 import type { RootlessIdentity } from '../../core/rootless/identity.js';
 
-export type LimitSupport = { enforced: true } | { enforced: false; reason: string };
+type LimitSupport = { enforced: true } | { enforced: false; reason: string };
 
 /**
  * Whether a rootless dockerd can give the workspace its own CPU and memory limits. Only on cgroup v2,

@@ -10,7 +10,7 @@ import { resourcesPlugin } from '../resources/index.js';
 import { tunPlugin } from '../tun/index.js';
 import { workspacePlugin } from '../workspace/index.js';
 
-/** What each built-in plugin does with ENVBOX_ROOTLESS=true (the README's "Unprivileged mode" states the same). */
+/** What each built-in plugin does with ENVBOX_ROOTLESS=true (docs/rootless.md states the same). */
 const ROOTLESS = { ENVBOX_ROOTLESS: 'true' };
 
 describe('mounts, rootless: ids on the volume', () => {

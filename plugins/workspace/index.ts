@@ -82,7 +82,7 @@ export function workspacePlugin(): EnvboxPlugin {
  * Without CODER_INNER_HOSTNAME the container name is the hostname, and the kernel refuses one over
  * 64 characters when the container starts. Docker itself accepts "_" and "." in it (workspace_cvm).
  */
-export function hostnameFromNameProblem(name: string, hostname: string | undefined): InputProblem | null {
+function hostnameFromNameProblem(name: string, hostname: string | undefined): InputProblem | null {
   if (hostname !== undefined || name.length <= HOST_NAME_MAX) return null;
   return {
     variable: containerName.env,

@@ -42,8 +42,8 @@ describe('hostile: every documented config file name loads (none is silently ign
     });
   }
 
-  it('the README names exactly these files', async () => {
-    const readme = await readFile(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  it('the docs name exactly these files', async () => {
+    const readme = await readFile(join(import.meta.dirname, '..', '..', 'docs', 'plugins.md'), 'utf8');
     const section = /<!-- config-files:begin -->([\s\S]*?)<!-- config-files:end -->/.exec(readme)?.[1] ?? '';
     const listed = [...section.matchAll(/`([^`\s"]+\.?[^`\s"]*)`/g)].map((m) => m[1]).filter((name) => name !== 'envbox');
     assert.deepEqual(listed, [...CONFIG_FILE_NAMES]);

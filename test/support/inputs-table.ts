@@ -15,21 +15,24 @@ function defaultOf(def: InputDef): string {
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** The README's table of every input, grouped by the plugin or core module that owns it. */
+/** The table of every input in docs/inputs.md, grouped by the plugin or core module that owns it. */
 export function inputsTable(): string {
   const rows = collectInputs(builtinPlugins()).map((def) =>
     `| \`${def.env}\` | ${[def.flag, ...(def.aliases ?? [])].map((f) => `\`--${f}\``).join(' ')} | ${def.owner} | ${defaultOf(def)} | \`${cell(def.example)}\` | ${cell(def.description)}${def.secret ? ' Secret: never logged.' : ''} |`);
   return [BEGIN, '| Env var | Flag | Owner | Default | Example | Meaning |', '|---|---|---|---|---|---|', ...rows, END].join('\n');
 }
 
-export function readmeWithTable(readme: string): string {
-  const start = readme.indexOf(BEGIN);
-  const end = readme.indexOf(END);
-  if (start === -1 || end === -1) throw new Error('README.md has no inputs table markers');
-  return readme.slice(0, start) + inputsTable() + readme.slice(end + END.length);
+/** The page that holds the table, relative to the repository's root. */
+export const INPUTS_PAGE = 'docs/inputs.md';
+
+export function withInputsTable(page: string): string {
+  const start = page.indexOf(BEGIN);
+  const end = page.indexOf(END);
+  if (start === -1 || end === -1) throw new Error(`${INPUTS_PAGE} has no inputs table markers`);
+  return page.slice(0, start) + inputsTable() + page.slice(end + END.length);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const path = new URL('../../README.md', import.meta.url);
-  writeFileSync(path, readmeWithTable(readFileSync(path, 'utf8')));
+  const path = new URL(`../../${INPUTS_PAGE}`, import.meta.url);
+  writeFileSync(path, withInputsTable(readFileSync(path, 'utf8')));
 }
