@@ -9,7 +9,7 @@ import {
   agentToken, containerName, idOffset, innerImage, runtime,
 } from '../core/inputs/core-inputs.js';
 import { innerEnvs } from '../plugins/env/inputs.js';
-import { deviceDir } from '../plugins/shared/device-node-plugin.js';
+import { deviceDir } from '../core/device-node-plugin.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { innerHostname, innerWorkDir } from '../plugins/workspace/inputs.js';
 import type { MountSpec } from '../core/inputs/kinds.js';

@@ -1,4 +1,4 @@
-import type { EnvboxPlugin } from '../core/plugin.js';
+import type { EnvboxPlugin } from 'envbox';
 import { workspacePlugin } from './workspace/index.js';
 import { envPlugin } from './env/index.js';
 import { resourcesPlugin } from './resources/index.js';

@@ -3,7 +3,7 @@ import { isAtOrBelow } from '../host/system-dirs.js';
 import '../zod-config.js';
 import * as z from 'zod';
 import { parseImageRef, type ImageRef } from '../image-ref.js';
-import { schemeSlashesProblem, urlSecretForms, userinfoReadingsDiffer } from './url-userinfo.js';
+import { urlSecretForms, userinfoReadingsDiffer } from './url-userinfo.js';
 
 /**
  * Schemas for each kind of input. Env vars and flags arrive as text; a config file may also give
@@ -32,7 +32,8 @@ export function textInput<T>(parse: (text: string) => T | Problem): z.ZodType<T>
   ) as unknown as z.ZodType<T>;
 }
 
-function quote(text: string): string {
+/** User text quoted in a problem: JSON-escaped (no control character reaches a terminal), cut past 80 characters. */
+export function quote(text: string): string {
   return JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
 }
 
@@ -93,23 +94,6 @@ export const mountTargetInput = textInput((text) => {
 
 /** The CFS period envbox gives Docker; a CPU count becomes a quota of cpus x this many µs. */
 export const CPU_PERIOD_US = 100_000;
-/** Docker refuses a CFS quota under 1 ms ("CPU cfs quota can not be less than 1ms"). */
-const MIN_CPU_QUOTA_US = 1_000;
-/** The kernel refuses a quota over 2^44 - 1 µs (max_cfs_runtime, "more than 203 days"). */
-const MAX_CPU_QUOTA_US = 2 ** 44 - 1;
-export const MIN_CPUS = MIN_CPU_QUOTA_US / CPU_PERIOD_US;
-export const MAX_CPUS = Math.floor(MAX_CPU_QUOTA_US / CPU_PERIOD_US);
-
-/** A positive decimal number of CPUs, like Kubernetes' `1.5`; we keep millicpu precision. */
-export const cpusInput = textInput((text) => {
-  if (!/^\d+(\.\d{1,3})?$/.test(text.trim())) return new Problem(`${quote(text)} is not a number of CPUs (a positive number, at most 3 decimals)`);
-  const cpus = Number(text);
-  if (cpus <= 0) return new Problem('must be greater than 0');
-  if (cpus < MIN_CPUS) return new Problem(`${text.trim()} is below ${MIN_CPUS}, Docker's smallest CPU quota (1000 µs per ${CPU_PERIOD_US} µs period)`);
-  if (cpus > MAX_CPUS) return new Problem(`${quote(text.trim())} is above ${MAX_CPUS}, the largest CPU quota the kernel accepts (2^44-1 µs per ${CPU_PERIOD_US} µs period)`);
-  return cpus;
-});
-
 /**
  * Kubernetes spells decimal units uppercase (`512M`) and binary ones with `i` (`512Mi`); Docker's
  * `-m 512m` means MiB, so lowercase single letters are binary, as Docker reads them.
@@ -131,6 +115,14 @@ export const byteSizeInput = textInput((text) => {
   if (bytes < 6 * 2 ** 20) return new Problem(`${quote(text)} is below Docker's minimum memory limit of 6 MiB`);
   return bytes;
 });
+
+/** A URL quoted in a problem: its password replaced; not quoted at all when an '@' may still hide one. */
+export function quoteUrl(text: string): string {
+  // Where the parsers disagree, a user name may be a password: nothing of it is quoted.
+  if (text.includes('@') && userinfoReadingsDiffer(text)) return 'the value (hidden: it may hold a password)';
+  const masked = urlSecretForms(text).reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  return masked === text && text.includes('@') ? 'the value (hidden: it may hold a password)' : quote(masked);
+}
 
 export interface Cidr {
   /** The CIDR as written. */
@@ -160,6 +152,7 @@ export const imageRefInput = textInput<ImageRef>((text) => {
   return typeof ref === 'string' ? new Problem(`${quote(text)} is not an image reference: ${ref}`) : ref;
 });
 
+/** A bind mount as a user writes one (`src:dst[:ro][:chown]`); the mounts plugin parses CODER_MOUNTS into these, a site plugin may add its own. */
 export interface MountSpec {
   source: string;
   target: string;
@@ -168,69 +161,8 @@ export interface MountSpec {
   chown?: boolean;
 }
 
-const MOUNT_OPTIONS = new Set(['ro', 'rw', 'chown']);
-
-/**
- * `src:dst[:option...]`, comma-separated; both paths absolute. Options follow the target, each after
- * a `:` (`ro`, `rw`, `chown`, in any order), because `,` already separates the mounts.
- */
-export const mountListInput = textInput((text) => {
-  const mounts: MountSpec[] = [];
-  for (const [index, item] of text.split(',').entries()) {
-    const entry = item.trim();
-    if (entry === '') return new Problem(`entry ${index + 1} is empty (remove the extra comma)`);
-    if (MOUNT_OPTIONS.has(entry)) {
-      return new Problem(`entry ${index + 1} is the option ${quote(entry)} on its own: options follow the target after a ":" (src:dst:ro:chown), because "," separates the mounts`);
-    }
-    const [source = '', target = '', ...options] = entry.split(':');
-    if (target === '') return new Problem(`entry ${quote(entry)} is not src:dst, src:dst:ro or src:dst:chown`);
-    if (!source.startsWith('/')) return new Problem(`entry ${quote(entry)} has a source that is not an absolute path`);
-    if (!target.startsWith('/')) return new Problem(`entry ${quote(entry)} has a target that is not an absolute path`);
-    const unknown = options.find((o) => !MOUNT_OPTIONS.has(o));
-    if (unknown !== undefined) return new Problem(`entry ${quote(entry)} has the option ${quote(unknown)}; only ro, rw and chown are allowed`);
-    if (options.includes('ro') && options.includes('rw')) return new Problem(`entry ${quote(entry)} is both ro and rw`);
-    mounts.push({ source, target, readOnly: options.includes('ro'), ...(options.includes('chown') ? { chown: true } : {}) });
-  }
-  return mounts;
-});
-
-/** Names (`FOO`) or prefixes (`KUBERNETES_*`), comma-separated. */
-export const envFilterInput = textInput((text) => {
-  const filters = text.split(',').map((f) => f.trim()).filter((f) => f !== '');
-  const bad = filters.find((f) => !/^[A-Za-z_][A-Za-z0-9_]*\*?$|^\*$/.test(f));
-  return bad === undefined ? filters : new Problem(`${quote(bad)} is not a variable name or a NAME_PREFIX* pattern`);
-});
-
 /** Linux's HOST_NAME_MAX: sethostname(2) refuses more, so the container would never start. */
 export const HOST_NAME_MAX = 64;
-
-/** RFC 1123 host name that the kernel also takes: at most 64 characters in all. */
-export const hostnameInput = textInput((text) => {
-  const label = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
-  if (!text.split('.').every((l) => label.test(l))) {
-    return new Problem(`${quote(text)} is not a host name (RFC 1123: letters, digits and "-", dot-separated labels of at most 63 characters)`);
-  }
-  if (text.length > HOST_NAME_MAX) return new Problem(`${quote(text)} is ${text.length} characters long; Linux allows a host name of at most ${HOST_NAME_MAX}`);
-  return text;
-});
-
-/** A URL quoted in a problem: its password replaced; not quoted at all when an '@' may still hide one. */
-function quoteUrl(text: string): string {
-  // Where the parsers disagree, a user name may be a password: nothing of it is quoted.
-  if (text.includes('@') && userinfoReadingsDiffer(text)) return 'the value (hidden: it may hold a password)';
-  const masked = urlSecretForms(text).reduce((out, secret) => out.split(secret).join('[redacted]'), text);
-  return masked === text && text.includes('@') ? 'the value (hidden: it may hold a password)' : quote(masked);
-}
-
-export const httpUrlInput = textInput((text) => {
-  const slashes = schemeSlashesProblem(text);
-  if (slashes !== null) return new Problem(`${text.includes('@') ? 'the value (hidden: it may hold a password)' : quote(text)} is not an http(s) URL written scheme://host: it ${slashes}`);
-  try {
-    const url = new URL(text);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return text.replace(/\/+$/, '');
-  } catch { /* fall through to the problem */ }
-  return new Problem(`${quoteUrl(text)} is not an http(s) URL`);
-});
 
 /** A daemon address as DOCKER_HOST takes it; a TCP port must be one a socket can have. */
 export const dockerHostInput = textInput((text) => {

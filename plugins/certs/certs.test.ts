@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InputError } from '../../core/errors.js';
-import { innerImage } from '../../core/inputs/core-inputs.js';
+import { coreInputs, InputError } from 'envbox';
 import { MemoryHost, runConfigure, runPrePull } from 'envbox/testing';
 import { certsPlugin, extraCertsPathProblem } from './index.js';
 
 /** Runs prePull with the build log kept, so that its lines can be checked. */
 async function prePull(env: Record<string, string>, host = new MemoryHost()) {
   const run = await runPrePull([certsPlugin()], { env, host });
-  assert.deepEqual(run.pull, { image: run.options.get(innerImage), auth: null }, 'the pull itself is not changed');
+  assert.deepEqual(run.pull, { image: run.options.get(coreInputs.innerImage), auth: null }, 'the pull itself is not changed');
   const actions = run.actions.map(({ plugin, hook, ...a }) => (assert.deepEqual([plugin, hook], ['certs', 'prePull']), a));
   return { actions, buildLog: run.buildLog.map((e) => e.output) };
 }

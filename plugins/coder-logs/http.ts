@@ -3,9 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { EnvHttpProxyAgent } from 'undici';
-import { messageOf } from '../../core/errors.js';
-import { isNotReadable, readRegularFile } from '../../core/host/safe-files.js';
-import type { Logger } from '../../core/log/logger.js';
+import { isNotReadable, type Logger, messageOf, readRegularFile } from 'envbox';
 
 /** The part of `fetch` the log sink uses, so tests can hand in a fake. */
 export type CoderFetch = (

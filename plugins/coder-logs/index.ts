@@ -1,7 +1,5 @@
-import { agentToken } from '../../core/inputs/core-inputs.js';
-import { LOG_FLUSH_MS } from '../../core/lifecycle/shutdown-budget.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
-import { agentUrl, extraCertsPath } from './inputs.js';
+import { coreInputs, type EnvboxPlugin, extraCertsPath, LOG_FLUSH_MS } from 'envbox';
+import { agentUrl } from './inputs.js';
 import type { CoderLogSink } from './sink.js';
 
 /**
@@ -23,14 +21,14 @@ export function coderLogsPlugin(): EnvboxPlugin {
     apply({ hooks, stages }) {
       hooks.configure.tap({ stage: stages.POLICY }, async (options, ctx) => {
         // The sink loads only when lines go to coderd (and undici only at its first request).
-        if (ctx.mode === 'docker' && options.get(agentUrl) && options.get(agentToken)) stream = await import('./sink.js');
+        if (ctx.mode === 'docker' && options.get(agentUrl) && options.get(coreInputs.agentToken)) stream = await import('./sink.js');
         return options;
       });
 
       hooks.buildLog.tap((entry, ctx) => {
         if (sink === undefined) {
           const url = ctx.options.get(agentUrl);
-          const token = ctx.options.get(agentToken);
+          const token = ctx.options.get(coreInputs.agentToken);
           const certs = ctx.options.get(extraCertsPath);
           sink = stream && url && token ? stream.createCoderLogSink({ url, token, logger: ctx.log, ...(certs ? { extraCertsPath: certs } : {}) }) : null;
         }

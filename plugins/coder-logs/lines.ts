@@ -1,4 +1,4 @@
-import type { BuildLogEntry } from '../../core/log/buildlog.js';
+import type { BuildLogEntry } from 'envbox';
 
 /** coderd stores `output` as varchar(1024); a longer line fails the whole batch with a 500. */
 export const MAX_LINE_CHARS = 1024;

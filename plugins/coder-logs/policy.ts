@@ -1,4 +1,4 @@
-import { messageOf } from '../../core/errors.js';
+import { messageOf } from 'envbox';
 
 /** What the log sink sends where, how long it waits, and what coderd's answers mean. */
 /** Fixed, so that every envbox start files its lines under the same "envbox" source in the dashboard. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { BuildLogEntry } from '../../core/log/buildlog.js';
+import type { BuildLogEntry } from 'envbox';
 import type { CoderFetch } from './http.js';
 import { utf8Bytes, type CoderLog } from './lines.js';
 import {

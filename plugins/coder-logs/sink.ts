@@ -1,6 +1,4 @@
-import { messageOf } from '../../core/errors.js';
-import type { BuildLogEntry } from '../../core/log/buildlog.js';
-import type { Logger } from '../../core/log/logger.js';
+import { type BuildLogEntry, type Logger, messageOf } from 'envbox';
 import { createCoderHttp, type CoderFetch } from './http.js';
 import { toCoderLogs, utf8Bytes, type CoderLog } from './lines.js';
 import {

@@ -1,5 +1,11 @@
-import { defineInput } from '../../core/inputs/define.js';
-import { envFilterInput } from '../../core/inputs/kinds.js';
+import { defineInput, inputKinds } from 'envbox';
+
+/** Names (`FOO`) or prefixes (`KUBERNETES_*`), comma-separated. */
+const envFilterInput = inputKinds.textInput((text) => {
+  const filters = text.split(',').map((f) => f.trim()).filter((f) => f !== '');
+  const bad = filters.find((f) => !/^[A-Za-z_][A-Za-z0-9_]*\*?$|^\*$/.test(f));
+  return bad === undefined ? filters : new inputKinds.Problem(`${inputKinds.quote(bad)} is not a variable name or a NAME_PREFIX* pattern`);
+});
 
 export const innerEnvs = defineInput({
   key: 'innerEnvs', env: 'CODER_INNER_ENVS', flag: 'envs', schema: envFilterInput, default: [] as string[],

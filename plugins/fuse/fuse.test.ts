@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InputError } from '../../core/errors.js';
+import { InputError } from 'envbox';
 import { prepareTest, runContainerSpec } from 'envbox/testing';
 import { tunPlugin } from '../tun/index.js';
 import { fusePlugin } from './index.js';

@@ -1,7 +1,6 @@
-import { defineInput } from '../../core/inputs/define.js';
-import { booleanInput } from '../../core/inputs/kinds.js';
+import { defineInput, inputKinds } from 'envbox';
 
 export const addFuse = defineInput({
-  key: 'addFuse', env: 'CODER_ADD_FUSE', flag: 'add-fuse', schema: booleanInput, default: false, boolean: true,
+  key: 'addFuse', env: 'CODER_ADD_FUSE', flag: 'add-fuse', schema: inputKinds.booleanInput, default: false, boolean: true,
   description: 'Give the workspace /dev/fuse (for sshfs, rclone mount, FUSE overlays).', example: 'true',
 });

@@ -1,6 +1,5 @@
 import { posix } from 'node:path';
-import { EnvboxError } from '../../core/errors.js';
-import type { HostView } from '../../core/host/host.js';
+import { EnvboxError, type HostView } from 'envbox';
 import { GPU_LIBRARY, SHARED_OBJECT, isInside } from './patterns.js';
 
 /** Where a library could not be followed; the caller logs it and goes on. */

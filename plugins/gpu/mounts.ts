@@ -1,7 +1,5 @@
 import { posix } from 'node:path';
-import type { HostView, MountEntry } from '../../core/host/host.js';
-import type { DeviceNode } from '../../core/spec/device.js';
-import type { Bind } from '../../core/spec/edits.js';
+import type { Bind, DeviceNode, HostView, MountEntry } from 'envbox';
 import { GPU_MOUNT } from './patterns.js';
 import { sameDirSymlinks } from './same-dir-symlinks.js';
 

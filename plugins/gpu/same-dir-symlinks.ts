@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { HostView } from '../../core/host/host.js';
+import type { HostView } from 'envbox';
 
 /**
  * The symlinks in `target`'s directory that lead to it, directly or through other links of that

@@ -1,8 +1,5 @@
 import { posix } from 'node:path';
-import type { SpecContext } from '../../core/hooks.js';
-import { withDeviceNode } from '../../core/spec/device.js';
-import { withBind, withEnv, type Bind } from '../../core/spec/edits.js';
-import type { ContainerCreateBody } from '../../core/spec/types.js';
+import { type Bind, type ContainerCreateBody, type SpecContext, withBind, withDeviceNode, withEnv } from 'envbox';
 import { innerLibDirFor } from './inner-lib-dir.js';
 import { findGpuLibraries } from './libraries.js';
 import { deviceNodesAt, findGpuMounts } from './mounts.js';

@@ -1,8 +1,4 @@
-import { readSmallFile } from '../../core/docker/read-small-file.js';
-import { messageOf } from '../../core/errors.js';
-import { ethlink } from '../../core/inputs/core-inputs.js';
-import type { DaemonSpec, StartedContext } from '../../core/hooks.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
+import { coreInputs, type DaemonSpec, type EnvboxPlugin, messageOf, readSmallFile, type StartedContext } from 'envbox';
 import { innerDockerInheritPull, innerDockerMtu } from './inputs.js';
 import { mergeDaemonJson, type DaemonSettings } from './merge.js';
 
@@ -50,9 +46,9 @@ async function settingsFor(ctx: StartedContext, outer: DaemonSpec | null): Promi
   if (mtu !== 'off') {
     const value = mtu !== 'auto' ? mtu
       : outer ? Number(flagValues(outer.argv, '--mtu').at(-1) ?? NaN)
-        : await ctx.host.linkMtu(ctx.options.get(ethlink));
+        : await ctx.host.linkMtu(ctx.options.get(coreInputs.ethlink));
     if (typeof value === 'number' && Number.isInteger(value)) settings.mtu = value;
-    else ctx.buildLog.info(`Not writing "mtu" into the workspace's ${DAEMON_JSON}: envbox knows no MTU (ENVBOX_INNER_DOCKER_MTU=auto, and the link ${ctx.options.get(ethlink)} of ENVBOX_ETHLINK is missing)`);
+    else ctx.buildLog.info(`Not writing "mtu" into the workspace's ${DAEMON_JSON}: envbox knows no MTU (ENVBOX_INNER_DOCKER_MTU=auto, and the link ${ctx.options.get(coreInputs.ethlink)} of ENVBOX_ETHLINK is missing)`);
   }
   if (!ctx.options.get(innerDockerInheritPull)) return settings;
   if (!outer) {

@@ -1,15 +1,14 @@
-import { defineInput } from '../../core/inputs/define.js';
-import { booleanInput, Problem, textInput } from '../../core/inputs/kinds.js';
+import { defineInput, inputKinds } from 'envbox';
 
 type InnerMtu = 'auto' | 'off' | number;
 
-const innerMtuInput = textInput<InnerMtu>((text) => {
+const innerMtuInput = inputKinds.textInput<InnerMtu>((text) => {
   const t = text.trim().toLowerCase();
   if (t === 'auto' || t === 'off') return t;
-  if (!/^\d+$/.test(t)) return new Problem(`${JSON.stringify(text)} is not auto, off or a number of bytes`);
+  if (!/^\d+$/.test(t)) return new inputKinds.Problem(`${JSON.stringify(text)} is not auto, off or a number of bytes`);
   const mtu = Number(t);
   // 68 is the IPv4 minimum; 1280 would be IPv6's, but dockerd accepts the IPv4 range.
-  return mtu >= 68 && mtu <= 65535 ? mtu : new Problem(`${t} is out of range (68 to 65535)`);
+  return mtu >= 68 && mtu <= 65535 ? mtu : new inputKinds.Problem(`${t} is out of range (68 to 65535)`);
 });
 
 export const innerDockerMtu = defineInput({
@@ -21,7 +20,7 @@ export const innerDockerMtu = defineInput({
 });
 
 export const innerDockerInheritPull = defineInput({
-  key: 'innerDockerInheritPull', env: 'ENVBOX_INNER_DOCKER_INHERIT_PULL', flag: 'inner-docker-inherit-pull', schema: booleanInput,
+  key: 'innerDockerInheritPull', env: 'ENVBOX_INNER_DOCKER_INHERIT_PULL', flag: 'inner-docker-inherit-pull', schema: inputKinds.booleanInput,
   default: false, boolean: true,
   description: 'Also write the outer dockerd\'s registry mirrors ("registry-mirrors") and proxies ("proxies", Docker Engine 23 and later, '
     + 'credentials included) into the workspace\'s daemon.json, so that the inner dockerd pulls the same way.',

@@ -1,14 +1,11 @@
 import { posix } from 'node:path';
-import type { SpecContext } from '../../core/hooks.js';
-import type { FileStat } from '../../core/host/host.js';
-import { dockerDataRoot, dockerFallbackDataRoot, dockerHost } from '../../core/inputs/core-inputs.js';
-import type { MountSpec } from '../../core/inputs/kinds.js';
+import { coreInputs, type FileStat, type inputKinds, type SpecContext } from 'envbox';
 
 /** What the workspace gets as its /var/lib/docker instead of a mount source that is the outer daemon's data root. */
 const WORKSPACE_DOCKER_SUBDIR = 'workspace-docker';
 
 /** A mount to bind, and the source the user named: the owner a source gets is decided by that one. */
-export interface WorkspaceMount extends MountSpec {
+export interface WorkspaceMount extends inputKinds.MountSpec {
   readonly namedSource: string;
 }
 
@@ -31,10 +28,10 @@ function sameFile(a: FileStat | null, b: FileStat | null): boolean {
  * <root>/100000.100000), and the build log says so. The home can be that directory too (podman 4.3
  * puts every subPath of a volume in the same one): `namedSource` keeps what decides its owner.
  */
-export async function keepOffDaemonDataRoot(ctx: SpecContext, list: MountSpec[]): Promise<WorkspaceMount[]> {
+export async function keepOffDaemonDataRoot(ctx: SpecContext, list: inputKinds.MountSpec[]): Promise<WorkspaceMount[]> {
   // An existing daemon's data root is not known here.
-  if (ctx.options.get(dockerHost)) return list.map((mount) => ({ ...mount, namedSource: mount.source }));
-  const roots = await Promise.all([dockerDataRoot, dockerFallbackDataRoot].map(async (def) => {
+  if (ctx.options.get(coreInputs.dockerHost)) return list.map((mount) => ({ ...mount, namedSource: mount.source }));
+  const roots = await Promise.all([coreInputs.dockerDataRoot, coreInputs.dockerFallbackDataRoot].map(async (def) => {
     const path = ctx.options.get(def);
     return { path, stat: await ctx.host.stat(path) };
   }));

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Action } from '../../core/actions.js';
-import { InputError } from '../../core/errors.js';
+import { type Action, InputError } from 'envbox';
 import { MemoryHost, runConfigure, runContainerSpec, ubuntuFacts } from 'envbox/testing';
 import { mountsPlugin } from './index.js';
 import { mounts } from './inputs.js';

@@ -1,7 +1,4 @@
-import { InputError } from '../../core/errors.js';
-import type { InputDef } from '../../core/inputs/define.js';
-import type { OptionValues } from '../../core/inputs/options.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
+import { type EnvboxPlugin, type InputDef, InputError, type OptionValues } from 'envbox';
 import { PROXY_INPUTS, maskedProxy } from './inputs.js';
 
 /**

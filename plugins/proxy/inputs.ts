@@ -1,6 +1,4 @@
-import { defineInput } from '../../core/inputs/define.js';
-import { Problem, textInput } from '../../core/inputs/kinds.js';
-import { schemeSlashesProblem, urlPassword, urlSecretForms, userinfoReadingsDiffer, UserinfoError } from '../../core/inputs/url-userinfo.js';
+import { defineInput, inputKinds, schemeSlashesProblem, urlPassword, urlSecretForms, UserinfoError, userinfoReadingsDiffer } from 'envbox';
 
 /** The password of a proxy URL, as written and decoded, as Go and WHATWG read it: all must be scrubbed from every output. */
 function proxyCredentials(text: string): string[] {
@@ -28,19 +26,19 @@ function hiddenIfAt(text: string): string {
 const PROXY_SCHEMES = new Set(['http:', 'https:', 'socks5:']);
 
 /** `http://[user:pass@]host:port`, as dockerd (Go's net/http) reads HTTP_PROXY; problems never quote a password. */
-const proxyUrlInput = textInput((text) => {
+const proxyUrlInput = inputKinds.textInput((text) => {
   const slashes = schemeSlashesProblem(text);
-  if (slashes !== null) return new Problem(`${hiddenIfAt(text)} is not a proxy URL written scheme://[user:password@]host:port: it ${slashes}`);
+  if (slashes !== null) return new inputKinds.Problem(`${hiddenIfAt(text)} is not a proxy URL written scheme://[user:password@]host:port: it ${slashes}`);
   let url: URL | undefined;
   try {
     url = new URL(text.trim());
   } catch { /* the problem below */ }
   if (!url || !PROXY_SCHEMES.has(url.protocol) || url.hostname === '') {
-    return new Problem(`${shown(text)} is not a proxy URL (http://, https:// or socks5://, with a host)`);
+    return new inputKinds.Problem(`${shown(text)} is not a proxy URL (http://, https:// or socks5://, with a host)`);
   }
-  if (url.pathname !== '/' && url.pathname !== '') return new Problem(`${shown(text)} has a path; a proxy URL is scheme://[user:password@]host:port`);
+  if (url.pathname !== '/' && url.pathname !== '') return new inputKinds.Problem(`${shown(text)} has a path; a proxy URL is scheme://[user:password@]host:port`);
   const password = urlPassword(text);
-  if (password instanceof UserinfoError) return new Problem(`${shown(text)}: ${password.problem}`);
+  if (password instanceof UserinfoError) return new inputKinds.Problem(`${shown(text)}: ${password.problem}`);
   return text.trim().replace(/\/+$/, '');
 });
 
@@ -60,7 +58,7 @@ const httpsProxy = defineInput({
 
 const noProxy = defineInput({
   key: 'noProxy', env: 'NO_PROXY', flag: 'no-proxy',
-  schema: textInput((text) => (text.trim() === '' ? new Problem('must not be empty') : text.trim())),
+  schema: inputKinds.textInput((text) => (text.trim() === '' ? new inputKinds.Problem('must not be empty') : text.trim())),
   description: 'Hosts dockerd reaches without the proxy: names, .domain suffixes, IPs and CIDRs, comma-separated. envbox also reads no_proxy.',
   example: 'localhost,127.0.0.1,.svc.cluster.local,10.0.0.0/8',
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InputError } from '../../core/errors.js';
+import { InputError } from 'envbox';
 import { runConfigure, runPreDaemon } from 'envbox/testing';
 import { proxyPlugin } from './index.js';
 import { maskedProxy } from './inputs.js';

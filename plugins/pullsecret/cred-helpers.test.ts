@@ -3,9 +3,9 @@ import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { InputError } from '../../core/errors.js';
-import { MemoryHost, runPrePull } from 'envbox/testing';
+import { InputError } from 'envbox';
 import { BuildLog } from '../../core/log/buildlog.js';
+import { MemoryHost, runPrePull } from 'envbox/testing';
 import { chooseHelper, credentialsInHelperOutput, findHelper, helperCredentials, HelperError, runHelper } from './cred-helpers.js';
 import { pullSecretPlugin } from './index.js';
 

@@ -2,11 +2,8 @@ import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import '../../core/zod-config.js';
 import * as z from 'zod';
-import type { PullAuth } from '../../core/hooks.js';
-import { registryAuthKeys } from '../../core/image-ref.js';
-import { Problem, parseJson } from '../../core/inputs/kinds.js';
+import { inputKinds, type PullAuth, registryAuthKeys } from 'envbox';
 import { authKeyHost } from './docker-config.js';
 
 /** A name that can only ever resolve to docker-credential-<name> in a PATH directory: no path, no option. */
@@ -27,8 +24,8 @@ const helperConfigSchema = z.looseObject({
 export type HelperConfig = z.infer<typeof helperConfigSchema>;
 
 /** The helper part of a docker config's text; what is wrong is said without quoting the file. */
-export function parseHelperConfig(text: string, what: string): HelperConfig | Problem {
-  return parseJson(text, helperConfigSchema, what, true);
+export function parseHelperConfig(text: string, what: string): HelperConfig | inputKinds.Problem {
+  return inputKinds.parseJson(text, helperConfigSchema, what, true);
 }
 
 interface ChosenHelper {
@@ -149,8 +146,8 @@ export function runHelper(program: string, serverAddress: string, options: Helpe
         reject(new HelperError(`${program} get ${why}`, printed));
         return;
       }
-      const answer = parseJson(stdout, helperAnswerSchema, 'a credential helper answer ({"ServerURL","Username","Secret"})', true);
-      if (answer instanceof Problem) {
+      const answer = inputKinds.parseJson(stdout, helperAnswerSchema, 'a credential helper answer ({"ServerURL","Username","Secret"})', true);
+      if (answer instanceof inputKinds.Problem) {
         reject(new HelperError(`${program} get answered with something that ${answer.text}`, credentialsInHelperOutput(stdout)));
         return;
       }

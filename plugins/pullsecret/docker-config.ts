@@ -1,8 +1,5 @@
-import '../../core/zod-config.js';
 import * as z from 'zod';
-import type { PullAuth } from '../../core/hooks.js';
-import { registryAuthKeys } from '../../core/image-ref.js';
-import { secretLeaves } from '../../core/inputs/options.js';
+import { type PullAuth, registryAuthKeys, secretLeaves } from 'envbox';
 
 const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 

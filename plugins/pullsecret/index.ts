@@ -1,9 +1,4 @@
-import { InputError } from '../../core/errors.js';
-import { HOST_READ_LIMIT_BYTES, type HostView } from '../../core/host/host.js';
-import type { PullSpec } from '../../core/hooks.js';
-import { Problem, parseJson } from '../../core/inputs/kinds.js';
-import type { OptionValues } from '../../core/inputs/options.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
+import { type EnvboxPlugin, HOST_READ_LIMIT_BYTES, type HostView, InputError, inputKinds, type OptionValues, type PullSpec } from 'envbox';
 import { helperCredentials, parseHelperConfig, type HelperConfig } from './cred-helpers.js';
 import { chooseAuth, credentialSecrets, dockerConfigFileSchema } from './docker-config.js';
 import { DOCKER_CONFIG_JSON, dockerConfigPath, imagePullSecret } from './inputs.js';
@@ -95,8 +90,8 @@ function credentialSource(config: DockerConfigText | null, options: OptionValues
 
 /** The `auths` of a docker config file, checked like CODER_IMAGE_PULL_SECRET; what is wrong is said without quoting any of it. */
 function parseConfigFile(path: string, text: string): unknown {
-  const parsed = parseJson(text, dockerConfigFileSchema, DOCKER_CONFIG_JSON, true);
-  if (parsed instanceof Problem) {
+  const parsed = inputKinds.parseJson(text, dockerConfigFileSchema, DOCKER_CONFIG_JSON, true);
+  if (parsed instanceof inputKinds.Problem) {
     throw new InputError([{
       variable: `${dockerConfigPath.env} (${path})`,
       problem: parsed.text,
@@ -110,7 +105,7 @@ function parseConfigFile(path: string, text: string): unknown {
 function helperSource(config: DockerConfigText | null): HelperConfig | null {
   if (config === null) return null;
   const parsed = parseHelperConfig(config.text, DOCKER_CONFIG_JSON);
-  if (parsed instanceof Problem) {
+  if (parsed instanceof inputKinds.Problem) {
     throw new InputError([{ variable: `${dockerConfigPath.env} (${config.path})`, problem: parsed.text, example: 'a helper name such as "credsStore": "ecr-login" (the program docker-credential-ecr-login on PATH)' }]);
   }
   return parsed;

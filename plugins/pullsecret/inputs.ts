@@ -1,5 +1,4 @@
-import { defineInput } from '../../core/inputs/define.js';
-import { absolutePathInput, jsonInput } from '../../core/inputs/kinds.js';
+import { defineInput, inputKinds } from 'envbox';
 import { credentialSecrets, dockerConfigSchema } from './docker-config.js';
 
 /** How a docker config is described in errors, for the env var and the file alike. */
@@ -7,7 +6,7 @@ export const DOCKER_CONFIG_JSON = 'a docker config JSON (like {"auths":{"registr
 
 export const imagePullSecret = defineInput({
   key: 'imagePullSecret', env: 'CODER_IMAGE_PULL_SECRET', flag: 'image-secret', secret: true,
-  schema: jsonInput(dockerConfigSchema, DOCKER_CONFIG_JSON, true),
+  schema: inputKinds.jsonInput(dockerConfigSchema, DOCKER_CONFIG_JSON, true),
   description:
     'Registry credentials for pulling the workspace image, as a docker config JSON (the content of a Kubernetes '
     + '`kubernetes.io/dockerconfigjson` secret). Used when CODER_DOCKER_CONFIG does not exist.',
@@ -17,7 +16,7 @@ export const imagePullSecret = defineInput({
 });
 
 export const dockerConfigPath = defineInput({
-  key: 'dockerConfigPath', env: 'CODER_DOCKER_CONFIG', flag: 'docker-config', schema: absolutePathInput, default: '/root/.docker/config.json',
+  key: 'dockerConfigPath', env: 'CODER_DOCKER_CONFIG', flag: 'docker-config', schema: inputKinds.absolutePathInput, default: '/root/.docker/config.json',
   description: 'A docker config file to take registry credentials from; when it exists it is used instead of CODER_IMAGE_PULL_SECRET.',
   example: '/root/.docker/config.json',
 });

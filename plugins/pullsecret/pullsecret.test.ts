@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
+import { coreInputs, type EnvboxPlugin, InputError } from 'envbox';
 import { encodeRegistryAuth as dockerAuthHeader, type PullAuth } from '../../core/docker/registry-auth.js';
-import { InputError } from '../../core/errors.js';
-import { innerImage } from '../../core/inputs/core-inputs.js';
 import { planPull } from '../../core/lifecycle/phases.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
 import { MemoryHost, prepareTest, runPrePull } from 'envbox/testing';
 import { decodeBasicAuth } from './docker-config.js';
 import { pullSecretPlugin } from './index.js';
@@ -187,7 +185,7 @@ describe('pullsecret plugin: secrecy and wiring', () => {
     });
     const { pull, actions } = await planPull({ ...app, log: logger });
     assert.deepEqual(pull.auth, { username: 'carol', password: 'Sup3rS3cret!', serveraddress: 'registry.test' });
-    assert.deepEqual(pull.image, app.options.get(innerImage));
+    assert.deepEqual(pull.image, app.options.get(coreInputs.innerImage));
     const buildLog = app.buildLog;
     const logged = lines.join('');
     assert.match(logged, /"source":"CODER_IMAGE_PULL_SECRET"/);
@@ -317,7 +315,7 @@ describe('pullsecret plugin: the docker config is read once per hook, bounded, a
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const { NodeHost } = await import('../../core/host/node-host.js');
-    const { HOST_READ_LIMIT_BYTES } = await import('../../core/host/host.js');
+    const { HOST_READ_LIMIT_BYTES } = await import('envbox');
     const dir = mkdtempSync(join(tmpdir(), 'envbox-pullsecret-huge-'));
     try {
       // An admin's path that is a link (a Kubernetes secret's files are), to a file of 4 MiB + 1 of zeros.

@@ -1,8 +1,4 @@
-import { InputError } from '../../core/errors.js';
-import { dockerHost } from '../../core/inputs/core-inputs.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
-import { trustExtraCerts } from '../certs/index.js';
-import { certsDir, extraCertsPath } from '../certs/inputs.js';
+import { certsDir, coreInputs, type EnvboxPlugin, extraCertsPath, InputError, trustExtraCerts } from 'envbox';
 import { registryMirrors } from './inputs.js';
 import { probeMirror } from './probe.js';
 
@@ -21,11 +17,11 @@ export function registryMirrorsPlugin(probe = probeMirror): EnvboxPlugin {
     inputs: [registryMirrors, extraCertsPath, certsDir],
     apply({ hooks }) {
       hooks.configure.tap((options) => {
-        if (options.get(registryMirrors).length > 0 && options.get(dockerHost) !== undefined) {
+        if (options.get(registryMirrors).length > 0 && options.get(coreInputs.dockerHost) !== undefined) {
           throw new InputError([{
             variable: registryMirrors.env,
-            problem: `applies to the dockerd envbox starts, and ${dockerHost.env} names an existing daemon; give that daemon "registry-mirrors" in its daemon.json instead`,
-            example: `${registryMirrors.env}=${registryMirrors.example} without ${dockerHost.env}`,
+            problem: `applies to the dockerd envbox starts, and ${coreInputs.dockerHost.env} names an existing daemon; give that daemon "registry-mirrors" in its daemon.json instead`,
+            example: `${registryMirrors.env}=${registryMirrors.example} without ${coreInputs.dockerHost.env}`,
           }]);
         }
         return options;

@@ -1,4 +1,4 @@
-import { messageOf } from '../../core/errors.js';
+import { messageOf } from 'envbox';
 
 const PROBE_TIMEOUT_MS = 5_000;
 

@@ -1,5 +1,4 @@
-import { deviceNodePlugin } from '../shared/device-node-plugin.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
+import { deviceNodePlugin, type EnvboxPlugin } from 'envbox';
 import { addTun } from './inputs.js';
 
 /** CODER_ADD_TUN: /dev/net/tun (char 10:200), made as coder-tun in the device dir and owned by the workspace's root; rootless: the pod's /dev/net/tun, plus NET_ADMIN in the workspace's own network namespace. */

@@ -3,8 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { PluginError } from '../../core/errors.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
+import { type EnvboxPlugin, PluginError } from 'envbox';
 import { FakeDocker, MemoryHost, runContainerSpec, runPostStart, ubuntuFacts } from 'envbox/testing';
 import { workspacePlugin } from './index.js';
 

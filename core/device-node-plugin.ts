@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { EnvboxError } from '../../core/errors.js';
-import { idOffset, rootless } from '../../core/inputs/core-inputs.js';
-import type { SpecContext } from '../../core/hooks.js';
-import type { ContainerCreateBody } from '../../core/spec/types.js';
-import { withCapability, withDevice } from '../../core/spec/edits.js';
-import { defineInput, type InputDef } from '../../core/inputs/define.js';
-import { absolutePathInput } from '../../core/inputs/kinds.js';
-import type { EnvboxPlugin } from '../../core/plugin.js';
-import { declareDeviceNode, withDeviceNode, type DeviceNode } from '../../core/spec/device.js';
+import { EnvboxError } from './errors.js';
+import { idOffset, rootless } from './inputs/core-inputs.js';
+import type { SpecContext } from './hooks.js';
+import type { ContainerCreateBody } from './spec/types.js';
+import { withCapability, withDevice } from './spec/edits.js';
+import { defineInput, type InputDef } from './inputs/define.js';
+import { absolutePathInput } from './inputs/kinds.js';
+import type { EnvboxPlugin } from './plugin.js';
+import { declareDeviceNode, withDeviceNode, type DeviceNode } from './spec/device.js';
 
 /** Shared by every device-node plugin: the input is gone only when all of them are disabled. */
 export const deviceDir = defineInput({
@@ -28,7 +28,9 @@ export interface DeviceNodePluginSpec {
 
 /**
  * A plugin that, when its input is on, makes a character node in the device dir, gives it to the
- * workspace's root, and passes it in the form the runtime honours. FUSE and TUN are two of these.
+ * workspace's root, and passes it in the form the runtime honours. FUSE and TUN are two of these; a
+ * site's own device is one more. It makes the node (mknod): a device that already exists on the host
+ * (/dev/kvm) is passed with `withDeviceNode` instead, without touching it.
  */
 export function deviceNodePlugin(spec: DeviceNodePluginSpec): EnvboxPlugin {
   return {
