@@ -20,7 +20,7 @@ import { NO_SPACE, NoSpaceError, pullWithRetry } from './pull.js';
 import type { StatusReporter } from './status-reporter.js';
 import { CONTAINER_STOP_SECONDS } from './shutdown-budget.js';
 
-export interface DockerDeps {
+interface DockerDeps {
   connect(host: string): DockerClient;
   launcher: DaemonLauncher;
   actions: ActionRunner;
@@ -218,7 +218,7 @@ async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
     buildLog.error(paragraph);
     deps.status.fail(paragraph);
     await hooks.failed.promise(failedContext(app, error, paragraph, started.containerId))
-      .catch((hookError: unknown) => buildLog.info(`Warning: ${messageOf(hookError)}`));
+      .catch((hookError: unknown) => buildLog.warn(messageOf(hookError)));
     await cleanup(app, started);
     // Input that only the image can prove wrong (an init image in rootless mode) is still bad input.
     return error instanceof InputError ? EXIT_INVALID_INPUT : EXIT_FAILURE;
@@ -282,7 +282,7 @@ async function shutdown(app: App, deps: DockerDeps, started: Started, signalName
   deps.status.enter('stopping');
   buildLog.info(`Received ${signalName}; shutting down the workspace...`);
   await clock.time('shutdown hooks', () => app.hooks.shutdown.promise(shutdownContext(app, signalName, started.containerId))
-    .catch((error: unknown) => buildLog.info(`Warning: ${messageOf(error)}`)));
+    .catch((error: unknown) => buildLog.warn(messageOf(error))));
   if (started.bootstrap && started.docker) {
     const { bootstrap, docker } = started;
     await clock.time('bootstrap', async () => {

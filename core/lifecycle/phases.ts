@@ -20,7 +20,7 @@ import type { ContainerCreateBody } from '../spec/types.js';
  * these; `docker` performs them; `envbox/testing` returns them. All three call these functions,
  * so they cannot disagree.
  */
-export function baseContext(app: App): BaseContext {
+function baseContext(app: App): BaseContext {
   return { mode: app.mode, options: app.options, host: app.host, log: app.log, buildLog: app.buildLog };
 }
 
@@ -46,7 +46,7 @@ async function resolveDaemonIdentity(app: App): Promise<DaemonIdentity> {
   return identity;
 }
 
-export async function daemonAwareContext(app: App): Promise<DaemonAwareContext> {
+async function daemonAwareContext(app: App): Promise<DaemonAwareContext> {
   return { ...baseContext(app), daemon: await daemonIdentity(app) };
 }
 
@@ -61,7 +61,7 @@ export function startActions(app: App): Action[] {
   return [{ kind: 'writeFile', path: app.options.get(oomScoreFile), content: '-1000', plugin: 'core', hook: 'start', bestEffort: true }];
 }
 
-export interface DaemonPlan {
+interface DaemonPlan {
   /** dockerd's command line, after `preDaemon`. */
   spec: DaemonSpec;
   /** How it is spawned, after `daemonLaunch`. */
@@ -75,7 +75,7 @@ export async function planDaemon(app: App, options: { fallback?: boolean } = {})
   const o = app.options;
   const link = o.get(ethlink);
   const mtu = await app.host.linkMtu(link);
-  if (mtu === null) app.buildLog.info(`Warning: the link ${link} (ENVBOX_ETHLINK) does not exist, so dockerd keeps its default MTU.`);
+  if (mtu === null) app.buildLog.warn(`the link ${link} (ENVBOX_ETHLINK) does not exist, so dockerd keeps its default MTU.`);
   const daemon = await daemonIdentity(app);
   const dataRoot = options.fallback ? o.get(dockerFallbackDataRoot) : o.get(dockerDataRoot);
   const dockerd = dockerdArgv({
@@ -112,7 +112,7 @@ export async function planPull(app: App): Promise<{ pull: PullSpec; actions: Act
 }
 
 /** The body every containerSpec starts from; the workspace plugin fills in the rest at BASE. */
-export function initialBody(app: App): ContainerCreateBody {
+function initialBody(app: App): ContainerCreateBody {
   return { Image: app.options.get(innerImage).raw, HostConfig: {} };
 }
 
@@ -123,7 +123,7 @@ export async function planContainer(app: App, facts: ImageFacts, initial: Contai
   return { name, body, actions };
 }
 
-export interface Running {
+interface Running {
   containerId: string;
   containerName: string;
   facts: ImageFacts;

@@ -1,7 +1,7 @@
 import { EnvboxError, type HostView, type IdRange, type RootlessIdentity } from 'envbox';
 
 /** One unmet requirement of rootless mode: what is wrong, and the fix, in one paragraph. */
-export interface RootlessProblem {
+interface RootlessProblem {
   requirement: 'tun' | 'seccomp' | 'proc' | 'newuidmap' | 'id-range';
   message: string;
   fix: string;

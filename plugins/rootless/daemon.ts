@@ -5,7 +5,7 @@ import { rootlessDir } from './inputs.js';
 const { dockerDataRoot, dockerExecRoot, dockerHost, dockerPidfile, dockerSocket, rootless, runtime } = coreInputs;
 
 /** slirp4netns's own default when the link's MTU is unknown (as dockerd-rootless.sh). */
-export const SLIRP_DEFAULT_MTU = 65520;
+const SLIRP_DEFAULT_MTU = 65520;
 
 /**
  * Rootless mode's values for inputs still at their rootful defaults: sysbox cannot run rootless,

@@ -6,7 +6,7 @@ import { rootlessDockerSocket } from './inputs.js';
 const { bridgeCidr, dockerSocket, rootless } = coreInputs;
 
 /** Where a docker client looks by default, so `docker` works in the workspace without -H. */
-export const WORKSPACE_SOCKET = '/var/run/docker.sock';
+const WORKSPACE_SOCKET = '/var/run/docker.sock';
 
 /**
  * ENVBOX_ROOTLESS: the workspace runs under runc, so it cannot have a dockerd of its own. It gets
@@ -33,7 +33,7 @@ function sharesDaemon(options: OptionValues): boolean {
 }
 
 /** The bridge the workspace's own `docker run` gets, when CODER_DOCKER_BRIDGE_CIDR is left at its default. */
-export const SHARED_BRIDGE = { cidr: '172.19.0.1/24', firstHost: '172.19.0.1', prefix: 24 } as const;
+const SHARED_BRIDGE = { cidr: '172.19.0.1/24', firstHost: '172.19.0.1', prefix: 24 } as const;
 
 /**
  * The default /30 bridge holds the gateway and the workspace, and nothing else: a container the
