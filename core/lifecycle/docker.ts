@@ -35,7 +35,8 @@ interface DockerDeps {
 
 const EXTERNAL_PING_TIMEOUT_MS = 30_000;
 
-interface Started {
+/** What the run has started so far: what a shutdown or a cleanup must stop. */
+interface StartedSoFar {
   daemons: DaemonSet | null;
   docker: DockerClient | null;
   containerId: string | null;
@@ -56,39 +57,39 @@ export async function runDocker(app: App, deps: DockerDeps): Promise<number> {
 }
 
 async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
-  const { options: o, buildLog, log, hooks } = app;
-  const started: Started = { daemons: null, docker: null, containerId: null, bootstrap: null, background: [] };
+  const { options, buildLog, log, hooks } = app;
+  const started: StartedSoFar = { daemons: null, docker: null, containerId: null, bootstrap: null, background: [] };
   const signal = deps.signal;
-  const managed = o.get(dockerHost) === undefined;
+  const managed = options.get(dockerHost) === undefined;
 
   const startDaemon = async (fallback: boolean): Promise<void> => {
     // Every hook before the start races the stop: a tap that never settles (a site plugin's, a read stuck
     // somewhere) must not keep SIGTERM waiting past the shutdown budget.
     const plan = await abortable(planDaemon(app, { fallback }), signal);
     if (!fallback) {
-      const problem = dataRootProblem(o.get(dockerDataRoot), await app.host.mounts());
+      const problem = dataRootProblem(options.get(dockerDataRoot), await app.host.mounts());
       if (problem) {
-        throw new EnvboxError(problem, `Give ${o.get(dockerDataRoot)} (${dockerDataRoot.env}) a volume on a local filesystem (an emptyDir, a hostPath, or a block-storage PVC such as ext4 or xfs), not NFS; coder/envbox refuses NFS there too.`);
+        throw new EnvboxError(problem, `Give ${options.get(dockerDataRoot)} (${dockerDataRoot.env}) a volume on a local filesystem (an emptyDir, a hostPath, or a block-storage PVC such as ext4 or xfs), not NFS; coder/envbox refuses NFS there too.`);
       }
     }
     await deps.actions.run(plan.actions);
     if (fallback && started.daemons) await started.daemons.restartDockerd(plan.spawnArgv, plan.launch.env);
     else {
-      if (o.get(runtime) === 'sysbox-runc') buildLog.info('Waiting for sysbox processes to start up...');
+      if (options.get(runtime) === 'sysbox-runc') buildLog.info('Waiting for sysbox processes to start up...');
       started.daemons = await abortable(deps.launcher.start({
         dockerdArgv: plan.spawnArgv,
         dockerdEnv: plan.launch.env,
-        sysbox: { enabled: o.get(runtime) === 'sysbox-runc', disableIdmappedMount: o.get(disableIdmappedMount) },
-        logFile: o.get(dockerdLog),
-        withoutEnv: o.secretEnvNames(),
+        sysbox: { enabled: options.get(runtime) === 'sysbox-runc', disableIdmappedMount: options.get(disableIdmappedMount) },
+        logFile: options.get(dockerdLog),
+        withoutEnv: options.secretEnvNames(),
       }), signal);
     }
     buildLog.info('Waiting for dockerd to start up...');
     const daemons = started.daemons!;
-    const docker = started.docker ?? deps.connect(`unix://${o.get(dockerSocket)}`);
+    const docker = started.docker ?? deps.connect(`unix://${options.get(dockerSocket)}`);
     started.docker = docker;
     try {
-      await waitForPing(() => docker.ping(), { timeoutMs: o.get(daemonTimeout) * 1000, exited: daemons.unexpectedExit, signal });
+      await waitForPing(() => docker.ping(), { timeoutMs: options.get(daemonTimeout) * 1000, exited: daemons.unexpectedExit, signal });
     } catch (error) {
       if (!fallback && daemons.dockerd.noSpace) throw new NoSpaceError(`dockerd could not start: no space left on device`, undefined, { cause: error });
       throw error;
@@ -104,12 +105,12 @@ async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
   };
 
   // A daemon envbox did not start may hold other people's images: it is not ours to clean.
-  const mayPrune = o.get(pruneImages) ?? managed;
+  const mayPrune = options.get(pruneImages) ?? managed;
   const pullImage = async (): Promise<void> => {
     const { pull, actions } = await abortable(planPull(app), signal);
     await deps.actions.run(actions);
     const prune = mayPrune ? { prune: () => started.docker!.pruneImages() } : {};
-    await abortable(pullWithRetry(started.docker!, pull, buildLog, log, { policy: o.get(pullPolicy), signal, ...prune }), signal);
+    await abortable(pullWithRetry(started.docker!, pull, buildLog, log, { policy: options.get(pullPolicy), signal, ...prune }), signal);
   };
 
   /** From the pull to the started container: what a full disk can stop, and what the vfs fallback repeats whole. */
@@ -119,9 +120,9 @@ async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
     await deps.actions.run(postPullActions(app));
 
     buildLog.info('Getting image metadata...');
-    const { facts, removed } = await abortable(probeImageFacts(docker, o.get(innerImage).raw, o.get(innerUsername), o.get(runtime)), signal);
+    const { facts, removed } = await abortable(probeImageFacts(docker, options.get(innerImage).raw, options.get(innerUsername), options.get(runtime)), signal);
     started.background.push(removed);
-    assertHostIds(facts, o.get(idOffset), o.get(innerImage).raw, o.get(innerUsername));
+    assertHostIds(facts, options.get(idOffset), options.get(innerImage).raw, options.get(innerUsername));
     buildLog.info(`Detected entrypoint user '${facts.uid}:${facts.gid}' with home directory "${facts.home}"`);
 
     deps.status.enter('creating');
@@ -136,7 +137,7 @@ async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
       buildLog.info('Pruning images to free up disk...');
       await docker.pruneImages().catch((error: unknown) => buildLog.info(`Pruning images failed (not fatal): ${messageOf(error)}`));
     } else if (!managed) {
-      buildLog.info(`Not pruning images on the daemon at ${o.get(dockerHost)}, which envbox does not manage (set ENVBOX_PRUNE_IMAGES=true to prune it).`);
+      buildLog.info(`Not pruning images on the daemon at ${options.get(dockerHost)}, which envbox does not manage (set ENVBOX_PRUNE_IMAGES=true to prune it).`);
     }
     const startedCtx = startedContext(app, { containerId, containerName: container.name, facts, docker, signal });
     await abortable(hooks.preStart.promise(startedCtx), signal);
@@ -159,8 +160,8 @@ async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
         await fallBackToVfs();
       }
     } else {
-      buildLog.info(`Using the existing Docker daemon at ${o.get(dockerHost)} (ENVBOX_DOCKER_HOST); starting no daemon.`);
-      const docker = deps.connect(o.get(dockerHost)!);
+      buildLog.info(`Using the existing Docker daemon at ${options.get(dockerHost)} (ENVBOX_DOCKER_HOST); starting no daemon.`);
+      const docker = deps.connect(options.get(dockerHost)!);
       started.docker = docker;
       await waitForPing(() => docker.ping(), { timeoutMs: EXTERNAL_PING_TIMEOUT_MS, signal });
     }
@@ -181,10 +182,10 @@ async function runUntilStopped(app: App, deps: DockerDeps): Promise<number> {
 
     await abortable(hooks.postStart.promise(startedCtx), signal);
 
-    const script = o.get(bootstrapScript);
+    const script = options.get(bootstrapScript);
     if (script) {
       deps.status.enter('bootstrapping');
-      started.bootstrap = await startBootstrap(docker, containerId, facts, script, buildLog, log, o.get(bootstrapLogLimit));
+      started.bootstrap = await startBootstrap(docker, containerId, facts, script, buildLog, log, options.get(bootstrapLogLimit));
     }
     deps.status.enter('ready');
     buildLog.info('Envbox startup complete!');
@@ -233,12 +234,12 @@ function asDiskFull(app: App, fallbackToCome: boolean): (error: unknown) => neve
   return (error) => {
     if (error instanceof StopRequested || !NO_SPACE.test(messageOf(error))) throw error;
     if (fallbackToCome) throw error instanceof NoSpaceError ? error : new NoSpaceError(messageOf(error), undefined, { cause: error });
-    const o = app.options;
-    const host = o.get(dockerHost);
+    const { options } = app;
+    const host = options.get(dockerHost);
     const hint = host === undefined
-      ? `dockerd already runs with the vfs driver on ${o.get(dockerFallbackDataRoot)} (${dockerFallbackDataRoot.env})${o.get(pruneImages) === false ? '' : ', after pruning unused images'}. `
-        + `Free space on the volumes of ${o.get(dockerDataRoot)} and ${o.get(dockerFallbackDataRoot)} (the home volume often holds old images and build caches), or give them more room, then restart the workspace.`
-      : `The daemon at ${host} (${dockerHost.env}) is not envbox's, so envbox does not restart it with vfs${o.get(pruneImages) ? '' : ` or prune it (${pruneImages.env}=true would)`}. `
+      ? `dockerd already runs with the vfs driver on ${options.get(dockerFallbackDataRoot)} (${dockerFallbackDataRoot.env})${options.get(pruneImages) === false ? '' : ', after pruning unused images'}. `
+        + `Free space on the volumes of ${options.get(dockerDataRoot)} and ${options.get(dockerFallbackDataRoot)} (the home volume often holds old images and build caches), or give them more room, then restart the workspace.`
+      : `The daemon at ${host} (${dockerHost.env}) is not envbox's, so envbox does not restart it with vfs${options.get(pruneImages) ? '' : ` or prune it (${pruneImages.env}=true would)`}. `
         + 'Free space on its data root (docker image prune -a, docker system prune), then restart the workspace.';
     throw new EnvboxError(`the disk is full: ${messageOf(error)}`, hint, { cause: error });
   };
@@ -276,8 +277,8 @@ class StopClock {
  * SIGTERM to the bootstrap process, wait, stop the container, stop the daemons, in that order:
  * the workspace's processes go first and dockerd last, so nothing the workspace writes is lost.
  */
-async function shutdown(app: App, deps: DockerDeps, started: Started, signalName: string): Promise<void> {
-  const { buildLog, log, options: o } = app;
+async function shutdown(app: App, deps: DockerDeps, started: StartedSoFar, signalName: string): Promise<void> {
+  const { buildLog, log, options } = app;
   const clock = new StopClock();
   deps.status.enter('stopping');
   buildLog.info(`Received ${signalName}; shutting down the workspace...`);
@@ -291,7 +292,7 @@ async function shutdown(app: App, deps: DockerDeps, started: Started, signalName
         if (pid > 0) {
           deps.kill(pid, 'SIGTERM');
           let timer: NodeJS.Timeout | undefined;
-          const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), o.get(shutdownTimeout) * 1000); });
+          const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), options.get(shutdownTimeout) * 1000); });
           const result = await Promise.race([bootstrap.exited.catch(() => -1), timeout]);
           clearTimeout(timer);
           log.debug({ result }, 'bootstrap after SIGTERM');
@@ -305,7 +306,7 @@ async function shutdown(app: App, deps: DockerDeps, started: Started, signalName
   buildLog.info(clock.summary());
 }
 
-async function cleanup(app: App, started: Started, clock?: StopClock): Promise<void> {
+async function cleanup(app: App, started: StartedSoFar, clock?: StopClock): Promise<void> {
   const step = <T>(name: string, work: () => Promise<T>) => (clock ? clock.time(name, work) : work());
   if (started.containerId && started.docker) {
     const { containerId, docker } = started;

@@ -71,25 +71,25 @@ interface DaemonPlan {
   actions: Action[];
 }
 
-export async function planDaemon(app: App, options: { fallback?: boolean } = {}): Promise<DaemonPlan> {
-  const o = app.options;
-  const link = o.get(ethlink);
+export async function planDaemon(app: App, variant: { fallback?: boolean } = {}): Promise<DaemonPlan> {
+  const { options } = app;
+  const link = options.get(ethlink);
   const mtu = await app.host.linkMtu(link);
   if (mtu === null) app.buildLog.warn(`the link ${link} (ENVBOX_ETHLINK) does not exist, so dockerd keeps its default MTU.`);
   const daemon = await daemonIdentity(app);
-  const dataRoot = options.fallback ? o.get(dockerFallbackDataRoot) : o.get(dockerDataRoot);
+  const dataRoot = variant.fallback ? options.get(dockerFallbackDataRoot) : options.get(dockerDataRoot);
   const dockerd = dockerdArgv({
-    paths: { socket: o.get(dockerSocket), dataRoot: o.get(dockerDataRoot), execRoot: o.get(dockerExecRoot), pidfile: o.get(dockerPidfile) },
-    bridge: o.get(bridgeCidr),
+    paths: { socket: options.get(dockerSocket), dataRoot: options.get(dockerDataRoot), execRoot: options.get(dockerExecRoot), pidfile: options.get(dockerPidfile) },
+    bridge: options.get(bridgeCidr),
     // A daemon run as a non-root user is in a user namespace already: its ids map through that user.
-    usernsUser: daemon.rootless ? null : o.get(usernsUser),
+    usernsUser: daemon.rootless ? null : options.get(usernsUser),
     mtu,
-    debug: o.get(debug),
-    ...(options.fallback ? { fallbackDataRoot: dataRoot } : {}),
+    debug: options.get(debug),
+    ...(variant.fallback ? { fallbackDataRoot: dataRoot } : {}),
   });
   const { context, actions } = collectingActions({ ...baseContext(app), daemon });
   const spec = await app.hooks.preDaemon.promise({ argv: dockerd, env: {} }, context);
-  const cgroupNesting = await usesCgroup2(app.host, o.get(cgroupRoot));
+  const cgroupNesting = await usesCgroup2(app.host, options.get(cgroupRoot));
   const launch = await app.hooks.daemonLaunch.promise({ argv: spec.argv, env: spec.env, cgroupNesting }, { ...context, dataRoot });
   const spawnArgv = launch.cgroupNesting ? wrapForCgroup2([...launch.argv]) : [...launch.argv];
   return { spec, launch, spawnArgv, actions };

@@ -19,8 +19,8 @@ function redactAuth(auth: PullAuth | null) {
 
 /** sysbox-mgr's and sysbox-fs's command lines, as the managed daemons start them; null with runc. */
 function sysboxDaemons(app: App): { mgr: string[]; fs: string[] } | null {
-  const o = app.options;
-  return o.get(runtime) === 'sysbox-runc' ? sysboxArgv({ disableIdmappedMount: o.get(disableIdmappedMount) }) : null;
+  const { options } = app;
+  return options.get(runtime) === 'sysbox-runc' ? sysboxArgv({ disableIdmappedMount: options.get(disableIdmappedMount) }) : null;
 }
 
 /**
@@ -28,21 +28,21 @@ function sysboxDaemons(app: App): { mgr: string[]; fs: string[] } | null {
  * ENVBOX_IMAGE_FACTS, or from the image itself through a daemon that is already running.
  */
 export async function runPlan(app: App, connect: (host: string) => DockerClient): Promise<string> {
-  const o = app.options;
-  const given = o.get(imageFacts);
-  const idProblem = given ? hostIdProblem(given, o.get(idOffset)) : null;
+  const { options } = app;
+  const given = options.get(imageFacts);
+  const idProblem = given ? hostIdProblem(given, options.get(idOffset)) : null;
   if (idProblem !== null) throw new InputError([{ variable: imageFacts.env, problem: idProblem, example: `${imageFacts.env}=${imageFacts.example}` }]);
-  const host = o.get(dockerHost);
+  const host = options.get(dockerHost);
   const daemonPlan = host === undefined ? await planDaemon(app) : null;
   const { pull, actions: pullActions } = await planPull(app);
   let facts: ImageFacts | undefined = given;
   if (!facts) {
-    const address = host ?? `unix://${o.get(dockerSocket)}`;
+    const address = host ?? `unix://${options.get(dockerSocket)}`;
     try {
       const docker = connect(address);
       await docker.ping();
-      await pullWithRetry(docker, pull, app.buildLog, app.log, { attempts: 1, policy: o.get(pullPolicy) === 'never' ? 'never' : 'if-not-present' });
-      facts = await resolveImageFacts(docker, pull.image.raw, o.get(innerUsername), o.get(runtime));
+      await pullWithRetry(docker, pull, app.buildLog, app.log, { attempts: 1, policy: options.get(pullPolicy) === 'never' ? 'never' : 'if-not-present' });
+      facts = await resolveImageFacts(docker, pull.image.raw, options.get(innerUsername), options.get(runtime));
     } catch (error) {
       throw new EnvboxError(
         `plan needs the image facts and could not get them from the daemon at ${address}: ${messageOf(error)}`,
@@ -50,11 +50,11 @@ export async function runPlan(app: App, connect: (host: string) => DockerClient)
         { cause: error },
       );
     }
-    assertHostIds(facts, o.get(idOffset), pull.image.raw, o.get(innerUsername));
+    assertHostIds(facts, options.get(idOffset), pull.image.raw, options.get(innerUsername));
   }
   const container = await planContainer(app, facts);
   // Secrets are hidden by the fields that hold them (any length), then by value wherever else they hide.
-  const secrets = secretFieldsOf(o);
+  const secrets = secretFieldsOf(options);
   const create = container.body.Env ? { ...container.body, Env: redactEnvList(container.body.Env, secrets) } : container.body;
   const document = {
     daemon: daemonPlan
