@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { NodeHost } from '../core/host/node-host.js';
+import { NodeHost } from '../core/engine/host/node-host.js';
 import { findGpuLibraries } from '../plugins/gpu/libraries.js';
 import { curveResult, runCurve, type Curve, type CurveSide } from './lib/growth.js';
 import { makeLibTree } from './lib/lib-tree.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { findPasswdEntry, findPasswdEntryInStream } from '../core/image-facts.js';
-import { planContainer } from '../core/lifecycle/phases.js';
+import { findPasswdEntry, findPasswdEntryInStream } from '../core/engine/read-image-facts.js';
+import { planContainer } from '../core/engine/lifecycle/run-hooks.js';
 import { curveResult, perCall, runCurve, type Curve } from './lib/growth.js';
 import type { Benchmark, BenchResult } from './lib/types.js';
 import { FACTS, FULL_ENV, plainContainerSpec, plainInputs, prepareBenchApp } from './spec-pipeline.js';

@@ -3,7 +3,7 @@ import { lchownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlin
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { ID_RANGE_SIZE, SHIFT_MARKER, shiftOwners, type ShiftRequest } from '../core/shift-owners.js';
+import { ID_RANGE_SIZE, SHIFT_MARKER, shiftOwners, type ShiftRequest } from '../core/engine/shift-owners.js';
 import { interleave, since } from './lib/interleave.js';
 import { median } from './lib/stats.js';
 import type { Benchmark, BenchContext, BenchResult } from './lib/types.js';

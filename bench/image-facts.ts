@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import Docker from 'dockerode';
-import { DockerodeClient } from '../core/docker/dockerode-client.js';
-import type { ImageFacts } from '../core/facts.js';
-import { findPasswdEntry, osReleaseId, resolveImageFacts } from '../core/image-facts.js';
-import { silentLogger } from '../core/log/logger.js';
+import { DockerodeClient } from '../core/engine/docker/dockerode-client.js';
+import type { ImageFacts } from '../core/kernel/image-facts.js';
+import { findPasswdEntry, osReleaseId, resolveImageFacts } from '../core/engine/read-image-facts.js';
+import { silentLogger } from '../core/engine/log/logger.js';
 import { Sandbox } from '../integration/harness/index.js';
 import { execIn } from './lib/docker-exec.js';
 import { interleave, since } from './lib/interleave.js';

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { DEFAULT_STATUS_FILE } from '../core/status/tracker.js';
+import { DEFAULT_STATUS_FILE } from '../core/engine/status/tracker.js';
 import { EnvboxRun, Sandbox, type World } from '../integration/harness/index.js';
 import { assertImageIsFresh, IMAGE_TAG, oneLinerFlags, startOuterDaemon, type OuterDaemon } from '../integration/harness/outer-daemon.js';
 import { pullSecret } from '../integration/harness/scenario.js';

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readyMarkerPath, readyProbeScript } from '../core/status/ready-marker.js';
-import { StatusTracker } from '../core/status/tracker.js';
+import { readyMarkerPath, readyProbeScript } from '../core/engine/status/ready-marker.js';
+import { StatusTracker } from '../core/engine/status/tracker.js';
 import { cliBundle } from './lib/bundle.js';
 import { interleave } from './lib/interleave.js';
 import { timeOk } from './lib/spawn-time.js';

@@ -1,21 +1,21 @@
-import { activePlugins, collectInputs, declaredEnvNames, explicitConfigPath, prepareApp, type App } from '../core/app.js';
-import { recordingEnvReads, undeclaredEnvWarnings } from '../core/env-reads.js';
-import { loadConfig } from '../core/config/load-config.js';
-import type { DockerClient } from '../core/docker/client.js';
-import { lazyDockerClient } from '../core/docker/lazy-client.js';
-import { processLauncher } from '../core/daemon/managed-daemon.js';
-import { EXIT_FAILURE, EXIT_INVALID_INPUT, InputError, messageOf } from '../core/errors.js';
-import type { InputDef } from '../core/inputs/define.js';
-import { statusFile, terminationLog } from '../core/inputs/core-inputs.js';
-import { StopRequested, abortable } from '../core/lifecycle/abort.js';
-import { runDocker } from '../core/lifecycle/docker.js';
-import { runPlan } from '../core/lifecycle/plan.js';
-import { BuildLog } from '../core/log/buildlog.js';
-import { SecretScrubber } from '../core/log/scrub.js';
-import { createActionRunner } from '../core/perform-actions.js';
-import { failureParagraph } from '../core/status/hints.js';
-import { writeTerminationMessage } from '../core/status/termination.js';
-import { StatusTracker } from '../core/status/tracker.js';
+import { activePlugins, collectInputs, declaredEnvNames, explicitConfigPath, prepareApp, type App } from '../core/engine/app.js';
+import { recordingEnvReads, undeclaredEnvWarnings } from '../core/kernel/env-reads.js';
+import { loadConfig } from '../core/kernel/config/load-config.js';
+import type { DockerClient } from '../core/kernel/docker-client.js';
+import { lazyDockerClient } from '../core/engine/docker/lazy-client.js';
+import { processLauncher } from '../core/engine/daemon/managed-daemon.js';
+import { EXIT_FAILURE, EXIT_INVALID_INPUT, InputError, messageOf } from '../core/kernel/errors.js';
+import type { InputDef } from '../core/kernel/inputs/define.js';
+import { statusFile, terminationLog } from '../core/kernel/inputs/core-inputs.js';
+import { StopRequested, abortable } from '../core/engine/lifecycle/abort.js';
+import { runDocker } from '../core/engine/lifecycle/docker.js';
+import { runPlan } from '../core/engine/lifecycle/plan.js';
+import { BuildLog } from '../core/kernel/build-log.js';
+import { SecretScrubber } from '../core/kernel/scrub.js';
+import { createActionRunner } from '../core/engine/perform-actions.js';
+import { failureParagraph } from '../core/engine/status/hints.js';
+import { writeTerminationMessage } from '../core/engine/status/termination.js';
+import { StatusTracker } from '../core/engine/status/tracker.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { reportCrashes, type CrashReporter } from './crash-report.js';
 import { commandUsage } from './help.js';
@@ -23,7 +23,7 @@ import { earlyTerminationLogPath } from './termination-path.js';
 
 function dockerClient(app: App): (host: string) => DockerClient {
   return (host) => lazyDockerClient(async () => {
-    const { DockerodeClient } = await import('../core/docker/dockerode-client.js');
+    const { DockerodeClient } = await import('../core/engine/docker/dockerode-client.js');
     return new DockerodeClient(host, app.log);
   });
 }

@@ -1,4 +1,4 @@
-import { EXIT_FAILURE, messageOf } from '../core/errors.js';
+import { EXIT_FAILURE, messageOf } from '../core/kernel/errors.js';
 
 /** Where a crash is told: the build log's `error` line and the termination message, both scrubbed by the caller. */
 export type CrashReporter = (text: string) => void;

@@ -1,4 +1,4 @@
-import { defaultAsText, type InputDef } from '../core/inputs/define.js';
+import { defaultAsText, type InputDef } from '../core/kernel/inputs/define.js';
 
 export const ROOT_USAGE = `envbox: runs a workspace image as an unprivileged container with its own Docker daemon
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { envboxVersion } from '../core/version.js';
+import { envboxVersion } from '../core/engine/version.js';
 
 /**
  * Each command loads only what it needs, and this file imports nothing of envbox's statically but
@@ -12,21 +12,21 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stdout.write(`envbox ${envboxVersion()}\n`);
     return 0;
   }
-  const { EXIT_INVALID_INPUT } = await import('../core/errors.js');
+  const { EXIT_INVALID_INPUT } = await import('../core/kernel/errors.js');
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     const { ROOT_USAGE } = await import('./help.js');
     process.stdout.write(ROOT_USAGE);
     return command === undefined ? EXIT_INVALID_INPUT : 0;
   }
   if (command === 'status') {
-    const { runStatusCommand } = await import('../core/status/command.js');
+    const { runStatusCommand } = await import('../core/engine/status/command.js');
     return runStatusCommand(rest, env);
   }
   if (command !== 'docker' && command !== 'plan') {
     process.stderr.write(`envbox: unknown command "${command}". Example: envbox docker --help\n`);
     return EXIT_INVALID_INPUT;
   }
-  const { markStartup } = await import('../core/status/startup-marks.js');
+  const { markStartup } = await import('../core/engine/status/startup-marks.js');
   markStartup('main');
   const { runCommand } = await import('./commands.js');
   markStartup('modules');
@@ -37,7 +37,7 @@ main(process.argv.slice(2), process.env).then(
   // Exit only once stdout has drained: a piped `plan` is larger than one pipe buffer.
   (code) => process.stdout.write('', () => process.exit(code)),
   async (error: unknown) => {
-    const { EXIT_FAILURE, messageOf } = await import('../core/errors.js');
+    const { EXIT_FAILURE, messageOf } = await import('../core/kernel/errors.js');
     process.stderr.write(`envbox: unexpected failure: ${messageOf(error)}\n`);
     process.exit(EXIT_FAILURE);
   },

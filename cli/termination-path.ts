@@ -1,5 +1,5 @@
-import { terminationLog } from '../core/inputs/core-inputs.js';
-import { resolveInputs } from '../core/inputs/resolve.js';
+import { terminationLog } from '../core/kernel/inputs/core-inputs.js';
+import { resolveInputs } from '../core/kernel/inputs/resolve.js';
 
 /** `--termination-log=PATH` or `--termination-log PATH`, the last one given; undefined when absent. */
 function flagValue(argv: readonly string[], flag: string): string | undefined {

@@ -2,5 +2,5 @@
 // cli/main.ts imports lazily, by name, and the two public entry points as namespaces, which the
 // generated index.mjs and testing.mjs re-export.
 export { runCommand } from '../cli/commands.js';
-export * as api from '../core/index.js';
+export * as api from '../core/api/index.js';
 export * as testing from '../testing/index.js';

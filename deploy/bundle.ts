@@ -6,7 +6,7 @@
 //   `envbox status` only status.cjs;
 // - index.mjs and testing.mjs: `import 'envbox'` and `import 'envbox/testing'`, which re-export
 //   envbox.cjs's namespaces, and a package.json whose `exports` name them, so that a site config
-//   gets the running envbox (core/config/self-resolve.ts);
+//   gets the running envbox (core/kernel/config/self-resolve.ts);
 // - import-module.cjs: every import() envbox.cjs makes (code compiled from a cache cannot);
 // - node-flags: the flags node runs `envbox docker` with (NODE_FLAGS);
 // - envbox.cjs.cache and envbox.cjs.flagged.cache: written by `envbox plan` runs without and with
@@ -42,9 +42,9 @@ const CLI_LAZY = ['cli/commands.ts'];
  * Small and without classes the API shares: bundled into main.js itself (the startup marks too, so
  * that `main` is marked before envbox.cjs loads; marks are the process's, whoever sets them).
  */
-const CLI_INLINE = ['cli/help.ts', 'core/errors.ts', 'core/status/startup-marks.ts'];
+const CLI_INLINE = ['cli/help.ts', 'core/kernel/errors.ts', 'core/engine/status/startup-marks.ts'];
 /** But `envbox status` stays small: status.cjs has only what it needs. */
-const STATUS_COMMAND = 'core/status/command.ts';
+const STATUS_COMMAND = 'core/engine/status/command.ts';
 
 const loadEnvboxInstead: Plugin = {
   name: 'load-envbox',
@@ -63,7 +63,7 @@ const loadEnvboxInstead: Plugin = {
 };
 
 /**
- * core/config/import-module.ts is import-module.cjs, a file of its own that node's CommonJS loader
+ * core/kernel/config/import-module.ts is import-module.cjs, a file of its own that node's CommonJS loader
  * compiles, so that its import() works: in code compiled from the code cache (envbox.cjs), import()
  * would need --experimental-vm-modules on node 20.
  */
@@ -71,12 +71,12 @@ const importModuleApart: Plugin = {
   name: 'import-module-apart',
   setup(b) {
     b.onResolve({ filter: /\/import-module\.js$/ }, (args) => (
-      join(args.resolveDir, args.path) === join(root, 'core', 'config', 'import-module.js') ? { path: './import-module.cjs', external: true } : undefined));
+      join(args.resolveDir, args.path) === join(root, 'core', 'kernel', 'config', 'import-module.js') ? { path: './import-module.cjs', external: true } : undefined));
   },
 };
 
 /**
- * In main.js, core/version.ts is just the version: its fallback (reading package.json) is dead code
+ * In main.js, core/engine/version.ts is just the version: its fallback (reading package.json) is dead code
  * here, but its imports of node:fs, node:path and node:url would still be required at every start,
  * `--version` included.
  */
@@ -192,13 +192,13 @@ async function main(): Promise<void> {
     outdir: outDir,
     define: { __ENVBOX_VERSION__: JSON.stringify(pkg.version) },
     plugins: [loadEnvboxInstead, compiledVersion(pkg.version)],
-    // core/version.ts reads import.meta.url only when no version is compiled in; here one always is.
+    // core/engine/version.ts reads import.meta.url only when no version is compiled in; here one always is.
     logOverride: { 'empty-import-meta': 'silent' },
   });
 
   const importer = await build({
     ...common,
-    entryPoints: { 'import-module': join(root, 'core', 'config', 'import-module.ts') },
+    entryPoints: { 'import-module': join(root, 'core', 'kernel', 'config', 'import-module.ts') },
     outdir: outDir,
     outExtension: { '.js': '.cjs' },
   });

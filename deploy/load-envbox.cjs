@@ -16,7 +16,7 @@ const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
 // import() in code compiled here would need --experimental-vm-modules on node 20: envbox.cjs leaves
-// every import() to import-module.cjs (core/config/import-module.ts), which node compiles itself.
+// every import() to import-module.cjs (core/kernel/config/import-module.ts), which node compiles itself.
 function loadEnvbox() {
   const file = join(__dirname, 'envbox.cjs');
   if (require.cache[file]) return require.cache[file].exports;

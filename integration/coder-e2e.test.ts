@@ -23,7 +23,7 @@ const MAIN = join(repoRoot, 'dist', 'coder-e2e-bundle', 'main.js');
 before(async () => {
   await buildBundle(dirname(MAIN));
 });
-/** What envbox gives coderd at exit (LOG_FLUSH_MS in core/lifecycle/shutdown-budget.ts). */
+/** What envbox gives coderd at exit (LOG_FLUSH_MS in core/engine/lifecycle/shutdown-budget.ts). */
 const LOG_CLOSE_BOUND_MS = 5_000;
 /** Node's start, the failure itself and a busy CI machine; the bound under test is the close timeout. */
 const MARGIN_MS = 4_000;

@@ -6,9 +6,9 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DockerodeClient } from '../core/docker/dockerode-client.js';
-import { resolveImageFacts } from '../core/image-facts.js';
-import { silentLogger } from '../core/log/logger.js';
+import { DockerodeClient } from '../core/engine/docker/dockerode-client.js';
+import { resolveImageFacts } from '../core/engine/read-image-facts.js';
+import { silentLogger } from '../core/engine/log/logger.js';
 import { createWorld, destroyWorld, mustRun, Sandbox, type World } from './harness/index.js';
 
 describe('image facts from a real dockerd', () => {

@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createWorld, destroyWorld, Sandbox, type EnvboxRun, type World } from './harness/index.js';
-import { worstCaseShutdownSeconds } from '../core/lifecycle/shutdown-budget.js';
-import { readyMarkerPath, readyProbeScript } from '../core/status/ready-marker.js';
+import { worstCaseShutdownSeconds } from '../core/engine/lifecycle/shutdown-budget.js';
+import { readyMarkerPath, readyProbeScript } from '../core/engine/status/ready-marker.js';
 import { assertFailsWith, assertNothingLeft, installCa, pullSecret, TRAP_BOOTSTRAP, waitForFile, withSandbox, type SandboxCase } from './harness/scenario.js';
 
 /** The readiness probe of the examples, run as a kubelet would: /bin/sh -c, no node. */

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { explicitConfigPath, parseFlags, prepareApp, type PrepareOptions } from '../core/app.js';
-import { InputError } from '../core/errors.js';
-import { containerName } from '../core/inputs/core-inputs.js';
+import { explicitConfigPath, parseFlags, prepareApp, type PrepareOptions } from '../core/engine/app.js';
+import { InputError } from '../core/kernel/errors.js';
+import { containerName } from '../core/kernel/inputs/core-inputs.js';
 import { MemoryHost } from '../testing/memory-host.js';
 import { builtinPlugins } from '../plugins/index.js';
 
@@ -31,8 +31,8 @@ function prepare(cwd: string, more: Partial<PrepareOptions> = {}) {
 
 /** A site plugin that owns one input, SITE_GREETING (config key siteGreeting, flag --greeting). */
 const SITE_PLUGIN = `
-import { defineInput } from ${JSON.stringify(repoFile('core/inputs/define.ts'))};
-import { stringInput } from ${JSON.stringify(repoFile('core/inputs/kinds.ts'))};
+import { defineInput } from ${JSON.stringify(repoFile('core/kernel/inputs/define.ts'))};
+import { stringInput } from ${JSON.stringify(repoFile('core/kernel/inputs/input-kinds.ts'))};
 export const greeting = defineInput({
   key: 'siteGreeting', env: 'SITE_GREETING', flag: 'greeting', schema: stringInput, default: 'hello',
   description: 'What the site says.', example: 'hi',

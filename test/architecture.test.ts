@@ -22,14 +22,14 @@ describe('architecture', () => {
     assert.deepEqual(upward, []);
   });
 
-  it('core/log/logger.ts knows no plugin option names', () => {
-    const text = readFileSync(join(root, 'core/log/logger.ts'), 'utf8');
+  it('core/engine/log/logger.ts knows no plugin option names', () => {
+    const text = readFileSync(join(root, 'core/engine/log/logger.ts'), 'utf8');
     for (const name of ['imagePullSecret', 'identitytoken', "'auth'"]) assert.ok(!text.includes(name), name);
   });
 
-  it('core/hooks.ts and core/docker/client.ts do not import each other', () => {
-    assert.ok(!importsOf('core/docker/client.ts').some((s) => s.endsWith('/hooks.js')));
-    assert.ok(!importsOf('core/docker/registry-auth.ts').some((s) => s.endsWith('/hooks.js')));
+  it('core/kernel/hooks.ts and core/kernel/docker-client.ts do not import each other', () => {
+    assert.ok(!importsOf('core/kernel/docker-client.ts').some((s) => s.endsWith('/hooks.js')));
+    assert.ok(!importsOf('core/kernel/registry-auth.ts').some((s) => s.endsWith('/hooks.js')));
   });
 });
 
@@ -56,13 +56,13 @@ const packageOf = (spec: string) => spec.split('/').slice(0, spec.startsWith('@'
  * input definitions that a rootless test reads by name.
  */
 const TEST_INTERNALS: Readonly<Record<string, readonly string[]>> = {
-  'plugins/coder-logs/coder-logs.test.ts': ['../../core/lifecycle/phases.js'],
-  'plugins/inner-docker/inner-docker.test.ts': ['../../core/lifecycle/phases.js'],
-  'plugins/pullsecret/pullsecret.test.ts': ['../../core/docker/registry-auth.js', '../../core/lifecycle/phases.js', '../../core/host/node-host.js'],
-  'plugins/pullsecret/cred-helpers.test.ts': ['../../core/log/buildlog.js'],
-  'plugins/gpu/gpu.test.ts': ['../../core/host/node-host.js'],
-  'plugins/rootless/checks.test.ts': ['../../core/status/hints.js'],
-  'plugins/rootless/daemon.test.ts': ['../../core/inputs/core-inputs.js'],
+  'plugins/coder-logs/coder-logs.test.ts': ['../../core/engine/lifecycle/run-hooks.js'],
+  'plugins/inner-docker/inner-docker.test.ts': ['../../core/engine/lifecycle/run-hooks.js'],
+  'plugins/pullsecret/pullsecret.test.ts': ['../../core/kernel/registry-auth.js', '../../core/engine/lifecycle/run-hooks.js', '../../core/engine/host/node-host.js'],
+  'plugins/pullsecret/cred-helpers.test.ts': ['../../core/kernel/build-log.js'],
+  'plugins/gpu/gpu.test.ts': ['../../core/engine/host/node-host.js'],
+  'plugins/rootless/checks.test.ts': ['../../core/engine/status/hints.js'],
+  'plugins/rootless/daemon.test.ts': ['../../core/kernel/inputs/core-inputs.js'],
 };
 
 /** What is wrong with one import of a file under plugins/, or null when a site plugin could write it too. */
@@ -112,19 +112,64 @@ describe('architecture: the plugin boundary', () => {
   });
 
   it('the rules refuse each kind of bad import', () => {
-    assert.match(boundaryProblem('plugins/certs/index.ts', '../../core/errors.js')!, /core's internals/);
+    assert.match(boundaryProblem('plugins/certs/index.ts', '../../core/kernel/errors.js')!, /core's internals/);
     assert.match(boundaryProblem('plugins/certs/index.ts', '../../cli/main.js')!, /core's internals/);
     assert.match(boundaryProblem('plugins/certs/certs.test.ts', '../../testing/fake-docker.js')!, /core's internals/);
     assert.match(boundaryProblem('plugins/certs/index.ts', 'envbox/testing')!, /subpath/);
     assert.equal(boundaryProblem('plugins/rootless/testing.ts', 'envbox/testing'), null);
-    assert.match(boundaryProblem('plugins/rootless/testing.ts', '../../core/errors.js')!, /core's internals/);
+    assert.match(boundaryProblem('plugins/rootless/testing.ts', '../../core/kernel/errors.js')!, /core's internals/);
     assert.match(boundaryProblem('plugins/registry-mirrors/index.ts', '../certs/index.js')!, /another plugin/);
     assert.match(boundaryProblem('plugins/fuse/fuse.test.ts', '../tun/inputs.js')!, /another plugin/);
     assert.match(boundaryProblem('plugins/index.ts', './certs/inputs.js')!, /not a plugin folder/);
-    assert.match(boundaryProblem('plugins/index.ts', '../core/plugin.js')!, /core's internals/);
+    assert.match(boundaryProblem('plugins/index.ts', '../core/kernel/plugin.js')!, /core's internals/);
     assert.match(boundaryProblem('plugins/certs/index.ts', 'left-pad')!, /does not declare/);
     assert.equal(boundaryProblem('plugins/certs/index.ts', './inputs.js'), null);
     assert.equal(boundaryProblem('plugins/fuse/fuse.test.ts', '../tun/index.js'), null);
     assert.equal(boundaryProblem('plugins/certs/index.ts', 'zod'), null);
+  });
+});
+
+// The core's own layers: the kernel (hooks, the plugin contract, inputs, actions, the container
+// spec's edits) knows nothing of the engine (the docker client, the daemon process, the lifecycle
+// runner, status, the host); the engine builds on the kernel; core/api/ only chooses what is public.
+
+/** Where a relative import of `file` lands, from the repository root; null for a package. */
+function landingOf(file: string, spec: string): string | null {
+  return spec.startsWith('.') ? normalize(join(dirname(file), spec)) : null;
+}
+
+const layerImports = (layer: string, forbidden: readonly string[]) => sources(`core/${layer}`).flatMap((file) => specifiersOf(file)
+  .map((spec) => ({ spec, lands: landingOf(file, spec) }))
+  .filter(({ lands }) => lands !== null && forbidden.some((dir) => lands.startsWith(`core/${dir}/`)))
+  .map(({ spec }) => `${file} imports ${spec}`));
+
+describe('architecture: kernel, engine and api', () => {
+  it('core/ holds the three layers and nothing else', () => {
+    const entries = readdirSync(join(root, 'core')).sort();
+    assert.deepEqual(entries, ['api', 'engine', 'kernel']);
+  });
+
+  it('the kernel imports nothing from the engine or the api', () => {
+    assert.deepEqual(layerImports('kernel', ['engine', 'api']), []);
+  });
+
+  it('the engine imports nothing from the api', () => {
+    assert.deepEqual(layerImports('engine', ['api']), []);
+  });
+
+  it("core/api/index.ts is the package's '.' export and only re-exports", () => {
+    const exported = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, string>> }).exports['.']!;
+    assert.equal(exported['envbox-source'], './core/api/index.ts');
+    assert.equal(exported.default, './dist/core/api/index.js');
+    const statements = ts.createSourceFile('index.ts', readFileSync(join(root, 'core/api/index.ts'), 'utf8'), ts.ScriptTarget.ES2022).statements;
+    const own = statements.filter((s) => !(ts.isExportDeclaration(s) && s.moduleSpecifier !== undefined)).map((s) => s.getText());
+    assert.deepEqual(own, [], 'the api declares nothing of its own: what it makes public lives in the kernel or the engine');
+  });
+
+  it('the rules refuse a kernel file that imports the engine', () => {
+    assert.equal(landingOf('core/kernel/hooks.ts', '../engine/app.js'), 'core/engine/app.js');
+    assert.equal(landingOf('core/kernel/inputs/define.ts', '../../engine/app.js'), 'core/engine/app.js');
+    assert.equal(landingOf('core/kernel/hooks.ts', './plugin.js'), 'core/kernel/plugin.js');
+    assert.equal(landingOf('core/kernel/hooks.ts', 'tapable'), null);
   });
 });

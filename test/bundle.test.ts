@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import * as api from '../core/index.js';
+import * as api from '../core/api/index.js';
 import { buildBundle } from '../integration/harness/bundle.js';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HINTS } from '../core/status/hints.js';
+import { HINTS } from '../core/engine/status/hints.js';
 import { startLifecycle } from './support/lifecycle-run.js';
 
 /** runc's error under a private cgroup namespace, as coder/envbox's troubleshooting entry quotes it. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { runCommand, type CommandIo } from '../cli/commands.js';
-import { SecretScrubber } from '../core/log/scrub.js';
+import { SecretScrubber } from '../core/kernel/scrub.js';
 
 const TOKEN = 'tok-Very-Secret-4711';
 const FACTS = JSON.stringify({ uid: 1000, gid: 1000, home: '/home/coder', hasInit: false, osReleaseId: 'ubuntu' });
@@ -83,8 +83,8 @@ describe('the CLI writes every byte through one scrubber', () => {
 describe('--help', () => {
   it("lists the inputs that the config's site plugins add, and leaves out those of disabled built-ins", async () => {
     const root = await project("export default { plugins: ['./site.mjs'], disable: ['gpu'] };\n", {
-      'site.mjs': `import { defineInput } from ${JSON.stringify(repoFile('core/inputs/define.ts'))};
-import { stringInput } from ${JSON.stringify(repoFile('core/inputs/kinds.ts'))};
+      'site.mjs': `import { defineInput } from ${JSON.stringify(repoFile('core/kernel/inputs/define.ts'))};
+import { stringInput } from ${JSON.stringify(repoFile('core/kernel/inputs/input-kinds.ts'))};
 export default { name: 'site-greeter', inputs: [defineInput({ key: 'siteGreeting', env: 'SITE_GREETING', flag: 'greeting', schema: stringInput,
   description: 'What the site says.', example: 'hi' })], apply() {} };\n`,
     });

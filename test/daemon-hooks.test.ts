@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EnvboxError, PluginError, definePlugin, outerId, type DaemonIdentity, type EnvboxPlugin } from 'envbox';
 import { MemoryHost, describeActions, rootlessHost, runContainerSpec, runPlan, runPreDaemon, runPreflight, runPrePull } from 'envbox/testing';
-import { failureParagraph } from '../core/status/hints.js';
+import { failureParagraph } from '../core/engine/status/hints.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { startLifecycle } from './support/lifecycle-run.js';
 

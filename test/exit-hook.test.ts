@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EnvboxPlugin } from '../core/plugin.js';
+import type { EnvboxPlugin } from '../core/kernel/plugin.js';
 import { startLifecycle } from './support/lifecycle-run.js';
 
 /** Records how many build-log lines had been written when each of its hooks ran. */

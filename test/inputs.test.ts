@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InputError } from '../core/errors.js';
-import { parseImageRef } from '../core/image-ref.js';
-import { collectInputs } from '../core/app.js';
-import type { InputDef } from '../core/inputs/define.js';
-import { resolveInputs, type InputSources } from '../core/inputs/resolve.js';
+import { InputError } from '../core/kernel/errors.js';
+import { parseImageRef } from '../core/kernel/image-ref.js';
+import { collectInputs } from '../core/engine/app.js';
+import type { InputDef } from '../core/kernel/inputs/define.js';
+import { resolveInputs, type InputSources } from '../core/kernel/inputs/resolve.js';
 import { builtinPlugins } from '../plugins/index.js';
 
 /**
@@ -381,7 +381,7 @@ describe('the inputs themselves', () => {
 
 describe('byte-size units', () => {
   it('reads Kubernetes units (M decimal, Mi binary) and Docker lowercase units (m binary)', async () => {
-    const { byteSizeInput } = await import('../core/inputs/kinds.js');
+    const { byteSizeInput } = await import('../core/kernel/inputs/input-kinds.js');
     assert.equal(byteSizeInput.parse('512M'), 512e6);
     assert.equal(byteSizeInput.parse('512Mi'), 512 * 2 ** 20);
     assert.equal(byteSizeInput.parse('512m'), 512 * 2 ** 20);
@@ -392,7 +392,7 @@ describe('byte-size units', () => {
 
 describe('secret values for scrubbing', () => {
   it('include every secret string leaf of a structured secret such as the parsed pull secret, not its username', async () => {
-    const { OptionValues } = await import('../core/inputs/options.js');
+    const { OptionValues } = await import('../core/kernel/inputs/options.js');
     const def = { key: 'pull', env: 'X_PULL', flag: 'pull', schema: null as never, secret: true, description: '', example: '' };
     const values = new OptionValues(new Map([['pull', { auths: { r: { username: 'u', password: 'hunter22', auth: 'dTpodW50ZXIyMg==' } } }]]), new Map([['pull', def]]));
     assert.deepEqual(values.secretValues().sort(), ['dTpodW50ZXIyMg==', 'hunter22'].sort());

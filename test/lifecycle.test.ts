@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EnvboxError } from '../core/errors.js';
-import type { EnvboxPlugin } from '../core/plugin.js';
-import { runPlan } from '../core/lifecycle/plan.js';
+import { EnvboxError } from '../core/kernel/errors.js';
+import type { EnvboxPlugin } from '../core/kernel/plugin.js';
+import { runPlan } from '../core/engine/lifecycle/plan.js';
 import { FakeDocker } from './support/fake-docker.js';
 import { prepare, startLifecycle } from './support/lifecycle-run.js';
 
@@ -171,27 +171,27 @@ describe('envbox docker lifecycle (fake daemon and Docker)', () => {
 
 describe('flags', () => {
   it("accept coder/envbox's own spellings as aliases, and bare boolean flags", async () => {
-    const { parseFlags, collectInputs } = await import('../core/app.js');
+    const { parseFlags, collectInputs } = await import('../core/engine/app.js');
     const { builtinPlugins } = await import('../plugins/index.js');
     const flags = parseFlags(['--coder-url=https://c.example', '--boostrap-script=echo hi', '--add-fuse'], collectInputs(builtinPlugins()));
     assert.deepEqual(flags, { 'agent-url': 'https://c.example', 'bootstrap-script': 'echo hi', 'add-fuse': 'true' });
   });
 
   it('reject an unknown flag as invalid input', async () => {
-    const { parseFlags } = await import('../core/app.js');
+    const { parseFlags } = await import('../core/engine/app.js');
     assert.throws(() => parseFlags(['--bogus=1'], []), /--bogus/);
   });
 });
 
 describe('pull after a stop request', () => {
   it('makes no further attempt once SIGTERM has arrived', async () => {
-    const { pullWithRetry } = await import('../core/lifecycle/pull.js');
+    const { pullWithRetry } = await import('../core/engine/lifecycle/pull.js');
     const { prepare } = await import('./support/lifecycle-run.js');
     const { app } = await prepare({});
     const docker = new FakeDocker();
     const controller = new AbortController();
     docker.failures.set('pullImage', () => { controller.abort(new Error('stopped by SIGTERM')); return new Error('pull image: aborted'); });
-    const pull = { image: app.options.get((await import('../core/inputs/core-inputs.js')).innerImage), auth: null };
+    const pull = { image: app.options.get((await import('../core/kernel/inputs/core-inputs.js')).innerImage), auth: null };
     await assert.rejects(pullWithRetry(docker, pull, app.buildLog, app.log, { signal: controller.signal, sleep: async () => undefined }), /stopped by SIGTERM/);
     assert.equal(docker.methods().filter((m) => m === 'pullImage').length, 1);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runPlan } from '../core/lifecycle/plan.js';
+import { runPlan } from '../core/engine/lifecycle/plan.js';
 import { prepare, startLifecycle } from './support/lifecycle-run.js';
 
 const FACTS = { uid: 1000, gid: 1000, home: '/home/coder', hasInit: false, osReleaseId: 'ubuntu' };

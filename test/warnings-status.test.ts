@@ -4,14 +4,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runDocker } from '../core/lifecycle/docker.js';
-import type { EnvboxPlugin } from '../core/plugin.js';
-import { failureParagraph } from '../core/status/hints.js';
-import { runStatusCommand } from '../core/status/command.js';
-import { StatusTracker, type StatusFile } from '../core/status/tracker.js';
+import { runDocker } from '../core/engine/lifecycle/docker.js';
+import type { EnvboxPlugin } from '../core/kernel/plugin.js';
+import { failureParagraph } from '../core/engine/status/hints.js';
+import { runStatusCommand } from '../core/engine/status/command.js';
+import { StatusTracker, type StatusFile } from '../core/engine/status/tracker.js';
 import { FakeDocker, FakeLauncher, RecordingActions } from './support/fake-docker.js';
 import { prepare } from './support/lifecycle-run.js';
-import { StopRequested } from '../core/lifecycle/abort.js';
+import { StopRequested } from '../core/engine/lifecycle/abort.js';
 
 const root = mkdtempSync(join(tmpdir(), 'envbox-warnings-status-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -124,7 +124,7 @@ const HAND_WRITTEN_WARNINGS_LEFT: string[] = [];
 describe('one way to warn', () => {
   it('no source writes a "Warning: " build-log line by hand but the build log itself', () => {
     const sources = execFileSync('git', ['ls-files', 'core', 'cli', 'plugins', 'testing', 'examples'], { encoding: 'utf8' })
-      .split('\n').filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && file !== 'core/log/buildlog.ts');
+      .split('\n').filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && file !== 'core/kernel/build-log.ts');
     const byHand = sources.flatMap((file) => readFileSync(file, 'utf8').split('\n')
       .filter((line) => /\.(info|error|done)\(\s*[`'"]Warning: /.test(line)).map(() => file));
     assert.deepEqual(byHand.sort(), [...HAND_WRITTEN_WARNINGS_LEFT].sort(), 'write buildLog.warn(text) instead: it adds "Warning: " and keeps the text for envbox status');

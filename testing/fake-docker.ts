@@ -1,7 +1,7 @@
-import type { ContainerState, DockerClient, ExecOptions, ExecResult, PathStat, PullProgress, StreamingExec } from '../core/docker/client.js';
-import type { PullAuth } from '../core/docker/registry-auth.js';
-import type { ContainerCreateBody } from '../core/spec/types.js';
-import type { TarInput } from '../core/docker/tar.js';
+import type { ContainerState, DockerClient, ExecOptions, ExecResult, PathStat, PullProgress, StreamingExec } from '../core/kernel/docker-client.js';
+import type { PullAuth } from '../core/kernel/registry-auth.js';
+import type { ContainerCreateBody } from '../core/kernel/container-spec/types.js';
+import type { TarInput } from '../core/kernel/docker-client.js';
 import { posix } from 'node:path';
 
 export interface Call {

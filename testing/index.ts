@@ -2,26 +2,26 @@
  * `envbox/testing`: run one hook, or the whole plan, with a given set of plugins, options and
  * image facts, the way Vite's plugin tests call one hook with a small context. No Docker, no root,
  * no daemon. Every context is built by the same functions `envbox plan` and `envbox docker` use
- * (core/app.ts and core/lifecycle/phases.ts), so a plugin that passes here meets the same hooks,
+ * (core/engine/app.ts and core/engine/lifecycle/run-hooks.ts), so a plugin that passes here meets the same hooks,
  * the same frozen bodies and the same contract checks in production.
  */
-import { describeAction, type Action } from '../core/actions.js';
-import { declaredEnvNames, prepareApp, type App } from '../core/app.js';
-import { recordingEnvReads, undeclaredEnvWarnings } from '../core/env-reads.js';
-import { messageOf } from '../core/errors.js';
-import type { ImageFacts } from '../core/facts.js';
-import type { DaemonIdentity } from '../core/daemon-identity.js';
-import type { DaemonLaunch, DaemonSpec, Mode, PullSpec } from '../core/hooks.js';
-import type { HostView } from '../core/host/host.js';
-import type { OptionValues } from '../core/inputs/options.js';
+import { describeAction, type Action } from '../core/kernel/actions.js';
+import { declaredEnvNames, prepareApp, type App } from '../core/engine/app.js';
+import { recordingEnvReads, undeclaredEnvWarnings } from '../core/kernel/env-reads.js';
+import { messageOf } from '../core/kernel/errors.js';
+import type { ImageFacts } from '../core/kernel/image-facts.js';
+import type { DaemonIdentity } from '../core/kernel/daemon-identity.js';
+import type { DaemonLaunch, DaemonSpec, Mode, PullSpec } from '../core/kernel/hooks.js';
+import type { HostView } from '../core/kernel/host-view.js';
+import type { OptionValues } from '../core/kernel/inputs/options.js';
 import {
   daemonIdentity, failedContext, planContainer, planDaemon, planPull, runPreflight as runCorePreflight, shutdownContext, startedContext,
-} from '../core/lifecycle/phases.js';
-import { runPlan as runCorePlan } from '../core/lifecycle/plan.js';
-import { failureParagraph } from '../core/status/hints.js';
-import type { BuildLogEntry } from '../core/log/buildlog.js';
-import type { EnvboxPlugin } from '../core/plugin.js';
-import type { ContainerCreateBody } from '../core/spec/types.js';
+} from '../core/engine/lifecycle/run-hooks.js';
+import { runPlan as runCorePlan } from '../core/engine/lifecycle/plan.js';
+import { failureParagraph } from '../core/engine/status/hints.js';
+import type { BuildLogEntry } from '../core/kernel/build-log.js';
+import type { EnvboxPlugin } from '../core/kernel/plugin.js';
+import type { ContainerCreateBody } from '../core/kernel/container-spec/types.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { FakeDocker } from './fake-docker.js';
 import { MemoryHost } from './memory-host.js';

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { FileStat, HostView, MountEntry } from '../core/host/host.js';
+import type { FileStat, HostView, MountEntry } from '../core/kernel/host-view.js';
 
 type Node =
   | { kind: 'file'; content: string; mode: number }

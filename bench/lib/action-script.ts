@@ -1,4 +1,4 @@
-import type { Action } from '../../core/actions.js';
+import type { Action } from '../../core/kernel/actions.js';
 
 /** One shell word, single-quoted. */
 export const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;

@@ -1,5 +1,5 @@
-import type { Action } from '../../core/actions.js';
-import type { ImageFacts } from '../../core/facts.js';
+import type { Action } from '../../core/kernel/actions.js';
+import type { ImageFacts } from '../../core/kernel/image-facts.js';
 import { actionScript, shellQuote as q } from './action-script.js';
 import { dockerRunArgs, type CreateBody } from './docker-run-args.js';
 

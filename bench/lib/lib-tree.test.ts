@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { NodeHost } from '../../core/host/node-host.js';
+import { NodeHost } from '../../core/engine/host/node-host.js';
 import { findGpuLibraries } from '../../plugins/gpu/libraries.js';
 import { makeLibTree } from './lib-tree.js';
 

@@ -14,7 +14,7 @@ function typeErrors(files: string[]): string[][] {
   const program = ts.createProgram(files, {
     allowJs: true, checkJs: true, noEmit: true, strict: true, skipLibCheck: true,
     module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
-    types: ['node'], paths: { envbox: [join(EXAMPLES_DIR, '..', 'core', 'index.ts')] },
+    types: ['node'], paths: { envbox: [join(EXAMPLES_DIR, '..', 'core', 'api', 'index.ts')] },
     allowImportingTsExtensions: true,
   });
   const diagnostics = ts.getPreEmitDiagnostics(program);

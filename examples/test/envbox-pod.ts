@@ -6,13 +6,13 @@ import { pathToFileURL } from 'node:url';
 import { after, it } from 'node:test';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IPod } from 'kubernetes-models/v1/Pod';
-import { collectInputs, prepareApp } from '../../core/app.js';
-import { CONFIG_FILE_NAMES } from '../../core/config/load-config.js';
+import { collectInputs, prepareApp } from '../../core/engine/app.js';
+import { CONFIG_FILE_NAMES } from '../../core/kernel/config/load-config.js';
 import { builtinPlugins } from '../../plugins/index.js';
-import { dockerSocket } from '../../core/inputs/core-inputs.js';
-import { worstCaseShutdownSeconds } from '../../core/lifecycle/shutdown-budget.js';
-import { planContainer, planPull } from '../../core/lifecycle/phases.js';
-import { readyMarkerPath, readyProbeScript } from '../../core/status/ready-marker.js';
+import { dockerSocket } from '../../core/kernel/inputs/core-inputs.js';
+import { worstCaseShutdownSeconds } from '../../core/engine/lifecycle/shutdown-budget.js';
+import { planContainer, planPull } from '../../core/engine/lifecycle/run-hooks.js';
+import { readyMarkerPath, readyProbeScript } from '../../core/engine/status/ready-marker.js';
 import { MemoryHost } from '../../testing/memory-host.js';
 import { rootlessHost } from '../../testing/index.js';
 import { ubuntuFacts } from '../../testing/index.js';
@@ -20,7 +20,7 @@ import { admissionProblems, EXAMPLES_DIR, validateAgainstSchema } from './manife
 import { envboxContainer, resolveContainerEnv, volumeAt, type ClusterSamples } from './pod-env.js';
 import { parseQuantity } from './quantity.js';
 
-/** Read by the CLI before any input is resolved, so it is not an input itself (core/app.ts). */
+/** Read by the CLI before any input is resolved, so it is not an input itself (core/engine/app.ts). */
 export const CONFIG_ENV = 'ENVBOX_CONFIG';
 
 export function definedInputs() {
@@ -52,7 +52,7 @@ function configVolume(configMap: IConfigMap): string {
   const pkg = join(dir, 'node_modules', 'envbox');
   mkdirSync(pkg, { recursive: true });
   writeFileSync(join(pkg, 'package.json'), '{"name":"envbox","type":"module","exports":"./index.js"}');
-  writeFileSync(join(pkg, 'index.js'), `export * from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'core/index.ts')).href)};\n`);
+  writeFileSync(join(pkg, 'index.js'), `export * from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'core/api/index.ts')).href)};\n`);
   return dir;
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createCoderLogSink, ENVBOX_LOG_SOURCE_ID, type CoderLogSinkOptions } from '../../plugins/coder-logs/sink.js';
-import { BuildLog } from '../../core/log/buildlog.js';
+import { BuildLog } from '../../core/kernel/build-log.js';
 import { startCoderdStandIn, type CoderdStandIn } from './standin.js';
 import { makeTestCa, type TestCa } from './tls.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { exitContext, failedContext, shutdownContext } from '../../core/lifecycle/phases.js';
+import { exitContext, failedContext, shutdownContext } from '../../core/engine/lifecycle/run-hooks.js';
 import { prepareTest } from 'envbox/testing';
 import { coderLogsPlugin } from './index.js';
 

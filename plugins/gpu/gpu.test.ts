@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { InputError, PluginError } from 'envbox';
-import { NodeHost } from '../../core/host/node-host.js';
+import { NodeHost } from '../../core/engine/host/node-host.js';
 import { MemoryHost, prepareTest, runContainerSpec, runPrePull, ubuntuFacts, runConfigure as configureWith } from 'envbox/testing';
 import { gpuPlugin } from './index.js';
 import { innerLibDirFor } from './inner-lib-dir.js';

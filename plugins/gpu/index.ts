@@ -1,7 +1,7 @@
 import { InputError, coreInputs, type EnvboxPlugin } from 'envbox';
 import { procGpuMounts } from './mounts.js';
 import { addGpu, innerUsrLibDir, usrLibDir } from './inputs.js';
-import { resolveInnerLibDir, withGpus } from './spec.js';
+import { resolveInnerLibDir, withGpus } from './with-gpus.js';
 
 function missingUsrLibDir(): InputError {
   return new InputError([{

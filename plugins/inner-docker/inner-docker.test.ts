@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planDaemon, startedContext } from '../../core/lifecycle/phases.js';
+import { planDaemon, startedContext } from '../../core/engine/lifecycle/run-hooks.js';
 import { FakeDocker, MemoryHost, prepareTest, ubuntuFacts } from 'envbox/testing';
 import { proxyPlugin } from '../proxy/index.js';
 import { registryMirrorsPlugin } from '../registry-mirrors/index.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { InputError } from 'envbox';
-import { BuildLog } from '../../core/log/buildlog.js';
+import { BuildLog } from '../../core/kernel/build-log.js';
 import { MemoryHost, runPrePull } from 'envbox/testing';
 import { chooseHelper, credentialsInHelperOutput, findHelper, helperCredentials, HelperError, runHelper } from './cred-helpers.js';
 import { pullSecretPlugin } from './index.js';

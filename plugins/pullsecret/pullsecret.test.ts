@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { coreInputs, type EnvboxPlugin, InputError } from 'envbox';
-import { encodeRegistryAuth as dockerAuthHeader, type PullAuth } from '../../core/docker/registry-auth.js';
-import { planPull } from '../../core/lifecycle/phases.js';
+import { encodeRegistryAuth as dockerAuthHeader, type PullAuth } from '../../core/kernel/registry-auth.js';
+import { planPull } from '../../core/engine/lifecycle/run-hooks.js';
 import { MemoryHost, prepareTest, runPrePull } from 'envbox/testing';
 import { decodeBasicAuth } from './docker-config.js';
 import { pullSecretPlugin } from './index.js';
@@ -277,7 +277,7 @@ describe('pullsecret plugin: a docker config path that is not a regular file', (
     const { execFileSync } = await import('node:child_process');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { NodeHost } = await import('../../core/host/node-host.js');
+    const { NodeHost } = await import('../../core/engine/host/node-host.js');
     const dir = mkdtempSync(join(tmpdir(), 'envbox-pullsecret-fifo-'));
     try {
       const fifo = join(dir, 'config.json');
@@ -314,7 +314,7 @@ describe('pullsecret plugin: the docker config is read once per hook, bounded, a
     const { mkdtempSync, rmSync, symlinkSync, writeFileSync, truncateSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { NodeHost } = await import('../../core/host/node-host.js');
+    const { NodeHost } = await import('../../core/engine/host/node-host.js');
     const { HOST_READ_LIMIT_BYTES } = await import('envbox');
     const dir = mkdtempSync(join(tmpdir(), 'envbox-pullsecret-huge-'));
     try {

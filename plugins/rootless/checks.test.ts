@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryHost, rootlessHost } from 'envbox/testing';
 import { EnvboxError, type HostView } from 'envbox';
-import { failureParagraph } from '../../core/status/hints.js';
+import { failureParagraph } from '../../core/engine/status/hints.js';
 import { assertRootlessRequirements, rootlessProblems as problemsOf } from './checks.js';
 import { readRootlessIdentity } from './identity.js';
 

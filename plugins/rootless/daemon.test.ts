@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeActions, rootlessHost, runConfigure, runPlan, runPreDaemon } from './testing.js';
 import { definePlugin, EnvboxError, InputError, outerId } from 'envbox';
-import { dockerDataRoot, dockerExecRoot, dockerPidfile, dockerSocket, runtime } from '../../core/inputs/core-inputs.js';
+import { dockerDataRoot, dockerExecRoot, dockerPidfile, dockerSocket, runtime } from '../../core/kernel/inputs/core-inputs.js';
 import { readRootlessIdentity, subordinateRange } from './identity.js';
 
 const ROOTLESS = { ENVBOX_ROOTLESS: 'true' };

@@ -3,7 +3,7 @@ import { lchown, link, lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import * as walk from '../../core/shift-owners.js';
+import * as walk from '../../core/engine/shift-owners.js';
 
 const { ID_RANGE_SIZE, shiftOwners } = walk;
 

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { prepareApp } from '../../core/app.js';
+import { prepareApp } from '../../core/engine/app.js';
 import { builtinPlugins } from '../../plugins/index.js';
-import { CONFIG_FILE_NAMES } from '../../core/config/load-config.js';
-import { InputError } from '../../core/errors.js';
+import { CONFIG_FILE_NAMES } from '../../core/kernel/config/load-config.js';
+import { InputError } from '../../core/kernel/errors.js';
 import { MemoryHost } from '../../testing/memory-host.js';
 import { planEnv, projectDir, removeProjects, runCli } from './cli.js';
 

@@ -4,7 +4,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { HOST_READ_LIMIT_BYTES } from '../../core/host/host.js';
+import { HOST_READ_LIMIT_BYTES } from '../../core/kernel/host-view.js';
 import { planEnv, projectDir, removeProjects, runCli } from './cli.js';
 
 /**

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import type { Action } from '../../core/actions.js';
-import { NodeHost } from '../../core/host/node-host.js';
-import { BuildLog } from '../../core/log/buildlog.js';
-import { silentLogger } from '../../core/log/logger.js';
-import { createActionRunner } from '../../core/perform-actions.js';
+import type { Action } from '../../core/kernel/actions.js';
+import { NodeHost } from '../../core/engine/host/node-host.js';
+import { BuildLog } from '../../core/kernel/build-log.js';
+import { silentLogger } from '../../core/engine/log/logger.js';
+import { createActionRunner } from '../../core/engine/perform-actions.js';
 
 const asRoot = process.getuid?.() === 0;
 let dir: string;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCommand } from '../../cli/commands.js';
-import { SecretScrubber } from '../../core/log/scrub.js';
+import { SecretScrubber } from '../../core/kernel/scrub.js';
 
 const base: Record<string, string> = {
   PATH: process.env.PATH ?? '/usr/bin:/bin',

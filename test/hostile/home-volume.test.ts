@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { ID_RANGE_SIZE, SHIFT_MARKER, shiftOwners } from '../../core/shift-owners.js';
+import { ID_RANGE_SIZE, SHIFT_MARKER, shiftOwners } from '../../core/engine/shift-owners.js';
 
 /**
  * The :chown walk over a home volume the workspace user owns, and has filled with traps: links, FIFOs,

@@ -31,8 +31,8 @@ describe('hostile: a shared daemon is not ours to clean', () => {
   });
 
   it('--prune-images beats ENVBOX_PRUNE_IMAGES', async () => {
-    const { resolveInputs } = await import('../../core/inputs/resolve.js');
-    const { pruneImages } = await import('../../core/inputs/core-inputs.js');
+    const { resolveInputs } = await import('../../core/kernel/inputs/resolve.js');
+    const { pruneImages } = await import('../../core/kernel/inputs/core-inputs.js');
     assert.equal(resolveInputs([pruneImages], { env: { ENVBOX_PRUNE_IMAGES: 'true' }, flags: { 'prune-images': 'false' } }).get(pruneImages), false);
   });
 });

@@ -160,7 +160,7 @@ describe('hostile: secrets on the failure paths', () => {
 
 describe('hostile: the scrubber knows every form a secret is written in', () => {
   it('raw, JSON-escaped once and twice, base64 (padded or not) and base64url', async () => {
-    const { SecretScrubber } = await import('../../core/log/scrub.js');
+    const { SecretScrubber } = await import('../../core/kernel/scrub.js');
     const scrubber = new SecretScrubber();
     scrubber.add([PASSWORD]);
     for (const form of leakForms(PASSWORD)) {

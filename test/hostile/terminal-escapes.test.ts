@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { escapeControlCharacters } from '../../core/log/control-chars.js';
-import { SecretScrubber } from '../../core/log/scrub.js';
-import { runStatusCommand, type StatusCommandIo } from '../../core/status/command.js';
-import { failureParagraph } from '../../core/status/hints.js';
-import { writeTerminationMessage } from '../../core/status/termination.js';
-import { StatusTracker } from '../../core/status/tracker.js';
+import { escapeControlCharacters } from '../../core/kernel/control-chars.js';
+import { SecretScrubber } from '../../core/kernel/scrub.js';
+import { runStatusCommand, type StatusCommandIo } from '../../core/engine/status/command.js';
+import { failureParagraph } from '../../core/engine/status/hints.js';
+import { writeTerminationMessage } from '../../core/engine/status/termination.js';
+import { StatusTracker } from '../../core/engine/status/tracker.js';
 import { workspacePlugin } from '../../plugins/workspace/index.js';
 import { FakeDocker, runPostStart, ubuntuFacts } from '../../testing/index.js';
 

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { collectInputs } from '../../core/app.js';
-import { resolveInputsCollecting } from '../../core/inputs/resolve.js';
+import { collectInputs } from '../../core/engine/app.js';
+import { resolveInputsCollecting } from '../../core/kernel/inputs/resolve.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { hostileText, propertyOptions } from './settings.js';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { SecretScrubber } from '../../core/log/scrub.js';
+import { SecretScrubber } from '../../core/kernel/scrub.js';
 import { propertyOptions } from './settings.js';
 
 /** The scrubber skips shorter secrets (they would garble every line); the property holds from this length on. */

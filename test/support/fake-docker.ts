@@ -1,7 +1,7 @@
-import type { Action } from '../../core/actions.js';
-import type { DaemonLauncher, DaemonSet } from '../../core/daemon/managed-daemon.js';
-import type { Exit } from '../../core/daemon/process.js';
-import type { ActionRunner } from '../../core/perform-actions.js';
+import type { Action } from '../../core/kernel/actions.js';
+import type { DaemonLauncher, DaemonSet } from '../../core/engine/daemon/managed-daemon.js';
+import type { Exit } from '../../core/engine/daemon/process.js';
+import type { ActionRunner } from '../../core/engine/perform-actions.js';
 
 export { FakeDocker, type Call } from '../../testing/fake-docker.js';
 
