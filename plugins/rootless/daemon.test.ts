@@ -116,6 +116,11 @@ describe('rootless inputs', () => {
       (e: unknown) => e instanceof InputError && /^ENVBOX_ROOTLESS: is true, but ENVBOX_DOCKER_HOST names an existing daemon/.test(e.message));
   });
 
+  it("refuses sysbox-runc set by a site's POLICY tap, registered after the built-ins (a last-word override)", async () => {
+    const sysbox = definePlugin({ name: 'site-policy', apply({ hooks, stages }) { hooks.configure.tap({ stage: stages.POLICY }, (o) => o.with(runtime, 'sysbox-runc')); } });
+    await assert.rejects(runConfigure([sysbox], { env: ROOTLESS }), /ENVBOX_RUNTIME: is sysbox-runc, which cannot run under a rootless dockerd/);
+  });
+
   it('refuses sysbox-runc set by a configure tap', async () => {
     const sysbox = definePlugin({ name: 'site-sysbox', apply({ hooks }) { hooks.configure.tap((o) => o.with(runtime, 'sysbox-runc')); } });
     await assert.rejects(runConfigure([sysbox], { env: ROOTLESS }), /ENVBOX_RUNTIME: is sysbox-runc, which cannot run under a rootless dockerd/);

@@ -26,8 +26,9 @@ export function rootlessPlugin(): EnvboxPlugin {
     inputs: [rootlessUser, rootlessDir],
     apply({ hooks, stages }) {
       hooks.configure.tap({ stage: stages.BASE }, (options) => rootlessOptions(options));
-      // At POLICY: a value another tap set (say, sysbox-runc) is refused as the user's own would be.
-      hooks.configure.tap({ stage: stages.POLICY }, (options) => {
+      // After every POLICY tap: a value another tap set (say, sysbox-runc), even a site's last-word
+      // override, is refused as the user's own would be.
+      hooks.configure.tap({ stage: stages.POLICY + 1 }, (options) => {
         const problems = rootlessInputProblems(options);
         if (problems.length > 0) throw new InputError(problems);
         return options;
