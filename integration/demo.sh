@@ -21,4 +21,4 @@ if [ ! -d node_modules ]; then
 fi
 step "Building envbox (npm run build)..."
 npm run --silent build
-exec node --import tsx integration/harness/demo.ts
+exec node --conditions=envbox-source --import tsx integration/harness/demo.ts
