@@ -55,6 +55,22 @@ describe('daemonIdentity: who the daemon runs as, published as ctx.daemon', () =
       && /not a daemon identity/.test(e.message));
   });
 
+  it('refuses a tap that moves idOffset: ENVBOX_ID_OFFSET is the one place the offset is set', async () => {
+    const moving = definePlugin({ name: 'site-offset', apply({ hooks }) { hooks.daemonIdentity.tap((daemon) => ({ ...daemon, idOffset: daemon.idOffset + 1 })); } });
+    await assert.rejects(runPrePull([moving], { host: new MemoryHost() }),
+      (e: unknown) => e instanceof EnvboxError && /a daemonIdentity tap changed idOffset to 100001, and ENVBOX_ID_OFFSET is 100000/.test(e.message));
+  });
+
+  it("a device node plugin (fuse) makes its node for the published identity's root: a site's own non-root daemon user gets the node passed, not made", async () => {
+    const fuseOn = { ENVBOX_ROOTLESS: 'false', CODER_ADD_FUSE: 'true' };
+    const remapped = await runContainerSpec([], { builtins: true, env: fuseOn, host: new MemoryHost() });
+    assert.match(describeActions(remapped.actions).join("\n"), /fuse\/containerSpec: chown 100000:100000 \/tmp\/coder-fuse/);
+    const host = new MemoryHost().charDevice('/dev/fuse', 10, 229);
+    const siteUser = await runContainerSpec([publishing(SITE_USER)], { builtins: true, env: fuseOn, host });
+    assert.deepEqual(describeActions(siteUser.actions).filter((a) => /fuse/.test(a)), [], 'no node made or chowned for a daemon that is not root');
+    assert.ok(siteUser.body.HostConfig.Devices?.some((d) => d.PathOnHost === '/dev/fuse'), 'the pod\'s own /dev/fuse is passed');
+  });
+
   it('ENVBOX_ROOTLESS=true with the plugin "rootless" disabled: a clear error, not a root daemon', async () => {
     await assert.rejects(runContainerSpec([], { builtins: true, disable: ['rootless', 'rootless-docker'], env: { ENVBOX_ROOTLESS: 'true' }, host: new MemoryHost() }),
       (e: unknown) => e instanceof EnvboxError && /^ENVBOX_ROOTLESS is true, and no plugin runs the daemon rootless/.test(e.message) && /"rootless" enabled/.test(e.hint ?? ''));

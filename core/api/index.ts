@@ -20,7 +20,7 @@ export type { OptionValues } from '../kernel/inputs/options.js';
 /** Who the daemon runs as (`ctx.daemon`), and where a workspace id lands in the outer container. */
 export { outerId, type DaemonIdentity, type RootlessIdentity, type IdRange } from '../kernel/daemon-identity.js';
 /** The contexts and values of the daemon hooks: daemonIdentity, preflight, preDaemon, daemonLaunch. */
-export type { DaemonAwareContext, DaemonContext, DaemonLaunch, PreflightContext } from '../kernel/hooks.js';
+export type { DaemonAwareContext, DaemonLaunchContext, DaemonLaunch, PreflightContext } from '../kernel/hooks.js';
 
 // What the built-in plugins need, public so that a site plugin can do what they do with the same imports.
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { EnvboxError } from './errors.js';
-import { idOffset, rootless } from './inputs/core-inputs.js';
+import { outerId } from './daemon-identity.js';
 import type { SpecContext } from './hooks.js';
 import type { ContainerCreateBody } from './container-spec/types.js';
 import { withCapability, withDevice } from './container-spec/edits.js';
@@ -39,9 +39,9 @@ export function deviceNodePlugin(spec: DeviceNodePluginSpec): EnvboxPlugin {
     apply({ hooks }) {
       hooks.containerSpec.tap((body, ctx) => {
         if (!ctx.options.get(spec.enabled)) return body;
-        if (ctx.options.get(rootless)) return withRootlessDevice(body, ctx, spec);
+        if (ctx.daemon.rootless) return withRootlessDevice(body, ctx, spec);
         const node: DeviceNode = { ...spec.node, hostPath: join(ctx.options.get(deviceDir), spec.fileName) };
-        declareDeviceNode(ctx, node, ctx.options.get(idOffset));
+        declareDeviceNode(ctx, node, outerId(0, ctx.daemon, 'uid'));
         return withDeviceNode(body, ctx.runtime, node);
       });
     },

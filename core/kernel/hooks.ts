@@ -45,7 +45,7 @@ export interface PreflightContext extends DaemonAwareContext {
 }
 
 /** Context of `daemonLaunch`. */
-export interface DaemonContext extends PhaseContext {
+export interface DaemonLaunchContext extends PhaseContext {
   /** The data root this start uses: ENVBOX_DOCKER_DATA_ROOT, or the fallback one when dockerd restarts after a full disk. */
   readonly dataRoot: string;
 }
@@ -148,7 +148,7 @@ export function createHooks() {
      * command, set the user it runs as and declare the dirs that user needs, or turn off the cgroup-v2 wrapper.
      * Called again when dockerd restarts on the fallback data root. Not called with ENVBOX_DOCKER_HOST.
      */
-    daemonLaunch: new AsyncSeriesWaterfallHook<[DaemonLaunch, DaemonContext]>(['launch', 'context']),
+    daemonLaunch: new AsyncSeriesWaterfallHook<[DaemonLaunch, DaemonLaunchContext]>(['launch', 'context']),
     /** Waterfall over what to pull and with which credentials. Runs after the daemon answers. */
     prePull: new AsyncSeriesWaterfallHook<[PullSpec, PhaseContext]>(['pull', 'context']),
     /** Waterfall over the ContainerCreate body; taps are pure edits of (body, facts). The body is frozen. */
@@ -198,6 +198,11 @@ export const STAGE = Object.freeze({
   FEATURE: 0,
   /** Sees the finished value: policy checks and last-word overrides. */
   POLICY: 100,
+  /**
+   * Checks that may refuse the value, never change it: a waterfall tap at this stage or later must
+   * return the value it was given. So every CHECK tap sees the final value, whatever a later plugin does.
+   */
+  CHECK: 1000,
 });
 
 export interface TapOptions {
@@ -343,6 +348,9 @@ export function pluginHooks(hooks: EnvboxHooks, pluginName: string): PluginHooks
           throw new PluginError(pluginName, name, asError(error));
         }
         if (!waterfall) return undefined;
+        if (stage >= STAGE.CHECK && result !== args[0]) {
+          throw new PluginError(pluginName, name, new TypeError(`a ${name} tap at stage ${stage} (api.stages.CHECK or later) may refuse the value by throwing, not change it: return the value it was given, or tap at api.stages.POLICY to change it`));
+        }
         const problem = checkResult(name, result);
         if (problem !== null) throw new PluginError(pluginName, name, new TypeError(problem));
         return result;

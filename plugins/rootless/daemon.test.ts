@@ -121,6 +121,13 @@ describe('rootless inputs', () => {
     await assert.rejects(runConfigure([sysbox], { env: ROOTLESS }), /ENVBOX_RUNTIME: is sysbox-runc, which cannot run under a rootless dockerd/);
   });
 
+  it('refuses sysbox-runc set by a site tap at any stage before CHECK (POLICY + 50), and a CHECK tap cannot set it', async () => {
+    const late = definePlugin({ name: 'site-late', apply({ hooks, stages }) { hooks.configure.tap({ stage: stages.POLICY + 50 }, (o) => o.with(runtime, 'sysbox-runc')); } });
+    await assert.rejects(runConfigure([late], { env: ROOTLESS }), /ENVBOX_RUNTIME: is sysbox-runc, which cannot run under a rootless dockerd/);
+    const checking = definePlugin({ name: 'site-check', apply({ hooks, stages }) { hooks.configure.tap({ stage: stages.CHECK + 1 }, (o) => o.with(runtime, 'sysbox-runc')); } });
+    await assert.rejects(runConfigure([checking], { env: ROOTLESS }), /plugin "site-check" failed in hook "configure": a configure tap at stage 1001 \(api.stages.CHECK or later\) may refuse the value by throwing, not change it/);
+  });
+
   it('refuses sysbox-runc set by a configure tap', async () => {
     const sysbox = definePlugin({ name: 'site-sysbox', apply({ hooks }) { hooks.configure.tap((o) => o.with(runtime, 'sysbox-runc')); } });
     await assert.rejects(runConfigure([sysbox], { env: ROOTLESS }), /ENVBOX_RUNTIME: is sysbox-runc, which cannot run under a rootless dockerd/);

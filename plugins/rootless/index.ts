@@ -26,9 +26,9 @@ export function rootlessPlugin(): EnvboxPlugin {
     inputs: [rootlessUser, rootlessDir],
     apply({ hooks, stages }) {
       hooks.configure.tap({ stage: stages.BASE }, (options) => rootlessOptions(options));
-      // After every POLICY tap: a value another tap set (say, sysbox-runc), even a site's last-word
-      // override, is refused as the user's own would be.
-      hooks.configure.tap({ stage: stages.POLICY + 1 }, (options) => {
+      // At CHECK, where no tap may change the options: a value another tap set (say, sysbox-runc), even
+      // a site's last-word override, is refused as the user's own would be.
+      hooks.configure.tap({ stage: stages.CHECK }, (options) => {
         const problems = rootlessInputProblems(options);
         if (problems.length > 0) throw new InputError(problems);
         return options;

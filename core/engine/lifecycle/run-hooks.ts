@@ -43,6 +43,12 @@ async function resolveDaemonIdentity(app: App): Promise<DaemonIdentity> {
     throw new EnvboxError(`${rootless.env} is true, and no plugin runs the daemon rootless (none published a rootless identity in the daemonIdentity hook)`,
       `Keep the built-in plugin "rootless" enabled (remove it from the config's disable list), or register a plugin that runs the daemon rootless.`);
   }
+  // The offset is an input that other steps read too (the id shift, the image's ids); a tap that moved
+  // it here would split one workspace across two id ranges.
+  if (identity.idOffset !== app.options.get(idOffset)) {
+    throw new EnvboxError(`a daemonIdentity tap changed idOffset to ${identity.idOffset}, and ${idOffset.env} is ${app.options.get(idOffset)}`,
+      `Leave idOffset as the hook gives it; change ${idOffset.env} (or the config's idOffset option) instead.`);
+  }
   return identity;
 }
 
