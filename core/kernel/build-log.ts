@@ -1,4 +1,5 @@
 import { messageOf } from './errors.js';
+import { quoteBounded } from './control-chars.js';
 import { SecretScrubber } from './scrub.js';
 
 /**
@@ -27,6 +28,8 @@ const MAX_PENDING = 1000;
  * inputs are read); a plugin that warns once per line must not grow them, or the status file, without end.
  */
 export const MAX_KEPT_WARNINGS = 50;
+/** Each kept warning is cut to this: 50 of them stay far below the 1 MiB that `envbox status` reads of its file. */
+export const MAX_KEPT_WARNING_CHARS = 4096;
 
 export class BuildLog {
   private listener: BuildLogListener | undefined;
@@ -96,7 +99,8 @@ export class BuildLog {
     return this.secrets.scrub(text);
   }
 
-  private record(text: string): void {
+  private record(whole: string): void {
+    const text = quoteBounded(whole, MAX_KEPT_WARNING_CHARS);
     if (this.warnings.includes(text) || this.warnings.length >= MAX_KEPT_WARNINGS) return;
     this.warnings.push(text);
     for (const listener of this.warningListeners) listener(text);

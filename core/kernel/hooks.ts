@@ -132,7 +132,7 @@ export function createHooks() {
     /**
      * Waterfall over who the daemon runs as, from userns-remap at ENVBOX_ID_OFFSET (`rootless: null`). Called
      * once, when a later hook first needs it; preflight, preDaemon, daemonLaunch, prePull and containerSpec see
-     * the result as `ctx.daemon`.
+     * the result as `ctx.daemon`. `idOffset` stays ENVBOX_ID_OFFSET's; an EnvboxError a tap throws is reported as it is.
      */
     daemonIdentity: new AsyncSeriesWaterfallHook<[DaemonIdentity, BaseContext]>(['daemon', 'context']),
     /**
@@ -297,6 +297,9 @@ function tapArguments(pluginName: string, hook: HookName, optionsOrFn: unknown, 
  * frozen value and its result is checked right after it runs; actions are validated and
  * attributed to the plugin that declared them; an unknown hook name is named.
  */
+/** The hooks whose EnvboxError is reported as it is: checks of the outer container, not plugin crashes. */
+const FINDING_HOOKS: ReadonlySet<HookName> = new Set(['daemonIdentity', 'preflight']);
+
 export function pluginHooks(hooks: EnvboxHooks, pluginName: string): PluginHooks {
   const facade = {} as Record<HookName, HookTap<HookName>>;
   for (const name of HOOK_NAMES) {
@@ -341,10 +344,11 @@ export function pluginHooks(hooks: EnvboxHooks, pluginName: string): PluginHooks
             else collected.crashes.push(error instanceof PluginError ? error : new PluginError(pluginName, name, asError(error)));
             return args[0];
           }
-          // Bad input stays an InputError (exit 2): its message already names the variable. A preflight
-          // finding (an EnvboxError) is the operator's to act on, not a crash: its message and hint stay whole.
+          // Bad input stays an InputError (exit 2): its message already names the variable. A finding
+          // about the outer container (an EnvboxError from preflight, or from daemonIdentity reading its
+          // users) is the operator's to act on, not a crash: its message and hint stay whole.
           if (error instanceof PluginError || error instanceof InputError) throw error;
-          if (name === 'preflight' && error instanceof EnvboxError) throw error;
+          if (FINDING_HOOKS.has(name) && error instanceof EnvboxError) throw error;
           throw new PluginError(pluginName, name, asError(error));
         }
         if (!waterfall) return undefined;

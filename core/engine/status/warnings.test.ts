@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BuildLog, MAX_KEPT_WARNINGS } from '../../kernel/build-log.js';
+import { BuildLog, MAX_KEPT_WARNING_CHARS, MAX_KEPT_WARNINGS } from '../../kernel/build-log.js';
 import { SecretScrubber } from '../../kernel/scrub.js';
 import { describeStatus } from './command.js';
 import { readStatus, StatusTracker } from './tracker.js';
@@ -34,6 +34,18 @@ describe('warnings in the build log and in envbox status', () => {
     for (let i = 0; i < MAX_KEPT_WARNINGS + 5; i++) log.warn(`late ${i}`);
     assert.deepEqual(heard.slice(0, 2), ['early', 'late 0']);
     assert.equal(heard.length, MAX_KEPT_WARNINGS);
+  });
+
+  it('a long warning is kept cut, so that 50 of them cannot make the status file too big for envbox status', async () => {
+    const log = new BuildLog({ write: () => true }, () => new Date(0));
+    const path = join(root, 'long-warnings.json');
+    const tracker = new StatusTracker(path);
+    tracker.enter('creating');
+    log.onWarning((text) => tracker.warn(text));
+    for (let i = 0; i < MAX_KEPT_WARNINGS; i++) log.warn(`${i} ${'w'.repeat(100_000)}`);
+    const status = await readStatus(path);
+    assert.equal(status.warnings.length, MAX_KEPT_WARNINGS);
+    assert.ok(status.warnings.every((w) => w.length < MAX_KEPT_WARNING_CHARS + 64 && /more characters\)$/.test(w)));
   });
 
   it('the status file keeps each warning once, and envbox status shows them', async () => {
