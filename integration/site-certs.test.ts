@@ -70,11 +70,12 @@ describe('the built-in certs plugin, run as a site plugin', () => {
     }));
   }
 
+  // The copy is made byte for byte (before()): what makes that enough is that the built-in imports
+  // nothing a site lacks, which this checks.
   test('the copy is the built-in unchanged: it imports only envbox, node: builtins and its own files', async () => {
     assert.ok(copied.includes('index.ts'), copied.join(', '));
     for (const name of copied) {
       const original = await readFile(join(PLUGIN_DIR, name), 'utf8');
-      assert.equal(await readFile(join(site, 'plugins', 'certs', name), 'utf8'), original, `${name} needed no change`);
       const foreign = importsOf(original).filter((spec) => spec !== 'envbox' && !spec.startsWith('node:') && !/^\.\/[^/]+\.js$/.test(spec));
       assert.deepEqual(foreign, [], `${name} imports only what a site has`);
     }

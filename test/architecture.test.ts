@@ -52,8 +52,7 @@ const packageOf = (spec: string) => spec.split('/').slice(0, spec.startsWith('@'
 /**
  * Core internals that plugin tests still import, each because the public API has no such thing and
  * should not: driving one lifecycle phase by hand, the real host, the build log's class, the raw
- * header encoder a pull-secret test compares against, the failure paragraph's formatter, and core
- * input definitions that a rootless test reads by name.
+ * header encoder a pull-secret test compares against, and the failure paragraph's formatter.
  */
 const TEST_INTERNALS: Readonly<Record<string, readonly string[]>> = {
   'plugins/coder-logs/coder-logs.test.ts': ['../../core/engine/lifecycle/run-hooks.js'],
@@ -62,7 +61,6 @@ const TEST_INTERNALS: Readonly<Record<string, readonly string[]>> = {
   'plugins/pullsecret/cred-helpers.test.ts': ['../../core/kernel/build-log.js'],
   'plugins/gpu/gpu.test.ts': ['../../core/engine/host/node-host.js'],
   'plugins/rootless/checks.test.ts': ['../../core/engine/status/hints.js'],
-  'plugins/rootless/daemon.test.ts': ['../../core/kernel/inputs/core-inputs.js'],
 };
 
 /** What is wrong with one import of a file under plugins/, or null when a site plugin could write it too. */

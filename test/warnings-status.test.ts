@@ -115,10 +115,7 @@ describe('every warning, whoever gives it, is in the build log and in envbox sta
   });
 });
 
-/**
- * Lines that write the "Warning: " prefix by hand skip `envbox status`. These still do, in files being
- * reworked elsewhere; each should become `buildLog.warn(text)`, and then leave this list.
- */
+/** Lines that write the "Warning: " prefix by hand would skip `envbox status`; none is left. */
 const HAND_WRITTEN_WARNINGS_LEFT: string[] = [];
 
 describe('one way to warn', () => {

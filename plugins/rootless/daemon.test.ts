@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeActions, rootlessHost, runConfigure, runPlan, runPreDaemon } from './testing.js';
-import { definePlugin, EnvboxError, InputError, outerId } from 'envbox';
-import { dockerDataRoot, dockerExecRoot, dockerPidfile, dockerSocket, runtime } from '../../core/kernel/inputs/core-inputs.js';
+import { coreInputs, definePlugin, EnvboxError, InputError, outerId } from 'envbox';
 import { readRootlessIdentity, subordinateRange } from './identity.js';
+
+const { dockerDataRoot, dockerExecRoot, dockerPidfile, dockerSocket, runtime } = coreInputs;
 
 const ROOTLESS = { ENVBOX_ROOTLESS: 'true' };
 

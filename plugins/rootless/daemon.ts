@@ -57,7 +57,7 @@ export function rootlessEnv(identity: RootlessIdentity, dir: string): Record<str
  * The command actually spawned: the rootless command line as the rootless user, with no groups of root's,
  * and without envbox's secret env vars. Every process of the rootless daemon (rootlesskit, slirp4netns,
  * dockerd) runs as that user, and so does root of each container it starts: a container started through
- * the socket the workspace gets (plugins/rootless-docker) could read their /proc/<pid>/environ.
+ * the socket the workspace gets (the rootless-docker plugin, plugins/rootless/docker-socket.ts) could read their /proc/<pid>/environ.
  */
 export function asRootlessUser(argv: readonly string[], identity: RootlessIdentity, secretEnvNames: readonly string[] = []): string[] {
   const unset = secretEnvNames.length > 0 ? ['env', ...secretEnvNames.flatMap((name) => ['-u', name]), '--'] : [];

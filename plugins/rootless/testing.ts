@@ -1,6 +1,7 @@
 /**
- * envbox/testing with the plugin "rootless" registered first, as the built-ins register it: the tests
- * of plugins that adapt to a rootless daemon need the plugin that runs it and publishes `ctx.daemon`.
+ * envbox/testing with the plugin "rootless" registered too: the tests of plugins that adapt to a
+ * rootless daemon need the plugin that runs it and publishes `ctx.daemon`. It goes first here, which
+ * changes nothing its taps see: its identity is published in its own hook, and its refusals run at CHECK.
  */
 import * as testing from 'envbox/testing';
 import type { EnvboxPlugin } from 'envbox';

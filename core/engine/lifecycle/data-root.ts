@@ -1,14 +1,14 @@
 import type { MountEntry } from '../../kernel/host-view.js';
+import { isAtOrBelow } from '../../kernel/paths.js';
 
 /** Filesystems overlay2 cannot put its upper layers on. */
 const NETWORK_FS = /^(nfs|nfs4)$/;
 
 /** The mount that holds `path`: the one with the longest target at or above it (the last such, as mounts stack). */
 export function mountOf(path: string, mounts: readonly MountEntry[]): MountEntry | undefined {
-  const holds = (target: string) => target === '/' || path === target || path.startsWith(`${target.replace(/\/+$/, '')}/`);
   let best: MountEntry | undefined;
   for (const mount of mounts) {
-    if (holds(mount.target) && (!best || mount.target.length >= best.target.length)) best = mount;
+    if (isAtOrBelow(path, mount.target) && (!best || mount.target.length >= best.target.length)) best = mount;
   }
   return best;
 }
