@@ -1,9 +1,9 @@
-import { coreInputs, inputKinds, withHostConfig, type EnvboxPlugin } from 'envbox';
-import { cpus, memory } from './inputs.js';
+import { coreInputs, withHostConfig, type EnvboxPlugin } from 'envbox';
+import { CPU_PERIOD_US, cpus, memory } from './inputs.js';
 import { rootlessLimitSupport } from './rootless-limits.js';
 
 /** The CFS period Docker uses; the quota is expressed in it (CODER_CPUS is checked against it). */
-export const CPU_PERIOD = inputKinds.CPU_PERIOD_US;
+export const CPU_PERIOD = CPU_PERIOD_US;
 
 /**
  * CODER_CPUS and CODER_MEMORY: limits that processes in the workspace can see in their cgroup.

@@ -1,12 +1,11 @@
 import { posix } from 'node:path';
 import {
-  InputError, STAGE, coreInputs, inputKinds, quoteBounded, withExtraHost, type ContainerCreateBody, type EnvboxPlugin, type InputProblem,
+  InputError, STAGE, coreInputs, quoteBounded, withExtraHost, type ContainerCreateBody, type EnvboxPlugin, type InputProblem,
 } from 'envbox';
 import { copyCpuQuota, readOuterCpuQuota, selfCgroupPath } from './cpu-quota.js';
-import { innerHostname, innerWorkDir, skipInit } from './inputs.js';
+import { HOST_NAME_MAX, innerHostname, innerWorkDir, skipInit } from './inputs.js';
 
 const { cgroupRoot, containerName, innerImage, rootless, runtime } = coreInputs;
-const { HOST_NAME_MAX } = inputKinds;
 
 /** How much of a failed exec's output an error quotes. */
 const QUOTED_OUTPUT_MAX_CHARS = 500;

@@ -1,12 +1,15 @@
 import { defineInput, inputKinds } from 'envbox';
 
+/** Linux's HOST_NAME_MAX: sethostname(2) refuses more, so the container would never start. */
+export const HOST_NAME_MAX = 64;
+
 /** RFC 1123 host name that the kernel also takes: at most 64 characters in all. */
 const hostnameInput = inputKinds.textInput((text) => {
   const label = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
   if (!text.split('.').every((l) => label.test(l))) {
     return new inputKinds.Problem(`${inputKinds.quote(text)} is not a host name (RFC 1123: letters, digits and "-", dot-separated labels of at most 63 characters)`);
   }
-  if (text.length > inputKinds.HOST_NAME_MAX) return new inputKinds.Problem(`${inputKinds.quote(text)} is ${text.length} characters long; Linux allows a host name of at most ${inputKinds.HOST_NAME_MAX}`);
+  if (text.length > HOST_NAME_MAX) return new inputKinds.Problem(`${inputKinds.quote(text)} is ${text.length} characters long; Linux allows a host name of at most ${HOST_NAME_MAX}`);
   return text;
 });
 

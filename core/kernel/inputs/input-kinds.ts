@@ -92,8 +92,6 @@ export const mountTargetInput = textInput((text) => {
   return problem === null ? text.replace(/(.)\/+$/, '$1') : new Problem(`${quote(text)} cannot be a mount target: ${problem}`);
 });
 
-/** The CFS period envbox gives Docker; a CPU count becomes a quota of cpus x this many µs. */
-export const CPU_PERIOD_US = 100_000;
 /**
  * Kubernetes spells decimal units uppercase (`512M`) and binary ones with `i` (`512Mi`); Docker's
  * `-m 512m` means MiB, so lowercase single letters are binary, as Docker reads them.
@@ -161,8 +159,6 @@ export interface MountSpec {
   chown?: boolean;
 }
 
-/** Linux's HOST_NAME_MAX: sethostname(2) refuses more, so the container would never start. */
-export const HOST_NAME_MAX = 64;
 
 /** A daemon address as DOCKER_HOST takes it; a TCP port must be one a socket can have. */
 export const dockerHostInput = textInput((text) => {
