@@ -4,14 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runDocker } from '../core/engine/lifecycle/docker.js';
 import type { EnvboxPlugin } from '../core/kernel/plugin.js';
-import { failureParagraph } from '../core/engine/status/hints.js';
 import { runStatusCommand } from '../core/engine/status/command.js';
 import { StatusTracker, type StatusFile } from '../core/engine/status/tracker.js';
-import { FakeDocker, FakeLauncher, RecordingActions } from './support/fake-docker.js';
-import { prepare } from './support/lifecycle-run.js';
-import { StopRequested } from '../core/engine/lifecycle/abort.js';
+import { startLifecycle } from './support/lifecycle-run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'envbox-warnings-status-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -54,20 +50,13 @@ async function statusJson(path: string): Promise<StatusFile> {
 
 describe('every warning, whoever gives it, is in the build log and in envbox status --json', () => {
   it('from plugin hooks (configure, preDaemon, containerSpec, buildLog) and from the core, in the order given', async () => {
-    const { app, log } = await prepare({}, { plugins: [warner, brokenForwarder] });
     const path = join(root, 'status.json');
     const status = new StatusTracker(path);
-    const docker = new FakeDocker();
-    docker.failures.set('stopContainer', new Error('no such container'));
-    const controller = new AbortController();
-    const exit = runDocker(app, {
-      connect: () => docker, launcher: new FakeLauncher(), actions: new RecordingActions(), status, signal: controller.signal,
-      reportFailure: (error) => app.buildLog.scrub(failureParagraph(error)),
-      kill: () => docker.finishBootstrap(143),
-    });
-    for (let i = 0; i < 500 && !log.some((e) => e.type === 'done'); i++) await new Promise((r) => setTimeout(r, 2));
-    controller.abort(new StopRequested('SIGTERM'));
-    assert.equal(await exit, 0);
+    const run = await startLifecycle({}, { plugins: [warner, brokenForwarder], status, before: (docker) => docker.failures.set('stopContainer', new Error('no such container')) });
+    const log = run.log;
+    await run.untilLine((e) => e.type === 'done');
+    run.stop();
+    assert.equal(await run.exit, 0);
     status.release();
 
     const expected = [
@@ -96,19 +85,13 @@ describe('every warning, whoever gives it, is in the build log and in envbox sta
         });
       },
     };
-    const { app, log } = await prepare({}, { plugins: [twice] });
     const path = join(root, 'twice.json');
     const status = new StatusTracker(path);
-    const docker = new FakeDocker();
-    const controller = new AbortController();
-    const exit = runDocker(app, {
-      connect: () => docker, launcher: new FakeLauncher(), actions: new RecordingActions(), status, signal: controller.signal,
-      reportFailure: (error) => app.buildLog.scrub(failureParagraph(error)),
-      kill: () => docker.finishBootstrap(143),
-    });
-    for (let i = 0; i < 500 && !log.some((e) => e.type === 'done'); i++) await new Promise((r) => setTimeout(r, 2));
-    controller.abort(new StopRequested('SIGTERM'));
-    await exit;
+    const run = await startLifecycle({}, { plugins: [twice], status });
+    const log = run.log;
+    await run.untilLine((e) => e.type === 'done');
+    run.stop();
+    await run.exit;
     status.release();
     assert.equal(log.filter((e) => e.output === 'Warning: site-twice: said twice').length, 2, 'the build log has every line');
     assert.deepEqual((await statusJson(path)).warnings, ['site-twice: said twice']);

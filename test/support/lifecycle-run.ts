@@ -31,12 +31,12 @@ export class RecordingStatus implements StatusReporter {
   summary() { return 'ready in 0.1 s'; }
 }
 
-export interface LifecycleRun {
+export interface LifecycleRun<S extends StatusReporter = RecordingStatus> {
   app: App;
   docker: FakeDocker;
   launcher: FakeLauncher;
   actions: RecordingActions;
-  status: RecordingStatus;
+  status: S;
   log: BuildLogEntry[];
   killed: [number, string][];
   /** Resolves with envbox's exit code. */
@@ -59,13 +59,22 @@ export async function prepare(env: Record<string, string>, options: { plugins?: 
   return { app, log };
 }
 
-export async function startLifecycle(env: Record<string, string> = {}, options: { plugins?: EnvboxPlugin[]; host?: MemoryHost; before?: (docker: FakeDocker, launcher: FakeLauncher) => void } = {}): Promise<LifecycleRun> {
+interface LifecycleOptions {
+  plugins?: EnvboxPlugin[];
+  host?: MemoryHost;
+  before?: (docker: FakeDocker, launcher: FakeLauncher) => void;
+}
+
+export function startLifecycle(env?: Record<string, string>, options?: LifecycleOptions): Promise<LifecycleRun>;
+/** With a status reporter of the test's own (a real StatusTracker, say) instead of the recording one. */
+export function startLifecycle<S extends StatusReporter>(env: Record<string, string>, options: LifecycleOptions & { status: S }): Promise<LifecycleRun<S>>;
+export async function startLifecycle(env: Record<string, string> = {}, options: LifecycleOptions & { status?: StatusReporter } = {}): Promise<LifecycleRun<StatusReporter>> {
   const { app, log } = await prepare(env, options);
   const docker = new FakeDocker();
   const launcher = new FakeLauncher();
   options.before?.(docker, launcher);
   const actions = new RecordingActions();
-  const status = new RecordingStatus();
+  const status = options.status ?? new RecordingStatus();
   const controller = new AbortController();
   const killed: [number, string][] = [];
   const exit = runDocker(app, {
